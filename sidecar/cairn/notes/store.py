@@ -1,0 +1,334 @@
+"""The note store: every note under the notes root, read tolerantly and written safely.
+
+Reads never fail as a whole: each broken file becomes a `NoteError` and the rest load. Writes are
+atomic (temporary file + rename in the same folder) and conditional: a writer names the version it read
+and loses with a `ConflictError` carrying both texts if the file changed meanwhile. A lock file in the
+workspace cache serialises the check-and-rename across processes and threads, so two writers can never
+both pass the check and silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
+from cairn.notes.document import content_version, parse_note, render
+from cairn.notes.model import Note, NoteError, kind_folder
+from cairn.timeutil import format_timestamp, now_utc
+from cairn.workspace import Workspace
+
+NOTE_SUFFIX = ".md"
+SKIPPED_FILES = {"README.md"}
+
+MetaChange = Callable[[dict[str, Any], str], tuple[dict[str, Any], str]]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """All notes of a workspace: the valid ones and one error per problem in the others."""
+
+    notes: list[Note]
+    errors: list[NoteError]
+
+    def by_id(self) -> dict[str, Note]:
+        return {note.id: note for note in self.notes}
+
+
+def slugify(title: str, limit: int = 60) -> str:
+    """A file-name-safe slug of a title: lowercase ASCII words joined by dashes."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    words = re.findall(r"[a-z0-9]+", text)
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            break
+        slug = candidate
+    return slug or "note"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so readers see the old or the new file, never a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_create(path: Path, text: str) -> bool:
+    """Create `path` with `text` atomically; False (nothing written) if it already exists.
+
+    The content is written to a temporary file and hard-linked into place, which fails when the name
+    is taken: a reader never sees a half-written file and a concurrent creator is never overwritten.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+class NoteStore:
+    """Reads and writes the notes of one workspace."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    # ---- paths -------------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        return self.ws.notes_root
+
+    def note_id(self, path: Path) -> str:
+        rel = path.relative_to(self.root).as_posix()
+        return rel[: -len(NOTE_SUFFIX)] if rel.endswith(NOTE_SUFFIX) else rel
+
+    def rel_path(self, path: Path) -> str:
+        return path.relative_to(self.ws.root).as_posix()
+
+    def path_of(self, note_id: str) -> Path:
+        """The file of a note id; refuses ids that would leave the notes root."""
+        text = note_id.strip().replace("\\", "/")
+        if text.endswith(NOTE_SUFFIX):
+            text = text[: -len(NOTE_SUFFIX)]
+        prefix = self.ws.notes_root_rel + "/"
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+        parts = [p for p in text.split("/") if p not in ("", ".")]
+        if not parts or ".." in parts or text.startswith("/"):
+            raise UsageError(f"{note_id!r} is not a note id (e.g. decisions/use-jwt)")
+        path = self.root.joinpath(*parts).with_name(parts[-1] + NOTE_SUFFIX)
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            raise UsageError(f"{note_id!r} leads outside the notes folder") from None
+        return path
+
+    def is_note_file(self, path: Path) -> bool:
+        """Whether `path` is (or would be) a note file of this workspace."""
+        try:
+            rel = path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return False
+        if path.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in rel.parts):
+            return False
+        return not (len(rel.parts) == 1 and rel.name in SKIPPED_FILES)
+
+    def note_files(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        files = [p for p in self.root.rglob(f"*{NOTE_SUFFIX}") if p.is_file() and self.is_note_file(p)]
+        return sorted(files)
+
+    # ---- reading -----------------------------------------------------------------------------
+    def parse_text(self, path: Path, data: bytes) -> Note | list[NoteError]:
+        """Parse one note file's bytes (also used for unsaved editor buffers)."""
+        rel = self.rel_path(path)
+        note_id = self.note_id(path)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return [NoteError(rel, 1, f"not valid UTF-8 (byte {exc.start})", note_id)]
+        result = parse_note(text, rel, note_id, self.ws.config, content_version(data))
+        if isinstance(result, Note):
+            problems = self._check_anchor_paths(result)
+            if problems:
+                return problems
+        return result
+
+    def _check_anchor_paths(self, note: Note) -> list[NoteError]:
+        errors = []
+        for anchor in note.anchors:
+            try:
+                self.ws.check_repo_path(anchor.path)
+            except CairnError as exc:
+                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {exc.message}", note.id))
+        return errors
+
+    def read_file(self, path: Path) -> Note | list[NoteError]:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return [NoteError(self.rel_path(path), 1, f"cannot read: {exc.strerror}", self.note_id(path))]
+        return self.parse_text(path, data)
+
+    def load(self) -> LoadResult:
+        """Every note under the notes root; invalid ones become errors, never exceptions."""
+        notes: list[Note] = []
+        errors: list[NoteError] = []
+        seen: dict[str, str] = {}
+        for path in self.note_files():
+            result = self.read_file(path)
+            note_id = self.note_id(path)
+            folded = note_id.casefold()
+            if folded in seen:
+                errors.append(NoteError(self.rel_path(path), 1,
+                                        f"duplicate id {note_id!r}: {seen[folded]} has the same id "
+                                        "(ids must differ by more than letter case)", note_id))
+                continue
+            seen[folded] = self.rel_path(path)
+            if isinstance(result, Note):
+                notes.append(result)
+            else:
+                errors.extend(result)
+        return LoadResult(notes, errors)
+
+    def get(self, note_id: str) -> Note:
+        """One valid note by id; raises NotFoundError or CairnError (invalid, with its first problem)."""
+        path = self.path_of(note_id)
+        if not path.is_file():
+            raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})")
+        result = self.read_file(path)
+        if isinstance(result, list):
+            first = result[0]
+            raise CairnError(first.message, path=first.path, line=first.line)
+        return result
+
+    # ---- writing -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = self.ws.cache_dir() / "notes.lock"
+        with lock_path.open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _after_write(self, note: Note) -> None:
+        from cairn.notes.index_json import update_index_json
+
+        update_index_json(self, [note])
+
+    def create(
+        self,
+        kind: str,
+        title: str,
+        body: str = "",
+        tags: Sequence[str] = (),
+        anchors: Sequence[dict[str, Any]] = (),
+        extra: dict[str, Any] | None = None,
+        note_id: str | None = None,
+    ) -> Note:
+        """Write a new note; the id is `<kind folder>/<slug of title>`, made unique with a suffix."""
+        if kind not in self.ws.config.kinds:
+            raise UsageError(f"unknown kind {kind!r} (expected one of: {', '.join(sorted(self.ws.config.kinds))})")
+        if not title.strip():
+            raise UsageError("a note needs a non-empty title")
+        if "\n" in title:
+            raise UsageError("the title must be one line")
+        stamp = format_timestamp(now_utc())
+        meta: dict[str, Any] = {"title": title.strip(), "kind": kind}
+        meta["tags"] = sorted({t.strip() for t in tags if t.strip()})
+        meta["status"] = "active"
+        meta["created"] = stamp
+        meta["reviewed"] = stamp
+        if anchors:
+            meta["anchors"] = [dict(a) for a in anchors]
+        for key, value in (extra or {}).items():
+            meta.setdefault(key, value)
+        text_body = body if body.endswith("\n") or not body else body + "\n"
+        text = render(meta, "\n" + text_body if text_body else "")
+        with self._locked():
+            if note_id is not None:
+                path = self.path_of(note_id)
+                if path.exists():
+                    raise ConflictError(f"note {note_id!r} already exists", self.rel_path(path), None,
+                                        None, path.read_text(encoding="utf-8", errors="replace"), text)
+            else:
+                folder = self.root / kind_folder(kind)
+                slug = slugify(title)
+                path = folder / f"{slug}{NOTE_SUFFIX}"
+                n = 2
+                while path.exists():
+                    path = folder / f"{slug}-{n}{NOTE_SUFFIX}"
+                    n += 1
+            result = self.parse_text(path, text.encode("utf-8"))
+            if isinstance(result, list):
+                raise CairnError(result[0].message, path=result[0].path, line=result[0].line)
+            if not atomic_create(path, text):
+                raise ConflictError(f"{self.rel_path(path)} was created by another writer", self.rel_path(path),
+                                    None, None, None, text)
+            self._after_write(result)
+        return result
+
+    def update(self, note_id: str, expected_version: str | None, change: MetaChange, touch: bool = True) -> Note:
+        """Apply `change(meta, body) -> (meta, body)` to a note, only if it is still at `expected_version`.
+
+        `expected_version=None` means "whatever is there now" (the check still runs under the lock,
+        so the change is applied to the latest text and nothing is lost). Sets `updated` when `touch`.
+        Raises ConflictError (nothing written) when the file changed since `expected_version`.
+        """
+        path = self.path_of(note_id)
+        with self._locked():
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})") from None
+            current = data.decode("utf-8", errors="replace")
+            current_version = content_version(data)
+            if expected_version is not None and expected_version != current_version:
+                raise ConflictError(
+                    f"note {note_id!r} changed since you read it (you had version {expected_version}, "
+                    f"it is now {current_version}); re-read it and apply your change again",
+                    self.rel_path(path), expected_version, current_version, current, None,
+                )
+            parsed = self.parse_text(path, data)
+            if isinstance(parsed, list):
+                raise CairnError(f"cannot update an invalid note: {parsed[0].message}",
+                                 path=parsed[0].path, line=parsed[0].line)
+            meta, body = change(copy.deepcopy(parsed.meta), parsed.body)
+            if touch and (meta != parsed.meta or body != parsed.body):
+                meta["updated"] = format_timestamp(now_utc())
+            text = render(meta, body, current)
+            result = self.parse_text(path, text.encode("utf-8"))
+            if isinstance(result, list):
+                raise CairnError(f"refusing to write an invalid note: {result[0].message}",
+                                 path=result[0].path, line=result[0].line)
+            if text != current:
+                atomic_write(path, text)
+                self._after_write(result)
+        return result
+
+    def set_anchors(self, note_id: str, expected_version: str | None, anchors: Sequence[dict[str, Any]]) -> Note:
+        def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+            meta["anchors"] = [dict(a) for a in anchors]
+            return meta, body
+
+        return self.update(note_id, expected_version, change)
+
+    def mark_reviewed(self, note_id: str, expected_version: str | None = None) -> Note:
+        """Record that someone confirmed the note is still true (sets `reviewed` to now)."""
+        def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+            meta["reviewed"] = format_timestamp(now_utc())
+            return meta, body
+
+        return self.update(note_id, expected_version, change, touch=False)

@@ -1,0 +1,72 @@
+"""YAML as notes use it: timestamps stay text, short scalar lists stay on one line.
+
+python-frontmatter's YAML handler does the loading and dumping; these loader/dumper classes make the
+round trip predictable: `created: 2026-04-15T10:02:00Z` reads back as the same string (not a datetime
+that would be re-written in another format), and `tags: [auth, security]` is written the way people
+write it by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+def _without_timestamps(resolvers: dict[Any, list[tuple[str, Any]]]) -> dict[Any, list[tuple[str, Any]]]:
+    return {key: [(tag, rx) for tag, rx in items if tag != _TIMESTAMP_TAG] for key, items in resolvers.items()}
+
+
+class NoteLoader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as strings (we parse and validate them ourselves)."""
+
+
+class NoteDumper(yaml.SafeDumper):
+    """SafeDumper that writes timestamps unquoted and lists of short scalars in flow style."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent block sequences under their key (`anchors:\n  - path: ...`), as people write them.
+        super().increase_indent(flow, False)
+
+
+NoteLoader.yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+NoteDumper.yaml_implicit_resolvers = _without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(isinstance(item, str | int | float | bool) and len(str(item)) < 60 for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+NoteDumper.add_representer(list, _represent_list)
+NoteDumper.add_representer(str, _represent_str)
+
+
+class NoteYAMLHandler(YAMLHandler):
+    """python-frontmatter handler wired to the note loader and dumper."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=NoteLoader)  # noqa: S506 - NoteLoader is a SafeLoader
+
+    def export(self, metadata: dict[str, object], **kwargs: object) -> str:
+        text = yaml.dump(
+            metadata, Dumper=NoteDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+        )
+        return str(text).rstrip("\n")
+
+
+HANDLER = NoteYAMLHandler()
+
+
+def compose(fm: str) -> yaml.Node | None:
+    """The node tree of a frontmatter block, for mapping keys to line numbers."""
+    return yaml.compose(fm, Loader=NoteLoader)
