@@ -1,0 +1,7 @@
+"""`python -m cairn` runs the CLI (the editor uses it when no `cairn` script is on PATH)."""
+
+import sys
+
+from cairn.cli import main
+
+sys.exit(main())

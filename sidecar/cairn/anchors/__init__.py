@@ -1,0 +1,1 @@
+"""Anchors: recording code ranges and judging whether they still hold."""

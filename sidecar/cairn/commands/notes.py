@@ -1,0 +1,203 @@
+"""`cairn init`, `add`, `list`, `show`, `index`: creating and reading notes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cairn.commands.common import add_example, parse_anchor_spec, print_json, workspace
+from cairn.errors import CairnError, UsageError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("init", help="create the notes folders and configuration (idempotent)")
+    add_example(p, "cairn init")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("add", help="create a note; prints its path")
+    p.add_argument("--kind", required=True, help="decision, pattern, gotcha (or a configured kind)")
+    p.add_argument("--title", required=True, help="one-line title")
+    p.add_argument("--tag", action="append", default=[], help="a tag (repeatable, or comma-separated)")
+    p.add_argument("--anchor", action="append", default=[], metavar="PATH:START-END",
+                   help="code range the note describes, recorded at HEAD (repeatable)")
+    body = p.add_mutually_exclusive_group()
+    body.add_argument("--body", help="the note's markdown body")
+    body.add_argument("--body-file", metavar="FILE", help="read the body from FILE, or stdin with -")
+    p.add_argument("--json", action="store_true", help="print the new note as JSON")
+    add_example(p, "cairn add --kind decision --title 'Use JWT, not sessions' --tag auth \\",
+                "    --anchor src/auth/session.py:10-42 --body 'We chose JWT because ...'",
+                "echo 'Retry at most 3 times.' | cairn add --kind gotcha --title 'Flaky upstream' --body-file -")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("list", help="list valid notes; errors of invalid notes go to stderr (exit 1)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--kind", help="only notes of this kind")
+    p.add_argument("--tag", help="only notes with this tag")
+    add_example(p, "cairn list", "cairn list --kind gotcha --json")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show one note")
+    p.add_argument("id", help="note id (path under agent-context/ without .md) or its file path")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_example(p, "cairn show decisions/use-jwt-not-sessions")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("index", help="regenerate agent-context/index.json from the notes")
+    add_example(p, "cairn index")
+    p.set_defaults(func=cmd_index)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from cairn.config import CONFIG_FILE, DEFAULT_CONFIG_TOML
+    from cairn.notes.index_json import write_index_json
+    from cairn.notes.model import KIND_FOLDERS
+    from cairn.notes.store import NoteStore, atomic_create
+
+    ws = workspace(args)
+    created = []
+    for folder in KIND_FOLDERS.values():
+        path = ws.notes_root / folder
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            created.append(path)
+        keep = path / ".gitkeep"
+        if not any(path.iterdir()):
+            keep.touch()
+    config_path = ws.notes_root / CONFIG_FILE
+    if atomic_create(config_path, DEFAULT_CONFIG_TOML):
+        created.append(config_path)
+    write_index_json(NoteStore(ws))
+    for path in created:
+        print(f"created {path.relative_to(ws.root).as_posix()}")
+    print(f"cairn is set up in {ws.root / ws.notes_root_rel} ({len(created)} new entries)")
+    return 0
+
+
+def _read_body(args: argparse.Namespace) -> str:
+    if args.body is not None:
+        return str(args.body)
+    if args.body_file is None:
+        return ""
+    if args.body_file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(args.body_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read body file {args.body_file}: {exc}") from None
+
+
+def split_tags(values: list[str]) -> list[str]:
+    return [t.strip() for value in values for t in value.split(",") if t.strip()]
+
+
+def record_anchors(ws: Any, specs: list[str]) -> list[dict[str, Any]]:
+    """Validate `PATH:START-END` specs and record each at HEAD through the anchor engine."""
+    from cairn.anchors.record import record_anchor
+
+    anchors = []
+    for spec in specs:
+        path, start, end = parse_anchor_spec(spec)
+        rel = ws.check_repo_path(ws.rel(path)) if Path(path).is_absolute() else ws.check_repo_path(path)
+        anchors.append(record_anchor(ws, rel, start, end))
+    return anchors
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from cairn.notes.store import NoteStore
+
+    ws = workspace(args)
+    store = NoteStore(ws)
+    anchors = record_anchors(ws, args.anchor)
+    note = store.create(args.kind, args.title, _read_body(args), split_tags(args.tag), anchors)
+    if args.json:
+        print_json(note_json(note, with_body=True))
+    else:
+        print(note.rel_path)
+    return 0
+
+
+def note_json(note: Any, with_body: bool = False) -> dict[str, Any]:
+    from cairn.timeutil import format_timestamp
+
+    def stamp(value: Any) -> str | None:
+        return format_timestamp(value) if value is not None else None
+
+    data: dict[str, Any] = {
+        "id": note.id,
+        "path": note.rel_path,
+        "title": note.title,
+        "kind": note.kind,
+        "tags": list(note.tags),
+        "status": note.status,
+        "created": stamp(note.created),
+        "reviewed": stamp(note.reviewed),
+        "updated": stamp(note.updated),
+        "version": note.version,
+        "anchors": [
+            {"path": a.path, "lines": [a.start, a.end], "commit": a.commit} for a in note.anchors
+        ],
+    }
+    if with_body:
+        data["body"] = note.body
+    return data
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from cairn.notes.store import NoteStore
+
+    ws = workspace(args)
+    result = NoteStore(ws).load()
+    notes = [n for n in result.notes if (not args.kind or n.kind == args.kind) and (not args.tag or args.tag in n.tags)]
+    if args.json:
+        print_json({"notes": [note_json(n) for n in notes],
+                    "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors]})
+    else:
+        width = max((len(n.id) for n in notes), default=0)
+        for note in notes:
+            tags = f"  [{', '.join(note.tags)}]" if note.tags else ""
+            print(f"{note.id:<{width}}  {note.kind:<8}  {note.title}{tags}")
+    for error in result.errors:
+        print(str(error), file=sys.stderr)
+    return 1 if result.errors else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from cairn.notes.store import NoteStore
+
+    ws = workspace(args)
+    store = NoteStore(ws)
+    note_id = args.id
+    if note_id.endswith(".md") and Path(note_id).exists():
+        note_id = store.note_id(Path(note_id).resolve())
+    note = store.get(note_id)
+    if args.json:
+        print_json(note_json(note, with_body=True))
+        return 0
+    print(f"{note.title}")
+    print(f"{note.kind} · {note.status} · {note.rel_path}")
+    if note.tags:
+        print(f"tags: {', '.join(note.tags)}")
+    for anchor in note.anchors:
+        print(f"anchor: {anchor.label()}" + (f" @ {anchor.commit[:7]}" if anchor.commit else ""))
+    print()
+    sys.stdout.write(note.body.lstrip("\n"))
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from cairn.notes.index_json import write_index_json
+    from cairn.notes.store import NoteStore
+
+    ws = workspace(args)
+    store = NoteStore(ws)
+    path = write_index_json(store)
+    print(path.relative_to(ws.root).as_posix())
+    errors = store.load().errors
+    for error in errors:
+        print(str(error), file=sys.stderr)
+    return 0
+
+
+__all__ = ["CairnError", "note_json", "record_anchors", "register", "split_tags"]
