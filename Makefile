@@ -1,0 +1,49 @@
+# Cairn — every target creates what it needs (.venv, node_modules, builds, Debian packages).
+# The two commands a newcomer needs:  make run   (the demo, end to end)   make test   (everything)
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+CAIRN := $(VENV)/bin/cairn
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= $(CURDIR)/.cache/demo-workspace
+
+.PHONY: run run-cli test check pytest bench venv demo clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## make run: the main job (the demo workspace opened in a real VS Code in the browser once the
+## extension is built; `make run-cli` is the terminal demo).
+run: run-cli
+
+## The terminal demo: build a small repository whose notes have a history, then check and recall.
+run-cli: $(STAMP)
+	$(PY) -m cairn.demo --show $(DEMO_DIR)
+
+demo: $(STAMP)
+	$(PY) -m cairn.demo $(DEMO_DIR)
+
+## make test: static checks, the Python suite, and the extension's tests.
+test: check pytest
+
+check: $(STAMP)
+	$(VENV)/bin/ruff check sidecar tests bench
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	@for script in bench/*/run.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .cache dist node_modules *.vsix
+
+-include extension.mk
