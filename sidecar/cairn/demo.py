@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 SESSION_PY = '''\
 """Sessions: issuing and checking access tokens."""
@@ -86,7 +87,7 @@ class Pool:
         self._idle.put(conn)
 '''
 
-NOTES = [
+NOTES: list[dict[str, Any]] = [
     {
         "kind": "decision",
         "title": "Stateless signed tokens instead of server-side sessions",
@@ -170,7 +171,7 @@ def build_demo(target: Path) -> Path:
     (ws.notes_root / "config.toml").write_text(DEFAULT_CONFIG_TOML, encoding="utf-8")
     store = NoteStore(ws)
     for spec in NOTES:
-        path, needle, length = spec["anchor"]  # type: ignore[misc]
+        path, needle, length = spec["anchor"]
         start = _line_of(files[path], needle)
         anchor = record_anchor(ws, path, start, start + length - 1)
         store.create(str(spec["kind"]), str(spec["title"]), str(spec["body"]), list(spec["tags"]), [anchor])

@@ -44,6 +44,22 @@ def register(sub: Any) -> None:
     add_example(p, "cairn show decisions/use-jwt-not-sessions")
     p.set_defaults(func=cmd_show)
 
+    p = sub.add_parser("update", help="change a note's title, tags, status or body (conditional on its version)")
+    p.add_argument("id", help="note id")
+    p.add_argument("--version", dest="expected_version", metavar="VERSION",
+                   help="the version you read (from `cairn show --json`); refused if the note changed since")
+    p.add_argument("--title", help="new title")
+    p.add_argument("--status", choices=["active", "superseded", "archived"], help="new status")
+    p.add_argument("--tag", action="append", default=[], help="add a tag (repeatable)")
+    p.add_argument("--untag", action="append", default=[], help="remove a tag (repeatable)")
+    ubody = p.add_mutually_exclusive_group()
+    ubody.add_argument("--body", help="replace the body")
+    ubody.add_argument("--body-file", metavar="FILE", help="replace the body from FILE, or stdin with -")
+    ubody.add_argument("--append", metavar="TEXT", help="append a paragraph to the body")
+    p.add_argument("--json", action="store_true", help="print the updated note as JSON")
+    add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'")
+    p.set_defaults(func=cmd_update)
+
     p = sub.add_parser("index", help="regenerate agent-context/index.json from the notes")
     add_example(p, "cairn index")
     p.set_defaults(func=cmd_index)
@@ -183,6 +199,39 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"anchor: {anchor.label()}" + (f" @ {anchor.commit[:7]}" if anchor.commit else ""))
     print()
     sys.stdout.write(note.body.lstrip("\n"))
+    return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from cairn.notes.store import NoteStore
+
+    ws = workspace(args)
+    new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
+    add_tags, drop_tags = split_tags(args.tag), set(split_tags(args.untag))
+
+    def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+        if args.title is not None:
+            if not args.title.strip() or "\n" in args.title:
+                raise UsageError("the title must be one non-empty line")
+            meta["title"] = args.title.strip()
+        if args.status is not None:
+            meta["status"] = args.status
+        if add_tags or drop_tags:
+            tags = [t for t in (meta.get("tags") or []) if t not in drop_tags]
+            meta["tags"] = tags + [t for t in add_tags if t not in tags]
+        if new_body is not None:
+            # Keep the blank line after the frontmatter that notes conventionally have.
+            text = new_body if new_body.endswith("\n") or not new_body else new_body + "\n"
+            body = "\n" + text if body.startswith("\n") and not text.startswith("\n") else text
+        if args.append:
+            body = body.rstrip("\n") + ("\n\n" if body.strip() else "\n") + args.append.rstrip("\n") + "\n"
+        return meta, body
+
+    note = NoteStore(ws).update(args.id, args.expected_version, change)
+    if args.json:
+        print_json(note_json(note, with_body=True))
+    else:
+        print(f"{note.rel_path} (version {note.version})")
     return 0
 
 

@@ -128,12 +128,49 @@ class _Collector:
         self.errors.append(NoteError(self.rel_path, line, message, self.note_id))
 
 
+_CONFLICT_OPEN = re.compile(r"^<{7}(?: |$)")
+_CONFLICT_CLOSE = re.compile(r"^>{7}(?: |$)")
+
+
+def find_conflict_markers(text: str) -> tuple[int, str] | None:
+    """The first unresolved merge conflict (`<<<<<<<` ... `>>>>>>>`) as (line, message), or None.
+
+    A merge that could not be resolved (by git or `cairn merge-note`) leaves these markers; the note
+    must then show as invalid, at the marker's line, until someone resolves it. A lone `=======` is
+    not enough (it is also a markdown heading underline), so both outer markers are required.
+    """
+    start = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if start is None and _CONFLICT_OPEN.match(line):
+            start = number
+        elif start is not None and _CONFLICT_CLOSE.match(line):
+            _, fm_end = _frontmatter_span(text)
+            where = "frontmatter" if fm_end is not None and start <= fm_end else "body"
+            return start, (f"unresolved merge conflict in the {where} (lines {start}-{number}): "
+                           "keep the right text and remove the <<<<<<< ======= >>>>>>> markers")
+    return None
+
+
+def _frontmatter_span(text: str) -> tuple[int, int | None]:
+    """1-based line of the frontmatter's closing delimiter (None when not closed)."""
+    lines = text.lstrip(BOM).splitlines()
+    if not lines or not _DELIMITER.match(lines[0]):
+        return 1, None
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in _CLOSERS:
+            return 1, i + 1
+    return 1, None
+
+
 def parse_note(
     text: str, rel_path: str, note_id: str, config: Config, version: str | None = None
 ) -> Note | list[NoteError]:
     """Parse and validate one note. Returns the `Note` or every problem found, each at its line."""
     errors = _Collector(rel_path, note_id)
     version = version or content_version(text.encode("utf-8"))
+    conflict = find_conflict_markers(text)
+    if conflict is not None:
+        return [NoteError(rel_path, conflict[0], conflict[1], note_id)]
     doc = split(text)
     if isinstance(doc, NoteError):
         return [NoteError(rel_path, doc.line, doc.message, note_id)]
@@ -163,7 +200,8 @@ def parse_note(
     if kind is None:
         errors.add(at("kind") if "kind" in meta else 1, f"missing kind (one of: {', '.join(kinds)})")
     elif not isinstance(kind, str) or kind not in config.kinds:
-        errors.add(at("kind"), f"unknown kind {kind!r} (expected one of: {', '.join(kinds)}; kinds are set in config.toml)")
+        errors.add(at("kind"),
+                   f"unknown kind {kind!r} (expected one of: {', '.join(kinds)}; kinds are set in config.toml)")
     tags = meta.get("tags", [])
     if tags is None:
         tags = []

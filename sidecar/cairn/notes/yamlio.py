@@ -55,7 +55,7 @@ class NoteYAMLHandler(YAMLHandler):
     """python-frontmatter handler wired to the note loader and dumper."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=NoteLoader)  # noqa: S506 - NoteLoader is a SafeLoader
+        return yaml.load(fm, Loader=NoteLoader)
 
     def export(self, metadata: dict[str, object], **kwargs: object) -> str:
         text = yaml.dump(
