@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and closed early: not an error of ours or the user's.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never show a traceback
+    except Exception as exc:  # the last line of defence: never show a traceback
         if os.environ.get("CAIRN_DEBUG"):
             raise
         print(f"cairn: internal error: {type(exc).__name__}: {exc} (set CAIRN_DEBUG=1 for details)", file=sys.stderr)
