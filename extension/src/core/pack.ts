@@ -1,0 +1,178 @@
+// Markdown for recall packs, search hits and stale notes, as shown in the preview and in chat.
+// Note bodies are untrusted (anyone with commit access writes them): raw HTML outside code is escaped,
+// and the renderers are told not to trust command links.
+import type { Pack, PackNote, SearchHit, StaleNote } from './protocol';
+
+const BADGE: Record<string, string> = { fresh: '✓ fresh', stale: '⚠ stale', expired: '⌛ expired', invalid: '✗ invalid' };
+
+export function stateBadge(state: string): string {
+  return BADGE[state] ?? state;
+}
+
+/** Escape `<` and `&` that would start raw HTML, outside fenced code blocks and inline code spans. */
+export function neutralizeHtml(markdown: string): string {
+  const lines = markdown.split('\n');
+  let fence: string | undefined;
+  return lines
+    .map((line) => {
+      const m = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
+      if (fence) {
+        if (m && m[1][0] === fence[0] && m[1].length >= fence.length) {
+          fence = undefined;
+        }
+        return line;
+      }
+      if (m) {
+        fence = m[1];
+        return line;
+      }
+      if (/^( {4}|\t)/.test(line)) {
+        return line; // indented code block (good enough: notes rarely use them outside lists)
+      }
+      // split on inline code spans (`…`), escape outside them
+      return line
+        .split(/(`+[^`]*`+)/)
+        .map((part, i) => (i % 2 === 1 ? part : part.replace(/&(?![#\w]+;)/g, '&amp;').replace(/</g, '&lt;')))
+        .join('');
+    })
+    .join('\n');
+}
+
+/** Shift markdown headings in a note body down so they nest under the note's own heading. */
+export function demoteHeadings(markdown: string, by: number): string {
+  let inFence = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (/^\s{0,3}(`{3,}|~{3,})/.test(line)) {
+        inFence = !inFence;
+        return line;
+      }
+      if (inFence) {
+        return line;
+      }
+      const m = /^(#{1,6})(\s)/.exec(line);
+      return m ? '#'.repeat(Math.min(6, m[1].length + by)) + line.slice(m[1].length) : line;
+    })
+    .join('\n');
+}
+
+function escapeInline(text: string): string {
+  return text.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+}
+
+function shortSha(sha: string | null | undefined): string | undefined {
+  return sha ? sha.slice(0, 7) : undefined;
+}
+
+function fileLabel(pack: Pack): string {
+  if (!pack.file) {
+    return 'the repository';
+  }
+  return pack.line ? `${pack.file}:${pack.line}` : pack.file;
+}
+
+export interface PackFormatOptions {
+  /** Link each note title to its file (the preview); chat uses references instead. */
+  linkNotes?: boolean;
+  /** Top-level heading level for the pack title (1 in the preview, 3 in chat). */
+  headingLevel?: number;
+}
+
+export function formatPackNote(note: PackNote, opts: PackFormatOptions = {}): string {
+  const h = '#'.repeat(Math.min(6, (opts.headingLevel ?? 1) + 1));
+  const title = escapeInline(note.title || note.id);
+  const heading = opts.linkNotes && note.uri ? `[${title}](${note.uri})` : title;
+  const meta = [`${note.kind || 'note'}`, stateBadge(note.state)];
+  if (note.freshness) {
+    meta.push(escapeInline(note.freshness));
+  }
+  const lines = [`${h} ${heading}`, '', `*${meta.join(' · ')}* — \`${note.path}\``];
+  if (note.anchors && note.anchors.length > 0) {
+    lines.push('', `Anchored at ${note.anchors.map((a) => `\`${a}\``).join(', ')}`);
+  }
+  if (note.state === 'stale') {
+    lines.push('', '> ⚠ The anchored code changed since this note was written: check it against the code before relying on it.');
+  } else if (note.state === 'expired') {
+    lines.push('', '> ⌛ Not reviewed within its time to live: it may be out of date.');
+  }
+  const body = (note.body || '').trim();
+  if (body) {
+    lines.push('', neutralizeHtml(demoteHeadings(body, (opts.headingLevel ?? 1) + 1)));
+  }
+  return lines.join('\n');
+}
+
+export function packSummary(pack: Pack): string {
+  const n = pack.notes.length;
+  const parts = [`${n} ${n === 1 ? 'note' : 'notes'}`];
+  if (typeof pack.tokens === 'number') {
+    parts.push(typeof pack.budget === 'number' ? `${pack.tokens} / ${pack.budget} tokens` : `${pack.tokens} tokens`);
+  }
+  if (pack.truncated) {
+    parts.push('cut to the budget');
+  }
+  const head = shortSha(pack.head);
+  if (head) {
+    parts.push(`HEAD ${head}`);
+  }
+  return parts.join(' · ');
+}
+
+export function formatPack(pack: Pack, opts: PackFormatOptions = {}): string {
+  const level = opts.headingLevel ?? 1;
+  const h = '#'.repeat(level);
+  const out = [`${h} Cairn recall: ${escapeInline(fileLabel(pack))}`, '', `*${packSummary(pack)}*`];
+  if (pack.notes.length === 0) {
+    out.push('', `No notes apply to ${escapeInline(fileLabel(pack))} yet. Select code and run **Cairn: New Note from Selection** to write one.`);
+    return out.join('\n') + '\n';
+  }
+  for (const note of pack.notes) {
+    out.push('', formatPackNote(note, { ...opts, headingLevel: level }));
+  }
+  return out.join('\n') + '\n';
+}
+
+export function formatSearchHits(query: string, hits: SearchHit[]): string {
+  if (hits.length === 0) {
+    return `No notes match *${escapeInline(query)}*.`;
+  }
+  const lines = [`${hits.length} ${hits.length === 1 ? 'note matches' : 'notes match'} *${escapeInline(query)}*:`, ''];
+  for (const hit of hits) {
+    const snippet = hit.snippet ? ` — ${escapeInline(hit.snippet.replace(/\s+/g, ' ').trim())}` : '';
+    lines.push(`- **${escapeInline(hit.title || hit.id)}** (${hit.kind || 'note'}, ${stateBadge(hit.state)}) \`${hit.path}\`${snippet}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function formatStale(notes: StaleNote[]): string {
+  if (notes.length === 0) {
+    return 'No stale notes: every anchored note still matches its code. ✓';
+  }
+  const lines = [`${notes.length} stale ${notes.length === 1 ? 'note' : 'notes'}:`, ''];
+  for (const note of notes) {
+    lines.push(`- **${escapeInline(note.title || note.id)}** \`${note.path}\``);
+    for (const a of note.anchors ?? []) {
+      const range = Array.isArray(a.lines) && a.lines.length >= 2 ? `${a.path}:${a.lines[0]}-${a.lines[1]}` : a.path;
+      const detail = a.message ? escapeInline(a.message) : a.changed_in ? `changed in ${shortSha(a.changed_in)}` : 'changed';
+      lines.push(`  - \`${range}\` — ${detail}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One line describing a stale note for a quick pick. */
+export function staleDetail(note: StaleNote): string {
+  return (note.anchors ?? [])
+    .map((a) => {
+      const range = Array.isArray(a.lines) && a.lines.length >= 2 ? `${a.path}:${a.lines[0]}-${a.lines[1]}` : a.path;
+      return a.message ? `${range}: ${a.message}` : a.changed_in ? `${range}: changed in ${shortSha(a.changed_in)}` : range;
+    })
+    .join(' · ');
+}
+
+/** Title of the recall preview tab. */
+export function recallTitle(file: string | null | undefined): string {
+  const base = (file ?? 'workspace').split(/[\\/]/).pop() || 'workspace';
+  return `Recall ${base}`;
+}
