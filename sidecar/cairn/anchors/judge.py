@@ -1,0 +1,507 @@
+"""Where is an anchor's code now, and is it still the same code?
+
+Two ways to answer, chosen per anchor:
+
+* **With the recorded file** (its blob is in the object store, found by the fingerprint's `blob` or by
+  `commit:path`, and verified against the stored block hash): one direct alignment from the recorded
+  file to the target file (the same path, or the file it was renamed to, recognised by content). If
+  every anchored line maps, in order and without insertions, the anchor is `intact`, `moved` or
+  `reformatted`. Otherwise the anchored lines are looked for by content: in lines of the same file that
+  are *new* (not the image of other recorded lines: a pre-existing duplicate is somebody else's code),
+  then in the files that changed since the recorded commit (moves to another file, renames with heavy
+  edits). Remaining evidence of an in-place edit wins over a copy found elsewhere.
+* **By fingerprint only** (commit squashed away, shallow clone, anchored uncommitted text): the
+  stored line hashes and context are aligned against the target file; candidates are scored by
+  context and by distance from where the block should be, never "first occurrence".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from cairn.anchors.align import align
+from cairn.anchors.fingerprint import CONTEXT_LINES, Fingerprint
+from cairn.anchors.target import Snapshot
+from cairn.anchors.text import (
+    block_hash,
+    decode,
+    is_binary,
+    line_hash,
+    nonblank_neighbours,
+    norm,
+    split_lines,
+    ws_hash,
+)
+from cairn.gitio import GitRepo
+from cairn.notes import Anchor
+
+FRESH = ("intact", "moved", "reformatted")
+STALE = ("changed", "deleted")
+BLANK = line_hash("")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The engine's answer for one anchor (lines 1-based inclusive).
+
+    For stale anchors `path/start/end` is the best guess of where the code that replaced it is (used to
+    re-anchor on request and to put diagnostics somewhere sensible); None when there is none.
+    `global_deps` is True when the answer depended on files other than the anchored one.
+    """
+
+    status: str
+    path: str | None
+    start: int | None
+    end: int | None
+    global_deps: bool = False
+    by_content: bool = False  # judged from the fingerprint alone (no recorded file available)
+    note: str = ""  # extra explanation for the message
+
+    @property
+    def fresh(self) -> bool:
+        return self.status in FRESH
+
+
+class FileText:
+    """A text file of the target, split and normalised once, hashed lazily."""
+
+    __slots__ = ("_hashes", "_nb_index", "_nb_lines", "key", "lines", "norms", "path")
+
+    def __init__(self, path: str, key: str | None, lines: list[str]) -> None:
+        self.path = path
+        self.key = key
+        self.lines = lines
+        self.norms = [norm(line) for line in lines]
+        self._hashes: list[str] | None = None
+        self._nb_index: dict[str, list[int]] | None = None
+        self._nb_lines: list[int] | None = None
+
+    @property
+    def hashes(self) -> list[str]:
+        if self._hashes is None:
+            self._hashes = [line_hash(line) if n else BLANK for line, n in zip(self.lines, self.norms, strict=True)]
+        return self._hashes
+
+    def nonblank(self) -> tuple[list[int], dict[str, list[int]]]:
+        """Indices of non-blank lines and, per line hash, where they are in that list."""
+        if self._nb_index is None:
+            hashes = self.hashes
+            idx: dict[str, list[int]] = {}
+            for p, i in enumerate(self.nb_lines):
+                idx.setdefault(hashes[i], []).append(p)
+            self._nb_index = idx
+        return self.nb_lines, self._nb_index
+
+    @property
+    def nb_lines(self) -> list[int]:
+        if self._nb_lines is None:
+            self._nb_lines = [i for i, n in enumerate(self.norms) if n]
+        return self._nb_lines
+
+
+@dataclass(frozen=True)
+class Window:
+    path: str
+    start: int  # 0-based inclusive
+    end: int
+    exact: bool
+
+
+class Judge:
+    """Judges anchors against one target snapshot; caches files, alignments and the search index."""
+
+    def __init__(self, repo: GitRepo | None, snapshot: Snapshot) -> None:
+        self.repo = repo
+        self.snap = snapshot
+        self._files: dict[str, FileText | None] = {}
+        self._recorded: dict[str, FileText | None] = {}
+        self._alignments: dict[tuple[str, str], list[int]] = {}
+        self._trees: dict[str, dict[str, str] | None] = {}
+        self._nb_cache: dict[str, list[int]] = {}
+
+    # ---- inputs -----------------------------------------------------------------------------
+    def target_file(self, path: str) -> FileText | None:
+        """The target's text of `path`; None when absent or binary."""
+        if path not in self._files:
+            key = self.snap.key(path)
+            data = self.snap.read(path) if key is not None else None
+            if data is None or is_binary(data):
+                self._files[path] = None
+            else:
+                self._files[path] = FileText(path, key, split_lines(decode(data)))
+        return self._files[path]
+
+    def recorded_tree(self, commit: str | None) -> dict[str, str] | None:
+        if not commit or self.repo is None:
+            return None
+        if commit not in self._trees:
+            self._trees[commit] = self.repo.tree(commit) if self.repo.has_commit(commit) else None
+        return self._trees[commit]
+
+    def _blob_text(self, ref: str) -> FileText | None:
+        if ref not in self._recorded:
+            data = self.repo.read_blob(ref) if self.repo is not None else None
+            if data is None or is_binary(data):
+                self._recorded[ref] = None
+            else:
+                self._recorded[ref] = FileText(ref, ref, split_lines(decode(data)))
+        return self._recorded[ref]
+
+    def recorded_file(self, anchor: Anchor, fp: Fingerprint) -> tuple[FileText | None, str | None]:
+        """The file as it was when the anchor was recorded, verified against the stored block hash."""
+        refs: list[str] = []
+        if fp.blob:
+            refs.append(fp.blob)
+        tree = self.recorded_tree(anchor.commit)
+        if tree is not None and anchor.path in tree:
+            refs.append(tree[anchor.path])
+        for ref in refs:
+            text = self._blob_text(ref)
+            if text is None or anchor.end > len(text.lines):
+                continue
+            if fp.hash and block_hash(text.lines[anchor.start - 1:anchor.end]) != fp.hash:
+                continue
+            return text, ref
+        return None, None
+
+    def alignment(self, old: FileText, new: FileText) -> list[int]:
+        key = (str(old.key), f"{new.path}\0{new.key}")
+        a2b = self._alignments.get(key)
+        if a2b is None:
+            a2b = align(old.norms, new.norms)
+            self._alignments[key] = a2b
+        return a2b
+
+    # ---- entry point --------------------------------------------------------------------------
+    def judge(self, anchor: Anchor) -> Placement:
+        fp = Fingerprint.from_data(anchor.data)
+        key = self.snap.key(anchor.path)
+        if fp.blob and key is not None and key.startswith(fp.blob):
+            return Placement("intact", anchor.path, anchor.start, anchor.end)
+        recorded, ref = self.recorded_file(anchor, fp)
+        if recorded is not None:
+            if key is not None and key == ref:
+                return Placement("intact", anchor.path, anchor.start, anchor.end)
+            return self._judge_with_file(anchor, recorded)
+        if fp.usable:
+            return self._judge_by_fingerprint(anchor, fp)
+        return self._judge_by_position(anchor)
+
+    # ---- no content at all: position only ----------------------------------------------------
+    def _judge_by_position(self, anchor: Anchor) -> Placement:
+        text = self.target_file(anchor.path)
+        if text is None or anchor.end > len(text.lines):
+            return Placement("deleted", None, None, None, by_content=True,
+                             note="no fingerprint was recorded and the lines no longer exist")
+        return Placement("intact", anchor.path, anchor.start, anchor.end, by_content=True,
+                         note="no fingerprint was recorded; judged by position only")
+
+    # ---- with the recorded file --------------------------------------------------------------
+    def _judge_with_file(self, anchor: Anchor, rec: FileText) -> Placement:
+        s0, e0 = anchor.start - 1, anchor.end - 1
+        block = rec.lines[s0:e0 + 1]
+        fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
+        tree = self.recorded_tree(anchor.commit)
+        primary_path: str | None = anchor.path
+        global_deps = False
+        target = self.target_file(anchor.path)
+        if target is None:
+            global_deps = True
+            primary_path = self._find_rename(anchor.path, rec, tree)
+            target = self.target_file(primary_path) if primary_path else None
+        span: tuple[int, int] | None = None
+        in_place = False
+        expected = s0
+        if target is not None:
+            a2b = self.alignment(rec, target)
+            mapped = [a2b[i] for i in range(s0, e0 + 1)]
+            if all(j >= 0 for j in mapped) and all(mapped[k + 1] == mapped[k] + 1 for k in range(len(mapped) - 1)):
+                j0, j1 = mapped[0], mapped[-1]
+                exact = target.lines[j0:j1 + 1] == block
+                return self._fresh(anchor, target.path, j0, j1, exact, global_deps)
+            span = _span(a2b, s0, e0, len(target.lines))
+            expected = span[0]
+            if span[0] <= span[1] and ws_hash(target.lines[span[0]:span[1] + 1]) == fp.ws:
+                return self._fresh(anchor, target.path, span[0], span[1], False, global_deps)
+            in_place = _edited_in_place(block, rec.norms[s0:e0 + 1], mapped, target, span)
+            if not in_place:
+                outside = {j for i, j in enumerate(a2b) if j >= 0 and not s0 <= i <= e0}
+                best = self._best(self._windows(target, fp), fp, target.path, expected,
+                                  lambda w: _eligible(w, target, outside))
+                if best is not None:
+                    return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
+        if not in_place:
+            best = self._search_elsewhere(fp, exclude=primary_path, tree=tree)
+            if best is not None:
+                return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
+            global_deps = True
+        if target is not None and span is not None and span[0] <= span[1]:
+            status = "changed" if in_place or _similar(block, target.lines[span[0]:span[1] + 1]) else "deleted"
+            return Placement(status, target.path, span[0] + 1, span[1] + 1, global_deps)
+        return Placement("deleted", None, None, None, global_deps)
+
+    def _fresh(self, anchor: Anchor, path: str, j0: int, j1: int, exact: bool, global_deps: bool) -> Placement:
+        if not exact:
+            status = "reformatted"
+        elif path == anchor.path and j0 + 1 == anchor.start and j1 + 1 == anchor.end:
+            status = "intact"
+        else:
+            status = "moved"
+        return Placement(status, path, j0 + 1, j1 + 1, global_deps)
+
+    def _find_rename(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
+        """The target file the recorded file most likely became (content similarity, name as tie-break)."""
+        wanted = {n for n in rec.norms if n}
+        if not wanted:
+            return None
+        base = path.rsplit("/", 1)[-1]
+        best: tuple[float, str] | None = None
+        for other in self._search_paths(tree, exclude=path):
+            if tree is not None and other in tree:
+                continue  # an existing file is not where a renamed one went
+            text = self.target_file(other)
+            if text is None:
+                continue
+            have = {n for n in text.norms if n}
+            score = len(wanted & have) / len(wanted)
+            if other.rsplit("/", 1)[-1] == base:
+                score += 0.2
+            if score >= 0.5 and (best is None or score > best[0]):
+                best = (score, other)
+        return best[1] if best else None
+
+    def _search_paths(self, tree: dict[str, str] | None, exclude: str | None) -> list[str]:
+        """Files where moved code may be: those that differ from the recorded tree (or all of them)."""
+        out = []
+        for path in self.snap.paths():
+            if path == exclude:
+                continue
+            if tree is not None and tree.get(path) == self.snap.key(path):
+                continue
+            out.append(path)
+        return sorted(out)
+
+    def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None) -> Window | None:
+        keys = [h for h in fp.line_hashes if h != BLANK]
+        if not keys:
+            return None
+        candidates: list[Window] = []
+        for path in self._search_paths(tree, exclude):
+            text = self.target_file(path)
+            if text is None:
+                continue
+            windows = self._windows(text, fp)
+            if not windows:
+                continue
+            old = self._blob_text(tree[path]) if tree is not None and path in tree else None
+            if old is not None:
+                pre = {j for j in self.alignment(old, text) if j >= 0}
+                windows = [w for w in windows if _eligible(w, text, pre)]
+            candidates.extend(windows)
+        return self._best(candidates, fp, None, 0, lambda w: True)
+
+    def _windows(self, text: FileText, fp: Fingerprint) -> list[Window]:
+        """Places in `text` whose lines equal the block's, ignoring whitespace (verified by hash)."""
+        keys = [h for h in fp.line_hashes if h != BLANK]
+        if not keys:
+            return []
+        nb, index = text.nonblank()
+        starts = index.get(keys[0], [])
+        out: list[Window] = []
+        hashes = text.hashes
+        m = len(keys)
+        lead = _leading_blanks(fp.line_hashes)
+        trail = _leading_blanks(fp.line_hashes[::-1])
+        for p in starts:
+            if p + m > len(nb):
+                continue
+            if any(hashes[nb[p + k]] != keys[k] for k in range(1, m)):
+                continue
+            start, end = nb[p], nb[p + m - 1]
+            # Give back the block's own leading/trailing blank lines where the file has them.
+            k = 0
+            while k < lead and start > 0 and not text.norms[start - 1]:
+                start -= 1
+                k += 1
+            k = 0
+            while k < trail and end + 1 < len(text.lines) and not text.norms[end + 1]:
+                end += 1
+                k += 1
+            window = text.lines[start:end + 1]
+            if fp.ws and ws_hash(window) != fp.ws:
+                continue
+            out.append(Window(text.path, start, end, bool(fp.hash) and block_hash(window) == fp.hash))
+        return out
+
+    def _best(self, windows: Iterable[Window], fp: Fingerprint, near_path: str | None, expected: int,
+              eligible: Callable[[Window], bool]) -> Window | None:
+        """The candidate whose surroundings match best; ties go to the nearest to where it should be."""
+        best: tuple[tuple[int, int, int, int], Window] | None = None
+        for w in windows:
+            if not eligible(w):
+                continue
+            text = self.target_file(w.path)
+            if text is None:
+                continue
+            score = _context_score(text, w, fp)
+            same = 1 if w.path == near_path else 0
+            dist = abs(w.start - expected) if same else 0
+            rank = (score, same, int(w.exact), -dist)
+            if best is None or rank > best[0]:
+                best = (rank, w)
+        return best[1] if best else None
+
+    # ---- fingerprint only --------------------------------------------------------------------
+    def _judge_by_fingerprint(self, anchor: Anchor, fp: Fingerprint) -> Placement:
+        s0 = anchor.start - 1
+        target = self.target_file(anchor.path)
+        global_deps = False
+        span: tuple[int, int] | None = None
+        in_place = False
+        if target is not None:
+            span, in_place = _locate_by_hashes(target, fp, s0)
+            expected = span[0] if span is not None else s0
+            windows = self._windows(target, fp)
+            if span is not None:
+                near = self._best([w for w in windows if w.start <= span[1] + 1 and w.end >= span[0] - 1],
+                                  fp, target.path, expected, lambda w: True)
+                if near is not None:
+                    return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
+            if not in_place:
+                best = self._best(windows, fp, target.path, expected, lambda w: True)
+                if best is not None:
+                    return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
+        if not in_place:
+            global_deps = True
+            tree = self.recorded_tree(anchor.commit)
+            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree)
+            if best is not None:
+                return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
+        if target is not None and span is not None and span[0] <= span[1]:
+            return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
+                             global_deps, by_content=True)
+        return Placement("deleted", None, None, None, global_deps, by_content=True)
+
+
+def _leading_blanks(hashes: Sequence[str]) -> int:
+    n = 0
+    for h in hashes:
+        if h != BLANK:
+            break
+        n += 1
+    return n
+
+
+def _span(a2b: Sequence[int], s0: int, e0: int, n_target: int) -> tuple[int, int]:
+    """Where recorded lines s0..e0 ended up in the target, bounded by the nearest mapped lines around them.
+
+    Lines of the block that still map pin the ends; otherwise the nearest mapped line above/below
+    the block bounds the span. May be empty (start > end) when the block was deleted outright.
+    """
+    start = a2b[s0]
+    if start < 0:
+        start = 0
+        for i in range(s0 - 1, -1, -1):
+            if a2b[i] >= 0:
+                start = a2b[i] + 1
+                break
+    end = a2b[e0]
+    if end < 0:
+        end = n_target - 1
+        for i in range(e0 + 1, len(a2b)):
+            if a2b[i] >= 0:
+                end = a2b[i] - 1
+                break
+    return start, end
+
+
+def _similar(a: Sequence[str], b: Sequence[str]) -> bool:
+    x = "\n".join(norm(line) for line in a if line.strip())
+    y = "\n".join(norm(line) for line in b if line.strip())
+    if not x or not y:
+        return False
+    return SequenceMatcher(None, x, y, autojunk=False).ratio() >= 0.5
+
+
+def _edited_in_place(block: Sequence[str], block_norms: Sequence[str], mapped: Sequence[int], target: FileText,
+                     span: tuple[int, int]) -> bool:
+    """Whether the recorded lines are still (mostly) where they were, i.e. edited rather than moved away."""
+    nonblank = [k for k, n in enumerate(block_norms) if n]
+    if nonblank:
+        kept = sum(1 for k in nonblank if mapped[k] >= 0)
+        if kept * 2 >= len(nonblank):
+            return True
+    if span[0] > span[1]:
+        return False
+    return _similar(block, target.lines[span[0]:span[1] + 1])
+
+
+def _eligible(w: Window, text: FileText, pre_existing: set[int]) -> bool:
+    """A window is somebody else's code when most of its lines are images of other recorded lines."""
+    lines = [i for i in range(w.start, w.end + 1) if text.norms[i]]
+    if not lines:
+        return False
+    old = sum(1 for i in lines if i in pre_existing)
+    return old * 2 < len(lines)
+
+
+def _context_score(text: FileText, w: Window, fp: Fingerprint) -> int:
+    up, down = nonblank_neighbours(text.lines, w.start, w.end, CONTEXT_LINES)
+    hashes = text.hashes
+    score = 0
+    for got, want in zip(reversed([hashes[i] for i in up]), reversed(fp.above), strict=False):
+        score += got == want
+    for got, want in zip([hashes[i] for i in down], fp.below, strict=False):
+        score += got == want
+    return score
+
+
+def _locate_by_hashes(text: FileText, fp: Fingerprint, s0: int) -> tuple[tuple[int, int] | None, bool]:
+    """Where the block sits in `text` judging by its stored line hashes and context.
+
+    Returns the span (0-based, may be empty when the block was removed between intact context) and
+    whether there is evidence that the block is still there but edited.
+    """
+    pattern = list(fp.above) + list(fp.line_hashes) + list(fp.below)
+    na, nbk = len(fp.above), len(fp.line_hashes)
+    hashes = text.hashes
+    n = len(hashes)
+    radius = 3 * nbk + 200
+    lo, hi = max(0, s0 - radius), min(n, s0 + nbk + radius)
+    if n <= 5000:
+        lo, hi = 0, n
+    sm = SequenceMatcher(None, pattern, hashes[lo:hi], autojunk=False)
+    pos: dict[int, int] = {}
+    for i, j, size in sm.get_matching_blocks():
+        for k in range(size):
+            pos[i + k] = lo + j + k
+    block_hits = [(k - na, pos[k]) for k in range(na, na + nbk) if k in pos and fp.line_hashes[k - na] != BLANK]
+    above_hits = [pos[k] for k in range(na) if k in pos]
+    below_hits = [pos[k] for k in range(na + nbk, len(pattern)) if k in pos]
+    if block_hits:
+        start = block_hits[0][1] - block_hits[0][0]
+        end = block_hits[-1][1] + (nbk - 1 - block_hits[-1][0])
+    else:
+        start = end = -1
+    if above_hits:
+        start = above_hits[-1] + 1 if not block_hits else max(start, above_hits[-1] + 1)
+    if below_hits:
+        end = below_hits[0] - 1 if not block_hits else min(end, below_hits[0] - 1)
+    if start < 0 or end < -1 or (not above_hits and not block_hits) or (not below_hits and not block_hits):
+        return None, False
+    start, end = max(0, start), min(n - 1, end)
+    # Trim blank lines the block did not start/end with (context skips blank lines).
+    if fp.line_hashes and fp.line_hashes[0] != BLANK:
+        while start <= end and not text.norms[start]:
+            start += 1
+    if fp.line_hashes and fp.line_hashes[-1] != BLANK:
+        while end >= start and not text.norms[end]:
+            end -= 1
+    nonblank = sum(1 for h in fp.line_hashes if h != BLANK)
+    evidence = False
+    if start <= end:
+        if (nonblank and len(block_hits) * 2 >= nonblank) or (above_hits and below_hits and end - start + 1 <= 2 * nbk + 10):
+            evidence = True
+    return (start, end), evidence

@@ -1,0 +1,235 @@
+"""What anchors are judged against: the working tree, a commit, or editor buffers over the working tree.
+
+A `Snapshot` answers three questions about the target: which files exist, the identity of a file's
+content (a git blob id, so "unchanged since recorded" is a string comparison and verdicts can be cached
+by it), and the file's bytes. The working tree keeps a small stat cache (size, mtime, inode → blob id)
+under the workspace cache so a re-check does not re-read unchanged files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cairn.gitio import GitRepo, blob_id
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to judge anchors: `Target.worktree()`, `Target.rev("v1.2")`, `Target.buffers({...})`."""
+
+    kind: str = "worktree"  # worktree | rev | buffers
+    rev: str | None = None
+    buffers: Mapping[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def worktree() -> Target:
+        return Target("worktree")
+
+    @staticmethod
+    def at_rev(rev: str) -> Target:
+        return Target("rev", rev=rev)
+
+    @staticmethod
+    def with_buffers(buffers: Mapping[str, str]) -> Target:
+        """Unsaved editor buffers (repository-relative path → text) over the working tree."""
+        return Target("buffers", buffers=dict(buffers))
+
+
+class Snapshot(Protocol):
+    def key(self, path: str) -> str | None:
+        """The blob id of the file's content, or None when the file does not exist."""
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when it does not exist."""
+
+    def paths(self) -> Iterable[str]:
+        """Every file of the snapshot."""
+
+    def identity(self) -> str:
+        """One id for the whole snapshot (changes when any file does)."""
+
+
+class TreeSnapshot:
+    """A commit's files, read from the object store."""
+
+    def __init__(self, repo: GitRepo, commit: str) -> None:
+        self.repo = repo
+        self.commit = commit
+        self.files = repo.tree(commit)
+
+    def key(self, path: str) -> str | None:
+        return self.files.get(path)
+
+    def read(self, path: str) -> bytes | None:
+        sha = self.files.get(path)
+        return None if sha is None else self.repo.read_object(sha)
+
+    def paths(self) -> Iterable[str]:
+        return self.files.keys()
+
+    def identity(self) -> str:
+        return f"commit:{self.commit}"
+
+
+class EmptySnapshot:
+    """The tree of a repository with no commits."""
+
+    def key(self, path: str) -> str | None:
+        return None
+
+    def read(self, path: str) -> bytes | None:
+        return None
+
+    def paths(self) -> Iterable[str]:
+        return ()
+
+    def identity(self) -> str:
+        return "empty"
+
+
+_STAT_CACHE = "worktree-stat.json"
+
+
+class WorktreeSnapshot:
+    """The working tree: tracked and untracked (not ignored) files as they are on disk now."""
+
+    def __init__(self, root: Path, repo: GitRepo | None, cache_dir: Path | None, skip: str | None = None) -> None:
+        self.root = root
+        self.repo = repo
+        self._cache_path = cache_dir / _STAT_CACHE if cache_dir else None
+        self._stat: dict[str, list[int | str]] = {}
+        self._dirty = False
+        listed = repo.worktree_paths() if repo is not None else _walk(root, skip)
+        self._listed = listed
+        self._keys: dict[str, str | None] = {}
+        self._data: dict[str, bytes] = {}
+        self._all_keyed = False
+        self._load_stat_cache()
+
+    def _load_stat_cache(self) -> None:
+        if self._cache_path is None:
+            return
+        try:
+            self._stat = json.loads(self._cache_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._stat = {}
+
+    def save(self) -> None:
+        """Persist the stat cache (only entries old enough not to be racy)."""
+        if self._cache_path is None or not self._dirty:
+            return
+        tmp = self._cache_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(self._stat, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, self._cache_path)
+        except OSError:
+            pass
+        self._dirty = False
+
+    def key(self, path: str) -> str | None:
+        if path in self._keys:
+            return self._keys[path]
+        full = self.root / path
+        try:
+            st = full.stat()
+        except OSError:
+            self._keys[path] = None
+            return None
+        if not _is_regular(st.st_mode):
+            self._keys[path] = None
+            return None
+        entry = self._stat.get(path)
+        if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns and entry[2] == st.st_ino:
+            sha = str(entry[3])
+        else:
+            try:
+                data = full.read_bytes()
+            except OSError:
+                self._keys[path] = None
+                return None
+            sha = blob_id(data)
+            self._data[path] = data
+            # A file modified within the timestamp granularity of now could change again unseen.
+            if time.time_ns() - st.st_mtime_ns > 2_000_000_000:
+                self._stat[path] = [st.st_size, st.st_mtime_ns, st.st_ino, sha]
+                self._dirty = True
+        self._keys[path] = sha
+        return sha
+
+    def read(self, path: str) -> bytes | None:
+        if path in self._data:
+            return self._data[path]
+        try:
+            data = (self.root / path).read_bytes()
+        except OSError:
+            return None
+        return data
+
+    def paths(self) -> Iterable[str]:
+        return [p for p in self._listed if self.key(p) is not None]
+
+    def identity(self) -> str:
+        import hashlib
+
+        h = hashlib.sha1()
+        for path in sorted(self._listed):
+            sha = self.key(path)
+            if sha is not None:
+                h.update(f"{path}\0{sha}\n".encode("utf-8", "surrogateescape"))
+        return "worktree:" + h.hexdigest()
+
+
+class OverlaySnapshot:
+    """Editor buffers laid over another snapshot (the language server's view)."""
+
+    def __init__(self, base: WorktreeSnapshot | TreeSnapshot | EmptySnapshot, buffers: Mapping[str, str]) -> None:
+        self.base = base
+        self.buffers = {path: text.encode("utf-8", "surrogateescape") for path, text in buffers.items()}
+        self._keys = {path: blob_id(data) for path, data in self.buffers.items()}
+
+    def key(self, path: str) -> str | None:
+        if path in self._keys:
+            return self._keys[path]
+        return self.base.key(path)
+
+    def read(self, path: str) -> bytes | None:
+        if path in self.buffers:
+            return self.buffers[path]
+        return self.base.read(path)
+
+    def paths(self) -> Iterable[str]:
+        seen = dict.fromkeys(self.base.paths())
+        seen.update(dict.fromkeys(self.buffers))
+        return list(seen)
+
+    def identity(self) -> str:
+        import hashlib
+
+        h = hashlib.sha1(self.base.identity().encode())
+        for path in sorted(self._keys):
+            h.update(f"{path}\0{self._keys[path]}\n".encode("utf-8", "surrogateescape"))
+        return "overlay:" + h.hexdigest()
+
+
+def _is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
+
+
+def _walk(root: Path, skip: str | None) -> list[str]:
+    """Files under `root` when there is no git (hidden folders and the notes root left out)."""
+    out: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        rel_folder = Path(folder).relative_to(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")
+                         and (rel_folder / d).as_posix() != skip)
+        for name in sorted(files):
+            out.append((rel_folder / name).as_posix())
+    return out

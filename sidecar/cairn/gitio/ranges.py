@@ -1,0 +1,283 @@
+"""Git questions about ranges of commits: merge bases, diffs between revisions, three-way file merges.
+
+`cairn affected`, `cairn review`, `cairn sync` and the merge driver need to know what changed between two
+points (with the hunk text, to show an agent), where a branch forked from the default branch, and how
+to merge two versions of a text three-way. These live beside `repo.py` (objects and history for the
+anchor engine) and go through the same `GitRepo.run`, so git is still only spawned from `cairn.gitio`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cairn.errors import CairnError, NotFoundError, UsageError
+from cairn.gitio.repo import GitRepo, _unquote, open_repo
+
+
+@dataclass
+class DiffHunk:
+    """One hunk of a diff: `old_len` lines at `old_start` became `new_len` lines at `new_start` (1-based).
+
+    `lines` are the hunk's body lines as git prints them (` `, `-` or `+` first), so a person or an
+    agent can read what happened; a zero length means a pure insertion or deletion at that point.
+    """
+
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    header: str = ""
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def old_range(self) -> tuple[int, int]:
+        """Inclusive old-side line range; for a pure insertion, the line it was inserted after."""
+        if self.old_len == 0:
+            return self.old_start, self.old_start
+        return self.old_start, self.old_start + self.old_len - 1
+
+    @property
+    def new_range(self) -> tuple[int, int]:
+        if self.new_len == 0:
+            return self.new_start, self.new_start
+        return self.new_start, self.new_start + self.new_len - 1
+
+    def text(self) -> str:
+        return "\n".join([self.header, *self.lines])
+
+
+@dataclass
+class FileDiff:
+    """How one file changed between two revisions (renames detected)."""
+
+    old_path: str | None  # None when added
+    new_path: str | None  # None when deleted
+    hunks: list[DiffHunk] = field(default_factory=list)
+    binary: bool = False
+
+    @property
+    def path(self) -> str:
+        return self.new_path or self.old_path or ""
+
+
+def repo_for(root: Path) -> GitRepo:
+    return open_repo(root)
+
+
+def resolve_commit(root: Path, rev: str) -> str:
+    """The full sha `rev` names; UsageError for a revision that does not exist here."""
+    if not rev or rev.startswith("-"):
+        raise UsageError(f"{rev!r} is not a revision")
+    out = repo_for(root).run(["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], check=False)
+    sha = out.decode().strip()
+    if not sha:
+        raise UsageError(f"unknown revision {rev!r}")
+    return sha
+
+
+def default_branch(root: Path) -> str | None:
+    """The branch a feature branch merges into: origin/HEAD's target, else main, else master."""
+    repo = repo_for(root)
+    out = repo.run(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], check=False).decode().strip()
+    if out:
+        return out.removeprefix("refs/remotes/")
+    for name in ("main", "master", "origin/main", "origin/master"):
+        if repo.run(["rev-parse", "--verify", "-q", f"{name}^{{commit}}"], check=False).strip():
+            return name
+    return None
+
+
+def merge_base(root: Path, a: str, b: str = "HEAD") -> str | None:
+    """The best common ancestor of two revisions, or None when they share no history."""
+    out = repo_for(root).run(["merge-base", a, b], check=False).decode().strip()
+    return out or None
+
+
+def default_since(root: Path) -> str:
+    """Where "the changes of this branch" start: the merge base of HEAD with the default branch.
+
+    On the default branch itself (merge base == HEAD) that would be an empty range, so the parent of
+    HEAD is used: right after a merge or a commit, "what just changed".
+    """
+    head = resolve_commit(root, "HEAD")
+    branch = default_branch(root)
+    base = merge_base(root, branch, head) if branch else None
+    if base and base != head:
+        return base
+    parent = repo_for(root).run(["rev-parse", "--verify", "-q", f"{head}^"], check=False).decode().strip()
+    if parent:
+        return parent
+    raise UsageError("no default branch and no parent commit to compare with; pass --since REV")
+
+
+def diff_files(root: Path, base: str, head: str | None = "HEAD", paths: list[str] | None = None,
+               context: int = 0) -> list[FileDiff]:
+    """The diff from `base` to `head` (a revision, or None for the working tree) with rename detection."""
+    args = ["diff", "--no-color", "--no-ext-diff", "-M", f"-U{context}", base]
+    if head is not None:
+        args.append(head)
+    args.append("--")
+    if paths:
+        args.extend(paths)
+    return parse_diff(repo_for(root).run(args))
+
+
+def parse_diff(out: bytes) -> list[FileDiff]:
+    """Parse `git diff` output into files and hunks (with their lines)."""
+    files: list[FileDiff] = []
+    current: FileDiff | None = None
+    hunk: DiffHunk | None = None
+    for raw in out.split(b"\n"):
+        if raw.startswith(b"diff --git "):
+            hunk = None
+            current = FileDiff(old_path=None, new_path=None)
+            files.append(current)
+            body = raw[len(b"diff --git "):]
+            mid = body.find(b" b/")
+            if body.startswith(b"a/") and mid > 0:
+                current.old_path = _unquote(body[2:mid])
+                current.new_path = _unquote(body[mid + 3:])
+            continue
+        if current is None:
+            continue
+        if hunk is not None:
+            if raw[:1] in (b" ", b"-", b"+", b"\\"):
+                hunk.lines.append(raw.decode("utf-8", "replace"))
+                continue
+            hunk = None
+        if raw.startswith(b"@@ "):
+            hunk = _parse_hunk_header(raw)
+            if hunk is not None:
+                current.hunks.append(hunk)
+        elif raw.startswith(b"--- "):
+            name = raw[4:]
+            current.old_path = None if name == b"/dev/null" else _unquote(name).removeprefix("a/")
+        elif raw.startswith(b"+++ "):
+            name = raw[4:]
+            current.new_path = None if name == b"/dev/null" else _unquote(name).removeprefix("b/")
+        elif raw.startswith(b"rename from "):
+            current.old_path = _unquote(raw[len(b"rename from "):])
+        elif raw.startswith(b"rename to "):
+            current.new_path = _unquote(raw[len(b"rename to "):])
+        elif raw.startswith(b"new file mode"):
+            current.old_path = None
+        elif raw.startswith(b"deleted file mode"):
+            current.new_path = None
+        elif raw.startswith(b"Binary files"):
+            current.binary = True
+    return files
+
+
+def _parse_hunk_header(line: bytes) -> DiffHunk | None:
+    try:
+        _, old, new, *_ = line.split(b" ", 3)
+        os_, _, ol = old[1:].partition(b",")
+        ns, _, nl = new[1:].partition(b",")
+        return DiffHunk(int(os_), int(ol) if ol else 1, int(ns), int(nl) if nl else 1,
+                        header=line.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+
+
+def changed_paths(root: Path, base: str, head: str | None = "HEAD") -> set[str]:
+    """Every path (old and new names) touched between `base` and `head` (None: the working tree)."""
+    args = ["diff", "--name-status", "-M", "-z", base]
+    if head is not None:
+        args.append(head)
+    out = repo_for(root).run(args)
+    paths: set[str] = set()
+    fields = out.split(b"\0")
+    i = 0
+    while i < len(fields):
+        status = fields[i].decode()
+        if not status:
+            i += 1
+            continue
+        if status[:1] in ("R", "C"):
+            paths.update(f.decode("utf-8", "surrogateescape") for f in fields[i + 1:i + 3])
+            i += 3
+        else:
+            paths.add(fields[i + 1].decode("utf-8", "surrogateescape"))
+            i += 2
+    return paths
+
+
+def commits_in_range(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
+    """(sha, subject) of the commits in `base..head`, newest first."""
+    out = repo_for(root).run(["log", "--format=%H%x00%s", f"{base}..{head}"]).decode("utf-8", "replace")
+    result = []
+    for line in out.splitlines():
+        sha, _, subject = line.partition("\0")
+        if sha:
+            result.append((sha, subject))
+    return result
+
+
+def show_file(root: Path, rev: str, path: str) -> str | None:
+    """The text of `path` at `rev`, or None when it does not exist there."""
+    repo = repo_for(root)
+    if repo.run(["cat-file", "-t", f"{rev}:{path}"], check=False).strip() != b"blob":
+        return None
+    out = repo.run(["cat-file", "blob", f"{rev}:{path}"])
+    return out.decode("utf-8", "replace")
+
+
+def merge_file(current: str, base: str, other: str, labels: tuple[str, str, str] = ("ours", "base", "theirs"),
+               root: Path | None = None) -> tuple[str, int]:
+    """Three-way line merge of texts with `git merge-file`: (merged text, number of conflicts).
+
+    Conflicts are left as the usual `<<<<<<<`/`=======`/`>>>>>>>` markers in the text.
+    """
+    with tempfile.TemporaryDirectory(prefix="cairn-merge-") as tmp:
+        names = []
+        for name, text in (("current", current), ("base", base), ("other", other)):
+            path = os.path.join(tmp, name)
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            names.append(path)
+        proc = subprocess.run(
+            ["git", "merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2], *names],
+            cwd=root or tmp, capture_output=True, check=False,
+        )
+    if proc.returncode < 0 or proc.returncode > 127:
+        raise CairnError(f"git merge-file failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.stdout.decode("utf-8", "replace"), proc.returncode
+
+
+def hooks_dir(root: Path) -> Path:
+    """The folder git runs hooks from, honouring `core.hooksPath` (husky and friends set it)."""
+    out = repo_for(root).run(["rev-parse", "--git-path", "hooks"]).decode().strip()
+    path = Path(out)
+    return path if path.is_absolute() else (root / path)
+
+
+def config_get(root: Path, key: str) -> str | None:
+    out = repo_for(root).run(["config", "--local", "--get", key], check=False).decode().strip()
+    return out or None
+
+
+def config_set(root: Path, key: str, value: str) -> None:
+    repo_for(root).run(["config", "--local", key, value])
+
+
+def config_unset(root: Path, key: str) -> None:
+    repo_for(root).run(["config", "--local", "--unset-all", key], check=False)
+
+
+def config_remove_section(root: Path, section: str) -> None:
+    repo_for(root).run(["config", "--local", "--remove-section", section], check=False)
+
+
+def tracked(root: Path, path: str) -> bool:
+    """Whether `path` is in the index."""
+    return bool(repo_for(root).run(["ls-files", "--", path], check=False).strip())
+
+
+__all__ = ["DiffHunk", "FileDiff", "NotFoundError", "changed_paths", "commits_in_range", "config_get",
+           "config_remove_section", "config_set", "config_unset", "default_branch", "default_since",
+           "diff_files", "hooks_dir", "merge_base", "merge_file", "parse_diff", "resolve_commit",
+           "show_file", "tracked"]

@@ -1,0 +1,345 @@
+"""Git access for the engine: objects, trees, history, and the working tree's file list.
+
+Everything Cairn learns from git goes through `GitRepo`, so the rest of the engine can be tested against
+plain data and so git is spawned as few times as possible: objects come from one persistent
+`git cat-file --batch` process (GitPython's), trees and blobs are cached per id (they never change), and
+history is read with one `git log` per question instead of one process per anchor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from cairn.errors import CairnError
+
+_ZERO = "0" * 40
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of `data` (what `git hash-object` prints), computed without spawning git."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+@dataclass
+class Hunk:
+    """One `-U0` hunk: `old_len` lines at `old_start` became `new_len` lines at `new_start` (1-based)."""
+
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+
+
+@dataclass
+class FileChange:
+    """How one commit changed one file (relative to its first parent)."""
+
+    old_path: str | None  # None when the file was added
+    new_path: str | None  # None when the file was deleted
+    hunks: list[Hunk] = field(default_factory=list)
+    binary: bool = False
+
+
+@dataclass
+class LogCommit:
+    """One first-parent commit with its file changes, as `git log -p -U0` shows them."""
+
+    sha: str
+    subject: str
+    changes: list[FileChange] = field(default_factory=list)
+
+
+class _LRU(OrderedDict[str, bytes]):
+    """A byte-budgeted LRU for blob contents (blobs are immutable, so entries never go stale)."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+        self.size = 0
+
+    def put(self, key: str, value: bytes) -> None:
+        if key in self:
+            return
+        self[key] = value
+        self.size += len(value)
+        while self.size > self.budget and len(self) > 1:
+            _, old = self.popitem(last=False)
+            self.size -= len(old)
+
+    def fetch(self, key: str) -> bytes | None:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+
+class GitRepo:
+    """One repository, opened once and shared by every check in the process."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        try:
+            self._repo = git.Repo(str(self.root))
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise CairnError(f"{root}: not a git repository ({exc.__class__.__name__})") from None
+        self._git = self._repo.git
+        self._lock = threading.RLock()
+        self._blobs = _LRU(64 * 1024 * 1024)
+        self._trees: dict[str, dict[str, str]] = {}
+        self._commits: dict[str, str | None] = {}
+        self._subjects: dict[str, str] = {}
+        self._env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+            self._env.pop(var, None)
+
+    # ---- plumbing ---------------------------------------------------------------------------
+    def run(self, args: Sequence[str], check: bool = True, input_bytes: bytes | None = None) -> bytes:
+        """Run `git <args>` in the repository and return stdout (bytes)."""
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=self.root, env=self._env, input=input_bytes, capture_output=True, check=False,
+        )
+        if check and proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise CairnError(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
+        return proc.stdout
+
+    def close(self) -> None:
+        """Stop the persistent git processes."""
+        with self._lock:
+            self._repo.close()
+
+    # ---- revisions --------------------------------------------------------------------------
+    def head(self) -> str | None:
+        """The commit HEAD points at (also when detached); None in a repository with no commits."""
+        return self.resolve("HEAD")
+
+    def resolve(self, rev: str) -> str | None:
+        """The full sha of the commit `rev` names, or None when it names no commit here."""
+        cacheable = len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
+        if cacheable and rev in self._commits:
+            return self._commits[rev]
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            cwd=self.root, env=self._env, capture_output=True, check=False,
+        )
+        sha = proc.stdout.decode().strip() if proc.returncode == 0 else None
+        if sha is not None and len(sha) != 40:
+            sha = None
+        if cacheable:
+            self._commits[rev] = sha
+        return sha
+
+    def has_commit(self, sha: str | None) -> bool:
+        """Whether the commit is present (not squashed away, not cut off by a shallow clone)."""
+        if not sha:
+            return False
+        info = self.object_header(sha)
+        return info is not None and info[1] == "commit"
+
+    def object_header(self, ref: str) -> tuple[str, str, int] | None:
+        with self._lock:
+            try:
+                sha, kind, size = self._git.get_object_header(ref)
+            except ValueError:
+                return None
+        return _s(sha), _s(kind), int(size)
+
+    def subject(self, sha: str) -> str:
+        """The first line of a commit's message."""
+        if sha not in self._subjects:
+            data = self.read_object(sha)
+            text = data.decode("utf-8", "replace") if data else ""
+            _, _, message = text.partition("\n\n")
+            self._subjects[sha] = message.strip().splitlines()[0] if message.strip() else ""
+        return self._subjects[sha]
+
+    # ---- objects ----------------------------------------------------------------------------
+    def read_object(self, ref: str) -> bytes | None:
+        """The raw content of an object (`sha`, abbreviated sha, or `commit:path`); None if missing."""
+        cached = self._blobs.fetch(ref)
+        if cached is not None:
+            return cached
+        with self._lock:
+            try:
+                raw_sha, _kind, _size, data = self._git.get_object_data(ref)
+            except ValueError:
+                return None
+        sha = _s(raw_sha)
+        if len(ref) == 40:
+            self._blobs.put(ref, data)
+        self._blobs.put(sha, data)
+        return bytes(data)
+
+    def read_blob(self, sha: str) -> bytes | None:
+        """A blob by (possibly abbreviated) id; None when absent or not a blob."""
+        head = self.object_header(sha)
+        if head is None or head[1] != "blob":
+            return None
+        return self.read_object(head[0])
+
+    def tree(self, commit: str) -> dict[str, str]:
+        """Every file of a commit: repository-relative path → blob id (submodules left out)."""
+        tree = self._trees.get(commit)
+        if tree is None:
+            out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit])
+            tree = {}
+            for entry in out.split(b"\0"):
+                if not entry:
+                    continue
+                meta, _, path = entry.partition(b"\t")
+                parts = meta.split()
+                if len(parts) == 3 and parts[1] == b"blob":
+                    tree[path.decode("utf-8", "surrogateescape")] = parts[2].decode()
+            self._trees[commit] = tree
+        return tree
+
+    # ---- working tree -----------------------------------------------------------------------
+    def worktree_paths(self) -> list[str]:
+        """Tracked and untracked-but-not-ignored files of the working tree (may include deleted ones)."""
+        out = self.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        seen: dict[str, None] = {}
+        for raw in out.split(b"\0"):
+            if raw:
+                seen[raw.decode("utf-8", "surrogateescape")] = None
+        return list(seen)
+
+    # ---- history ----------------------------------------------------------------------------
+    def first_parent_chain(self, since: str, until: str) -> list[str]:
+        """Commits on `until`'s first-parent chain not reachable from `since`, oldest first."""
+        out = self.run(["rev-list", "--first-parent", "--reverse", until, f"^{since}"], check=False)
+        return [line for line in out.decode().split() if len(line) == 40]
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        proc = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.root,
+                              env=self._env, capture_output=True, check=False)
+        return proc.returncode == 0
+
+    def first_parent_log(self, since: str, until: str, paths: Iterable[str] | None = None) -> Iterator[LogCommit]:
+        """First-parent commits after `since` up to `until`, oldest first, with `-U0` hunks.
+
+        Renames are detected per commit (`-M`); with `paths` only those files are diffed, so a rename
+        out of the set shows as a deletion (the caller re-locates the code by content at that commit).
+        """
+        args = ["log", "--first-parent", "--reverse", "--diff-merges=first-parent", "-p", "-U0", "-M",
+                "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%x00%H %s", until, f"^{since}"]
+        path_list = sorted(set(paths)) if paths is not None else None
+        if path_list is not None:
+            args += ["--", *[f":(literal){p}" for p in path_list]]
+        out = self.run(args, check=False)
+        yield from parse_log(out)
+
+
+def _s(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _unquote(path: bytes) -> str:
+    text = path.decode("utf-8", "surrogateescape")
+    if text.startswith('"') and text.endswith('"'):
+        raw = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+        text = raw.encode("latin-1", "surrogateescape").decode("utf-8", "surrogateescape")
+    return text
+
+
+def _strip_prefix(path: str, prefix: str) -> str:
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def parse_log(out: bytes) -> Iterator[LogCommit]:
+    """Parse `git log -p -U0 --format=%x00%x00%H %s` output."""
+    for chunk in out.split(b"\0\0"):
+        if not chunk.strip():
+            continue
+        header, _, rest = chunk.partition(b"\n")
+        sha, _, subject = header.decode("utf-8", "replace").partition(" ")
+        commit = LogCommit(sha=sha, subject=subject)
+        current: FileChange | None = None
+        in_hunks = False
+        for line in rest.split(b"\n"):
+            if line.startswith(b"diff --git "):
+                in_hunks = False
+                current = FileChange(old_path=None, new_path=None)
+                commit.changes.append(current)
+                # Fallback names from the header; refined by ---/+++ or rename lines below.
+                body = line[len(b"diff --git "):]
+                mid = body.find(b" b/")
+                if body.startswith(b"a/") and mid > 0:
+                    current.old_path = _unquote(body[2:mid])
+                    current.new_path = _unquote(body[mid + 3:])
+                continue
+            if current is None:
+                continue
+            if in_hunks:
+                if line.startswith(b"@@ "):
+                    _add_hunk(current, line)
+                continue
+            if line.startswith(b"@@ "):
+                in_hunks = True
+                _add_hunk(current, line)
+            elif line.startswith((b"--- ", b"+++ ")):
+                name = line[4:]
+                if line.startswith(b"--- "):
+                    current.old_path = None if name == b"/dev/null" else _strip_prefix(_unquote(name), "a/")
+                else:
+                    current.new_path = None if name == b"/dev/null" else _strip_prefix(_unquote(name), "b/")
+            elif line.startswith(b"rename from "):
+                current.old_path = _unquote(line[len(b"rename from "):])
+            elif line.startswith(b"rename to "):
+                current.new_path = _unquote(line[len(b"rename to "):])
+            elif line.startswith(b"new file mode"):
+                current.old_path = None
+            elif line.startswith(b"deleted file mode"):
+                current.new_path = None
+            elif line.startswith(b"Binary files"):
+                current.binary = True
+        yield commit
+
+
+def _add_hunk(current: FileChange, line: bytes) -> None:
+    try:
+        _, old, new, *_ = line.split(b" ", 3)
+        os_, _, ol = old[1:].partition(b",")
+        ns, _, nl = new[1:].partition(b",")
+        current.hunks.append(Hunk(int(os_), int(ol) if ol else 1, int(ns), int(nl) if nl else 1))
+    except ValueError:
+        return
+
+
+_REPOS: dict[Path, GitRepo] = {}
+_REPOS_LOCK = threading.Lock()
+
+
+def open_repo(root: Path) -> GitRepo:
+    """The shared `GitRepo` for a repository root (one per process, so caches are reused)."""
+    key = Path(root).resolve()
+    with _REPOS_LOCK:
+        repo = _REPOS.get(key)
+        if repo is None:
+            repo = GitRepo(key)
+            _REPOS[key] = repo
+        return repo
+
+
+def forget_repo(root: Path) -> None:
+    """Drop the shared instance (tests that rewrite history under the same path)."""
+    key = Path(root).resolve()
+    with _REPOS_LOCK:
+        repo = _REPOS.pop(key, None)
+    if repo is not None:
+        repo.close()
+
+
+__all__ = ["_ZERO", "FileChange", "GitRepo", "Hunk", "LogCommit", "blob_id", "forget_repo", "open_repo",
+           "parse_log"]
