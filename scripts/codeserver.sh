@@ -18,7 +18,7 @@ CAIRN_REPO=${CAIRN_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 CAIRN_CACHE=${CAIRN_CACHE:-$CAIRN_REPO/.cache/e2e}
 CS_VERSION=${CS_VERSION:-4.139.1}      # bundles VS Code 1.139.1: the first version whose Chat view works offline
 CS_NODE_VERSION=${CS_NODE_VERSION:-24.21.0}
-CAIRN_VSIX=${CAIRN_VSIX:-$CAIRN_REPO/cairn.vsix}
+CAIRN_VSIX=$CAIRN_REPO/cairn.vsix     # what `npm run package` writes
 CAIRN_PY=${CAIRN_PY:-$CAIRN_REPO/.venv/bin/python}
 
 cs_log() { printf '=== [%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -87,7 +87,7 @@ cs_ensure_node_modules() {
 cs_build_vsix() {
   cs_ensure_node_modules
   cs_log "build + package $CAIRN_VSIX"
-  (cd "$CAIRN_REPO" && npm run --silent build && npm run --silent package -- -o "$CAIRN_VSIX" >/dev/null)
+  (cd "$CAIRN_REPO" && npm run --silent build && npm run --silent package >/dev/null)
 }
 
 # The Python side: the repo's .venv with cairn installed (created by the Makefile; created here if absent).

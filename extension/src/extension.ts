@@ -5,6 +5,7 @@ import { registerChatParticipant, registerRecallTool } from './chat';
 import { registerCommands } from './commands';
 import { statusBarView } from './core/status';
 import { registerMcpProvider } from './mcp';
+import { trackActiveEditor } from './recall';
 import { CairnServer } from './server';
 
 let server: CairnServer | undefined;
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   render();
   context.subscriptions.push(item, server.onDidChange(render));
 
+  trackActiveEditor(context);
   registerCommands(context, server);
   const features = {
     chatParticipant: safely(log, 'chat participant', () => registerChatParticipant(context, server!)),

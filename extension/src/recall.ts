@@ -40,10 +40,24 @@ export function agentText(result: RecallResult): string {
   return typeof result.markdown === 'string' && result.markdown.trim() ? result.markdown : formatPack(result.pack, { headingLevel: 2 });
 }
 
-/** The active editor's file, if it is a file on disk. */
+let lastFileEditor: vscode.TextEditor | undefined;
+
+/** Remember the last file editor, so commands run from a preview or the chat view still know the file. */
+export function trackActiveEditor(context: vscode.ExtensionContext): void {
+  const note = (e: vscode.TextEditor | undefined): void => {
+    if (e && e.document.uri.scheme === 'file') {
+      lastFileEditor = e;
+    }
+  };
+  note(vscode.window.activeTextEditor);
+  context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(note));
+}
+
+/** The file (and cursor) recall is for: the active file editor, else a visible one, else the last one. */
 export function activeFileTarget(): RecallTarget | undefined {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.document.uri.scheme !== 'file') {
+  const isFile = (e: vscode.TextEditor | undefined): e is vscode.TextEditor => !!e && e.document.uri.scheme === 'file' && !e.document.isClosed;
+  const editor = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors, lastFileEditor].find(isFile);
+  if (!editor) {
     return undefined;
   }
   const pos = editor.selection.active;

@@ -1,0 +1,272 @@
+// Drives a real VS Code (code-server) in headless Debian Chromium with playwright-core and checks what a
+// user of the Cairn extension sees on the demo workspace (python -m cairn.demo). Started by tests/e2e/run.sh.
+//
+// env: CS_URL (workbench URL with ?folder=), E2E_OUT (screenshots), STALE_SHA (full sha of the commit that
+// made the demo's gotcha stale), CHROMIUM (browser binary), E2E_ONLY (comma-separated test names to run).
+// Waits on DOM states with timeouts, never on fixed sleeps. Prints "N passed, N failed"; exit 1 on failure.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const URL = process.env.CS_URL;
+const OUT = process.env.E2E_OUT || path.resolve('tests/e2e/output');
+const STALE_SHA = (process.env.STALE_SHA || '').trim();
+const ONLY = (process.env.E2E_ONLY || '').split(',').map((s) => s.trim()).filter(Boolean);
+if (!URL) {
+  console.error('CS_URL is required');
+  process.exit(2);
+}
+fs.mkdirSync(OUT, { recursive: true });
+
+const T0 = Date.now();
+const lap = (msg) => console.log(`[${((Date.now() - T0) / 1000).toFixed(1)}s] ${msg}`);
+
+// Demo content (sidecar/cairn/demo.py): titles of the notes and where they are anchored.
+const DECISION = 'Stateless signed tokens instead of server-side sessions';
+const GOTCHA = 'Round each invoice line, never the invoice total';
+
+/** Poll `probe` until it returns a truthy value; throw `what` after `timeout` ms. */
+async function until(what, probe, { timeout = 30000, interval = 250 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) {
+        return last;
+      }
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+async function quickInputRow(page, text, timeout = 30000) {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout });
+  return row;
+}
+
+/** F1, type the command's label, pick it. */
+async function runCommand(page, label) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(`>${label}`);
+  const row = await quickInputRow(page, label);
+  await row.click();
+  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 15000 }).catch(() => undefined);
+}
+
+/** Ctrl+P a workspace file and wait until its tab is active and its text is rendered. */
+async function openFile(page, rel, expectText) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(rel);
+  const base = path.basename(rel);
+  const row = await quickInputRow(page, base);
+  await row.click();
+  await page.locator('.tabs-container .tab.active', { hasText: base }).first().waitFor({ timeout: 30000 });
+  await until(`${rel} rendered`, () =>
+    page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.includes(t)), expectText),
+  );
+}
+
+/** Screen position of the first occurrence of `word` in the visible editor. */
+async function wordPosition(page, word) {
+  return until(`"${word}" on screen`, () =>
+    page.evaluate((w) => {
+      for (const span of document.querySelectorAll('.editor-instance .monaco-editor .view-line span span')) {
+        const node = span.firstChild;
+        const idx = span.textContent.indexOf(w);
+        if (node && idx >= 0) {
+          const r = document.createRange();
+          r.setStart(node, idx);
+          r.setEnd(node, idx + w.length);
+          const b = r.getBoundingClientRect();
+          if (b.width > 0) {
+            return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+          }
+        }
+      }
+      return null;
+    }, word),
+  );
+}
+
+async function goToLine(page, line) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 15000 });
+}
+
+async function allFramesText(page) {
+  const texts = [];
+  for (const frame of page.frames()) {
+    try {
+      texts.push(await frame.evaluate(() => document.body?.innerText ?? ''));
+    } catch {
+      /* detached or not ready */
+    }
+  }
+  return texts;
+}
+
+const results = [];
+async function test(name, fn, page) {
+  if (ONLY.length && !ONLY.includes(name)) {
+    return;
+  }
+  const t = Date.now();
+  lap(`TEST ${name}`);
+  try {
+    await fn();
+    results.push({ name, ok: true, seconds: (Date.now() - t) / 1000 });
+    lap(`PASS ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+  } catch (e) {
+    results.push({ name, ok: false, seconds: (Date.now() - t) / 1000, error: String(e?.stack || e) });
+    lap(`FAIL ${name}: ${e?.message || e}`);
+    await page.screenshot({ path: path.join(OUT, `FAILED-${name}.png`) }).catch(() => undefined);
+  }
+}
+
+const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-e2e-chromium-'));
+const ctx = await chromium.launchPersistentContext(udd, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1500, height: 950 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const page = ctx.pages()[0] || (await ctx.newPage());
+page.on('pageerror', (e) => lap(`pageerror: ${e.message}`));
+
+try {
+  await page.goto(URL);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'agent-context' }).first().waitFor({ timeout: 90000 });
+  lap('workbench ready');
+
+  await test('status-bar', async () => {
+    // "$(note) 3 · $(warning) 1 stale" once cairn/status answered
+    const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();
+    await item.waitFor({ timeout: 90000 });
+    lap(`status bar: ${JSON.stringify(await item.innerText())}`);
+  }, page);
+
+  await test('hover', async () => {
+    await openFile(page, 'src/auth/session.py', 'create_token');
+    const pos = await wordPosition(page, 'create_token');
+    let text = '';
+    // the first hovers can come back empty while the server starts: move away and hover again
+    await until('the note card in the hover', async () => {
+      await page.mouse.move(5, 5);
+      await page.mouse.move(pos.x, pos.y, { steps: 4 });
+      const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').first();
+      try {
+        await hover.waitFor({ state: 'visible', timeout: 4000 });
+        await until('hover text', async () => (text = await hover.innerText()).includes(DECISION), { timeout: 2000 });
+      } catch {
+        text = (await hover.innerText().catch(() => '')) || text;
+      }
+      return text.includes(DECISION);
+    }, { timeout: 90000, interval: 100 });
+    lap(`hover: ${JSON.stringify(text.slice(0, 200))}`);
+    await page.screenshot({ path: path.join(OUT, 'hover.png') });
+    await page.mouse.move(5, 5);
+  }, page);
+
+  await test('problems', async () => {
+    await openFile(page, 'src/billing/invoice.py', 'line_total');
+    await runCommand(page, 'Cairn: Show Stale Notes');
+    // the command lists stale notes (cairn/stale) in a quick pick over the Problems panel
+    await quickInputRow(page, GOTCHA, 30000);
+    await page.screenshot({ path: path.join(OUT, 'stale-quickpick.png') });
+    await page.keyboard.press('Escape');
+    const panel = page.locator('.part.panel').first();
+    await panel.waitFor({ state: 'visible', timeout: 15000 });
+    const short = STALE_SHA.slice(0, 7);
+    const text = await until(`the Problems panel listing "${GOTCHA}" with commit ${short}`, async () => {
+      const t = await panel.innerText();
+      return t.includes(GOTCHA) && (!short || t.includes(short)) ? t : '';
+    }, { timeout: 60000 });
+    const line = text.split('\n').find((l) => l.includes(GOTCHA));
+    lap(`problems: ${JSON.stringify(line)}`);
+    await page.screenshot({ path: path.join(OUT, 'problems.png') });
+  }, page);
+
+  await test('recall-preview', async () => {
+    await openFile(page, 'src/billing/invoice.py', 'line_total');
+    await goToLine(page, 7);
+    await runCommand(page, 'Cairn: Recall for This File');
+    await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().waitFor({ timeout: 30000 });
+    const preview = await until('the recall pack in the markdown preview', async () =>
+      (await allFramesText(page)).find((t) => t.includes('Cairn recall') && t.includes(GOTCHA)),
+    { timeout: 60000 });
+    lap(`preview: ${JSON.stringify(preview.slice(0, 240))}`);
+    // the notification offering to copy the pack for an agent chat
+    await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 15000 });
+    await page.screenshot({ path: path.join(OUT, 'recall-preview.png') });
+  }, page);
+
+  await test('chat', async () => {
+    await openFile(page, 'src/billing/invoice.py', 'line_total');
+    await goToLine(page, 7);
+    await runCommand(page, 'Chat: Open Chat');
+    const input = page.locator('.interactive-input-part .monaco-editor').first();
+    await input.waitFor({ timeout: 30000 });
+    // the Chat view sends nothing until a model exists: wait for the test-only fake model in the picker
+    await page.locator('.interactive-input-part', { hasText: 'Fake Model' }).first().waitFor({ timeout: 60000 });
+    const marker = `why-round-${Date.now()}`;
+    let text = '';
+    await until('@cairn /recall to answer with the pack, through cairn_recall, and the model reply', async () => {
+      await input.click();
+      await page.keyboard.type(`@cairn /recall why round each line ${marker}`);
+      if (await page.locator('.suggest-widget.visible').count()) {
+        await page.keyboard.press('Escape');
+      }
+      await page.keyboard.press('Enter');
+      try {
+        await page.locator('.interactive-session', { hasText: `FAKE-LM-REPLY to: why round each line ${marker}` }).first().waitFor({ timeout: 30000 });
+      } catch {
+        /* participant not registered yet: the loop sends again */
+      }
+      text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
+      return text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`);
+    }, { timeout: 120000, interval: 500 });
+    const must = ['Cairn recall: src/billing/invoice.py', GOTCHA, 'cairn_recall', 'with the recall pack'];
+    const missing = must.filter((m) => !text.includes(m));
+    await page.screenshot({ path: path.join(OUT, 'chat.png') });
+    if (missing.length) {
+      throw new Error(`chat answer lacks ${JSON.stringify(missing)}; got: ${text.slice(-800)}`);
+    }
+    lap(`chat: ${JSON.stringify(text.slice(text.indexOf('Cairn recall'), text.indexOf('Cairn recall') + 300))}`);
+  }, page);
+} catch (e) {
+  results.push({ name: 'setup', ok: false, error: String(e?.stack || e) });
+  lap(`setup failed: ${e?.message || e}`);
+  await page.screenshot({ path: path.join(OUT, 'FAILED-setup.png') }).catch(() => undefined);
+} finally {
+  await ctx.close();
+  fs.rmSync(udd, { recursive: true, force: true });
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ seconds: (Date.now() - T0) / 1000, results }, null, 2));
+for (const r of results) {
+  console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.seconds !== undefined ? ` (${r.seconds.toFixed(1)}s)` : ''}${r.ok ? '' : `\n     ${r.error.split('\n')[0]}`}`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End-to-end test of the Cairn VS Code extension in a real VS Code (code-server from npm) driven by
+# headless Debian Chromium (playwright-core), on the demo workspace built by `python -m cairn.demo`.
+# Installs what is missing (apt: chromium; npm: node@24, code-server, the repo's devDependencies), builds
+# and installs cairn.vsix plus the test-only fake language model, starts code-server on 127.0.0.1 (free
+# port, own process group, killed on exit), runs tests/e2e/driver.mjs. Screenshots: tests/e2e/output/.
+#
+#   bash tests/e2e/run.sh                 # or: make e2e
+#   E2E_ONLY=hover,chat bash tests/e2e/run.sh
+#   E2E_KEEP=1 ...                        # keep code-server running after the tests (Ctrl-C to stop)
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../../scripts/codeserver.sh
+source "$REPO/scripts/codeserver.sh"
+
+OUT=$REPO/tests/e2e/output
+T0=$SECONDS
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+cs_ensure_apt
+cs_ensure_codeserver
+cs_ensure_node_modules
+cs_build_vsix
+
+cs_log "package the test-only fake language model"
+FAKE_VSIX=$CAIRN_CACHE/fake-lm.vsix
+(cd "$REPO/tests/e2e/fake-lm" &&
+  "$REPO/node_modules/.bin/vsce" package --no-dependencies --skip-license -o "$FAKE_VSIX" >/dev/null)
+
+WS=$CAIRN_CACHE/demo-workspace
+cs_prepare_demo "$WS"
+STALE_SHA=$(git -C "$WS" rev-parse HEAD)   # the demo's last commit rewrites the lines the gotcha is anchored to
+
+PROFILE=$CAIRN_CACHE/profile
+rm -rf "$PROFILE"                           # fresh: chat history and editor state persist in the profile
+cs_prepare_profile "$PROFILE"
+cs_install_extension "$CAIRN_VSIX"
+cs_install_extension "$FAKE_VSIX"
+
+PORT=$(cs_free_port)
+trap cs_stop EXIT
+cs_start "$WS" "$PORT" "$OUT/code-server.log"
+cs_wait_healthy 60
+cs_log "code-server ready at http://127.0.0.1:$PORT/ after $((SECONDS - T0))s of setup"
+
+RC=0
+CS_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_OUT="$OUT" STALE_SHA="$STALE_SHA" \
+  node "$REPO/tests/e2e/driver.mjs" || RC=$?
+
+# the extension host's log (the Cairn output channel) for whoever reads a failure
+find "$PROFILE/data/logs" -name '*Cairn*.log' -exec cp {} "$OUT/" \; 2>/dev/null || true
+cs_log "e2e finished in $((SECONDS - T0))s (rc=$RC); screenshots and logs in $OUT"
+if [ "${E2E_KEEP:-0}" = 1 ]; then
+  echo "code-server still running: http://127.0.0.1:$PORT/?folder=$WS  (Ctrl-C to stop)"
+  wait "$CS_PGID" || true
+fi
+exit $RC
