@@ -20,6 +20,7 @@ from cairn.errors import CairnError
 # One entry per command group; each module has `register(subparsers)`.
 COMMAND_MODULES = [
     "cairn.commands.notes",
+    "cairn.commands.git",
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

@@ -13,7 +13,9 @@ from cairn.errors import CairnError, UsageError
 
 def register(sub: Any) -> None:
     p = sub.add_parser("init", help="create the notes folders and configuration (idempotent)")
-    add_example(p, "cairn init")
+    p.add_argument("--agents", action="store_true",
+                   help="also register the MCP server for Claude Code/VS Code and add a block to AGENTS.md/CLAUDE.md")
+    add_example(p, "cairn init", "cairn init --agents")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("add", help="create a note; prints its path")
@@ -88,6 +90,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     for path in created:
         print(f"created {path.relative_to(ws.root).as_posix()}")
     print(f"cairn is set up in {ws.root / ws.notes_root_rel} ({len(created)} new entries)")
+    if getattr(args, "agents", False):
+        from cairn.agents import init_agents
+
+        change = init_agents(ws)
+        for rel in change.written:
+            print(f"wrote {rel}")
+        for rel in change.skipped:
+            print(f"skipped {rel}")
     return 0
 
 

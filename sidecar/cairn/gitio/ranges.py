@@ -272,6 +272,16 @@ def config_remove_section(root: Path, section: str) -> None:
     repo_for(root).run(["config", "--local", "--remove-section", section], check=False)
 
 
+def dirty_paths(root: Path) -> list[str]:
+    """Paths that differ from HEAD in the working tree or index, untracked files included (not ignored)."""
+    out = repo_for(root).run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"])
+    paths = []
+    for entry in out.split(b"\0"):
+        if len(entry) > 3:
+            paths.append(entry[3:].decode("utf-8", "surrogateescape"))
+    return paths
+
+
 def tracked(root: Path, path: str) -> bool:
     """Whether `path` is in the index."""
     return bool(repo_for(root).run(["ls-files", "--", path], check=False).strip())
@@ -279,5 +289,5 @@ def tracked(root: Path, path: str) -> bool:
 
 __all__ = ["DiffHunk", "FileDiff", "NotFoundError", "changed_paths", "commits_in_range", "config_get",
            "config_remove_section", "config_set", "config_unset", "default_branch", "default_since",
-           "diff_files", "hooks_dir", "merge_base", "merge_file", "parse_diff", "resolve_commit",
+           "diff_files", "dirty_paths", "hooks_dir", "merge_base", "merge_file", "parse_diff", "resolve_commit",
            "show_file", "tracked"]

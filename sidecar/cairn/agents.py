@@ -1,0 +1,105 @@
+"""`cairn init --agents`: tell coding agents that this repository has a memory and how to use it.
+
+Writes the project-level MCP server entries that Claude Code (`.mcp.json`) and VS Code
+(`.vscode/mcp.json`) read, merged into whatever the files already hold (other servers, other keys and
+a differently configured `cairn` entry are left alone), and a short managed block in `AGENTS.md` and
+`CLAUDE.md` between marker comments, replaced in place on every run. Running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cairn.errors import CairnError
+from cairn.notes.store import atomic_write
+from cairn.workspace import Workspace
+
+BLOCK_BEGIN = "<!-- cairn:begin (managed by `cairn init --agents`; edits inside are replaced) -->"
+BLOCK_END = "<!-- cairn:end -->"
+INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")
+
+
+def agent_block(ws: Workspace) -> str:
+    root = ws.notes_root_rel
+    return f"""{BLOCK_BEGIN}
+## Project memory (Cairn)
+
+This repository keeps decisions, patterns and gotchas as notes in `{root}/`, anchored to the code they
+describe; they know when that code changed.
+
+- **Before working on a file**, recall what applies: the `recall` MCP tool (server `cairn`), or
+  `cairn recall PATH[:LINE]`. Use `search` / `cairn search QUERY` when you do not know the file yet.
+- **After a significant change** (a decision, a new pattern, a surprising bug or pitfall), leave a note:
+  `add_note` / `cairn add --kind decision|pattern|gotcha --title ... --anchor PATH:START-END`.
+- **When you change code a note describes**, update the note (`get_note` then `update_note` with the
+  version you read) or confirm it (`mark_reviewed`). `cairn check` and `cairn affected` list stale notes.
+{BLOCK_END}
+"""
+
+
+@dataclass
+class AgentsChange:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # with a reason
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CairnError(f"not valid JSON ({exc}); fix it or remove it, then run again", path=str(path)) from None
+    if not isinstance(data, dict):
+        raise CairnError("expected a JSON object at the top level", path=str(path))
+    return data
+
+
+def _merge_server(path: Path, key: str, entry: dict[str, Any], rel: str, change: AgentsChange) -> None:
+    data = _load_json(path)
+    servers = data.get(key)
+    if servers is None:
+        servers = data[key] = {}
+    if not isinstance(servers, dict):
+        raise CairnError(f"`{key}` must be an object", path=str(path))
+    existing = servers.get("cairn")
+    if existing == entry:
+        change.unchanged.append(rel)
+        return
+    if existing is not None:
+        change.skipped.append(f"{rel}: a different `cairn` server entry is already there (left as is)")
+        return
+    servers["cairn"] = entry
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    change.written.append(rel)
+
+
+def _write_block(path: Path, block: str, rel: str, change: AgentsChange) -> None:
+    from cairn.hooks import replace_block
+
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    new = replace_block(old, BLOCK_BEGIN, BLOCK_END, block)
+    if new == old:
+        change.unchanged.append(rel)
+        return
+    atomic_write(path, new)
+    change.written.append(rel)
+
+
+def init_agents(ws: Workspace, command: str = "cairn") -> AgentsChange:
+    """Write the MCP entries and instruction blocks (idempotent, never clobbering)."""
+    change = AgentsChange()
+    _merge_server(ws.root / ".mcp.json", "mcpServers", {"command": command, "args": ["mcp"]}, ".mcp.json", change)
+    _merge_server(ws.root / ".vscode" / "mcp.json", "servers",
+                  {"type": "stdio", "command": command, "args": ["mcp"]}, ".vscode/mcp.json", change)
+    block = agent_block(ws)
+    for name in INSTRUCTION_FILES:
+        _write_block(ws.root / name, block, name, change)
+    return change

@@ -1,0 +1,230 @@
+"""`cairn review [--run]`: ask an agent to update the notes a range of commits made doubtful.
+
+For each affected note (see `cairn.affected`) this builds a self-contained prompt: the note as it is,
+the diff of its anchored code, and the three possible outcomes (update the note, re-anchor it, retire
+it). Without `--run` the prompts are printed for a person to paste into any agent. With `--run` each
+prompt is piped to the configured command (`[review] agent = "claude -p"`), agent-agnostic, and what
+the agent did is checked afterwards: it may only touch note files, each must still parse, and no
+frontmatter field may disappear. Anything else is put back exactly as it was before the agent ran
+(from a snapshot of the dirty files and HEAD) and reported, so an over-eager agent cannot slip code
+changes into a "notes update".
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from cairn.affected import AffectedNote, AffectedReport, find_affected
+from cairn.errors import UsageError
+from cairn.gitio.ranges import dirty_paths
+from cairn.notes.model import Note
+from cairn.notes.store import NoteStore
+from cairn.workspace import Workspace
+
+INDEX_NAMES = ("index.json",)
+
+
+@dataclass
+class ReviewPrompt:
+    note_id: str
+    path: str
+    text: str
+
+
+@dataclass
+class Verdict:
+    """What happened to one file the agent touched."""
+
+    path: str
+    kept: bool
+    reason: str = ""
+
+
+@dataclass
+class RunResult:
+    note_id: str
+    exit_code: int
+    verdicts: list[Verdict] = field(default_factory=list)
+    output: str = ""
+
+    @property
+    def rejected(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.kept]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"note": self.note_id, "exit_code": self.exit_code,
+                "kept": [v.path for v in self.verdicts if v.kept],
+                "rejected": [{"path": v.path, "reason": v.reason} for v in self.rejected]}
+
+
+def build_prompt(ws: Workspace, note: Note, affected: AffectedNote, report: AffectedReport) -> ReviewPrompt:
+    """The agent-ready prompt for one note."""
+    text = (ws.root / note.rel_path).read_text(encoding="utf-8")
+    diff_parts = []
+    for anchor in affected.anchors:
+        diff_parts.append(f"### {anchor.path}:{anchor.lines[0]}-{anchor.lines[1]}"
+                          + (f" (now in {anchor.head_path})" if anchor.head_path and anchor.head_path != anchor.path
+                             else ""))
+        diff_parts.append("```diff")
+        for hunk in anchor.hunks:
+            diff_parts.append(hunk.text())
+        diff_parts.append("```")
+    notes_root = ws.notes_root_rel
+    prompt = f"""You are maintaining this repository's memory: Cairn notes in `{notes_root}/`, markdown files with
+YAML frontmatter, anchored to the code they describe. Commits {report.since[:10]}..{report.head[:10]} changed
+code that the note `{note.id}` describes. Decide whether the note is still true and fix it.
+
+## The note: `{note.rel_path}`
+```markdown
+{text.rstrip()}
+```
+
+## How its anchored code changed
+{chr(10).join(diff_parts)}
+
+## What to do (pick one, edit only `{note.rel_path}`)
+1. **Update it**: the code changed what the note says. Rewrite the affected parts of the body (and the title
+   if needed); keep every frontmatter field; set `reviewed:` to the current UTC time (YYYY-MM-DDTHH:MM:SSZ).
+2. **Re-anchor it**: the note is still true but the code it points at moved. Fix each anchor's `lines:`
+   (1-based, inclusive) and `path:` to where the code is now; set `reviewed:` to now.
+3. **Retire it**: the code is gone or the note no longer applies. Set `status: archived` (or
+   `status: superseded` and write a new note whose `supersedes:` lists `{note.id}`).
+
+Rules: change only files under `{notes_root}/`; never edit source code; keep the frontmatter valid YAML
+between the `---` lines and do not remove any of its fields. If you have the Cairn MCP tools, you may use
+`get_note` and `update_note` instead of editing the file.
+"""
+    return ReviewPrompt(note.id, note.rel_path, prompt)
+
+
+def build_prompts(ws: Workspace, since: str | None = None) -> tuple[AffectedReport, list[ReviewPrompt]]:
+    report = find_affected(ws, since)
+    by_id = NoteStore(ws).load().by_id()
+    prompts = [build_prompt(ws, by_id[a.id], a, report) for a in report.notes if a.id in by_id]
+    return report, prompts
+
+
+# ---- running an agent and checking what it did ------------------------------------------------
+Snapshot = dict[str, bytes | None]
+
+
+def snapshot(ws: Workspace) -> Snapshot:
+    """Contents of every file that differs from HEAD (None: deleted), to compare with after the agent."""
+    snap: Snapshot = {}
+    for rel in dirty_paths(ws.root):
+        path = ws.root / rel
+        snap[rel] = path.read_bytes() if path.is_file() else None
+    return snap
+
+
+def subprocess_bytes(ws: Workspace, rel: str) -> bytes | None:
+    """HEAD's exact bytes of `rel` (show_file decodes; restoring needs the bytes)."""
+    from cairn.gitio.ranges import repo_for
+
+    repo = repo_for(ws.root)
+    if repo.run(["cat-file", "-t", f"HEAD:{rel}"], check=False).strip() != b"blob":
+        return None
+    return repo.run(["cat-file", "blob", f"HEAD:{rel}"])
+
+
+def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | None, bytes | None]]:
+    """Files whose content differs from `before`: path -> (before, after)."""
+    after_paths = set(dirty_paths(ws.root)) | set(before)
+    changes: dict[str, tuple[bytes | None, bytes | None]] = {}
+    for rel in sorted(after_paths):
+        path = ws.root / rel
+        now = path.read_bytes() if path.is_file() else None
+        old = before[rel] if rel in before else subprocess_bytes(ws, rel)
+        if now != old:
+            changes[rel] = (old, now)
+    return changes
+
+
+def _restore(ws: Workspace, rel: str, content: bytes | None) -> None:
+    path = ws.root / rel
+    if content is None:
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def validate_changes(ws: Workspace, changes: dict[str, tuple[bytes | None, bytes | None]]) -> list[Verdict]:
+    """Keep valid note edits; restore everything else as it was. Returns one verdict per file."""
+    import yaml
+
+    from cairn.notes.document import Document, split
+    from cairn.notes.yamlio import HANDLER
+
+    store = NoteStore(ws)
+    verdicts: list[Verdict] = []
+    for rel, (old, new) in changes.items():
+        path = ws.root / rel
+        reason = ""
+        if rel in (f"{ws.notes_root_rel}/{n}" for n in INDEX_NAMES):
+            verdicts.append(Verdict(rel, True, "derived file (regenerated)"))
+            continue
+        if not store.is_note_file(path):
+            reason = "not a note file: the agent may only edit notes"
+        elif new is None:
+            reason = "deleted a note: retire it with `status: archived` instead"
+        else:
+            parsed = store.parse_text(path, new)
+            if isinstance(parsed, list):
+                reason = f"invalid note: line {parsed[0].line}: {parsed[0].message}"
+            elif old is not None:
+                before_doc = split(old.decode("utf-8", "replace"))
+                before_meta: Any = None
+                if isinstance(before_doc, Document):
+                    try:
+                        before_meta = HANDLER.load(before_doc.fm_text)
+                    except yaml.YAMLError:  # an unreadable "before" cannot lose fields
+                        before_meta = None
+                if isinstance(before_meta, dict):
+                    lost = [k for k in before_meta if k not in parsed.meta]
+                    if lost:
+                        reason = f"removed frontmatter field(s): {', '.join(lost)}"
+        if reason:
+            _restore(ws, rel, old)
+            verdicts.append(Verdict(rel, False, reason))
+        else:
+            verdicts.append(Verdict(rel, True))
+    return verdicts
+
+
+def run_agent(ws: Workspace, prompt: ReviewPrompt, command: str, timeout: float | None = None) -> RunResult:
+    """Pipe `prompt` to `command` in the repository root; validate and keep or restore what it changed."""
+    argv = shlex.split(command)
+    if not argv:
+        raise UsageError("[review] agent is empty")
+    before = snapshot(ws)
+    try:
+        proc = subprocess.run(argv, input=prompt.text, cwd=ws.root, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        code, output = proc.returncode, (proc.stdout or "") + (proc.stderr or "")
+    except FileNotFoundError:
+        raise UsageError(f"review agent {argv[0]!r} not found (set [review] agent in config.toml)") from None
+    except subprocess.TimeoutExpired:
+        code, output = 124, "agent timed out"
+    verdicts = validate_changes(ws, touched_files(ws, before))
+    if any(v.kept for v in verdicts):
+        from cairn.notes.index_json import write_index_json
+
+        write_index_json(NoteStore(ws))
+    return RunResult(prompt.note_id, code, verdicts, output)
+
+
+def agent_command(ws: Workspace, override: str | None = None) -> str:
+    command = override or ws.config.review_agent
+    if not command:
+        raise UsageError("no review agent configured: set [review] agent = \"claude -p\" in "
+                         f"{ws.notes_root_rel}/config.toml, or pass --agent")
+    return command
+
+
+__all__ = ["ReviewPrompt", "RunResult", "Verdict", "build_prompts", "run_agent", "snapshot",
+           "touched_files", "validate_changes"]
