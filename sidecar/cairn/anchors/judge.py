@@ -112,9 +112,11 @@ class Window:
 class Judge:
     """Judges anchors against one target snapshot; caches files, alignments and the search index."""
 
-    def __init__(self, repo: GitRepo | None, snapshot: Snapshot) -> None:
+    def __init__(self, repo: GitRepo | None, snapshot: Snapshot,
+                 recorded_tree: dict[str, str] | None = None) -> None:
         self.repo = repo
         self.snap = snapshot
+        self._tree_override = recorded_tree
         self._files: dict[str, FileText | None] = {}
         self._recorded: dict[str, FileText | None] = {}
         self._alignments: dict[tuple[str, str], list[int]] = {}
@@ -134,6 +136,8 @@ class Judge:
         return self._files[path]
 
     def recorded_tree(self, commit: str | None) -> dict[str, str] | None:
+        if self._tree_override is not None:
+            return self._tree_override
         if not commit or self.repo is None:
             return None
         if commit not in self._trees:
@@ -500,8 +504,7 @@ def _locate_by_hashes(text: FileText, fp: Fingerprint, s0: int) -> tuple[tuple[i
         while end >= start and not text.norms[end]:
             end -= 1
     nonblank = sum(1 for h in fp.line_hashes if h != BLANK)
-    evidence = False
-    if start <= end:
-        if (nonblank and len(block_hits) * 2 >= nonblank) or (above_hits and below_hits and end - start + 1 <= 2 * nbk + 10):
-            evidence = True
+    mostly_there = bool(nonblank) and len(block_hits) * 2 >= nonblank
+    framed = bool(above_hits and below_hits) and end - start + 1 <= 2 * nbk + 10
+    evidence = start <= end and (mostly_there or framed)
     return (start, end), evidence

@@ -221,6 +221,38 @@ class GitRepo:
         out = self.run(["rev-list", "--first-parent", "--reverse", until, f"^{since}"], check=False)
         return [line for line in out.decode().split() if len(line) == 40]
 
+    def changed_files(self, commit: str) -> list[tuple[str | None, str | None, str | None, str | None]]:
+        """What `commit` changed against its first parent: (old path, new path, old blob, new blob)."""
+        out = self.run(["diff-tree", "-r", "-z", "--no-abbrev", "-M", "--root", "--no-commit-id",
+                        f"{commit}^1" if self.resolve(f"{commit}^1") else commit, commit], check=False)
+        fields = out.split(b"\0")
+        result: list[tuple[str | None, str | None, str | None, str | None]] = []
+        i = 0
+        while i < len(fields):
+            meta = fields[i]
+            if not meta.startswith(b":"):
+                i += 1
+                continue
+            parts = meta[1:].split()
+            status = parts[4].decode()[:1] if len(parts) > 4 else "M"
+            old_blob: str | None = parts[2].decode() if len(parts) > 2 else None
+            new_blob: str | None = parts[3].decode() if len(parts) > 3 else None
+            old: str | None
+            new: str | None
+            if status in ("R", "C"):
+                old = fields[i + 1].decode("utf-8", "surrogateescape")
+                new = fields[i + 2].decode("utf-8", "surrogateescape")
+                i += 3
+            else:
+                old = new = fields[i + 1].decode("utf-8", "surrogateescape")
+                i += 2
+            if status == "A" or (old_blob and set(old_blob) == {"0"}):
+                old, old_blob = None, None
+            if status == "D" or (new_blob and set(new_blob) == {"0"}):
+                new, new_blob = None, None
+            result.append((old, new, old_blob, new_blob))
+        return result
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         proc = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.root,
                               env=self._env, capture_output=True, check=False)

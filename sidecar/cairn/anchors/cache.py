@@ -1,0 +1,72 @@
+"""A persistent cache of verdicts, keyed by the anchor and the blob ids its verdict depended on.
+
+A verdict is reusable exactly when the content it was computed from is unchanged: the anchor's own
+mapping (path, lines, commit, fingerprint), and the blob id of every file the verdict looked at. When
+the verdict needed the rest of the repository (a search for moved code, a stale verdict that might turn
+into "moved" if the code reappears) it also depends on the identity of the whole snapshot, and a
+stale verdict's `changed_in` on HEAD. So an unchanged repository re-checks without reading a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ENGINE_VERSION = 3
+FILE = "verdicts.json"
+
+
+def anchor_key(data: dict[str, Any], target_kind: str) -> str:
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha1(f"{ENGINE_VERSION}\0{target_kind}\0{text}".encode()).hexdigest()
+
+
+class VerdictCache:
+    """Entries: key → {"deps": {path: blob|None}, "snap": identity|None, "head": sha|None, "v": {...}}."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / FILE if folder is not None else None
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        if self.path is not None:
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+                if raw.get("version") == ENGINE_VERSION:
+                    self.entries = raw.get("entries", {})
+            except (OSError, ValueError, AttributeError):
+                self.entries = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.used.add(key)
+        return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        self.entries[key] = entry
+        self.used.add(key)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache back, keeping what this run used plus recent others (bounded)."""
+        if self.path is None or not self.dirty:
+            return
+        keep = {k: v for k, v in self.entries.items() if k in self.used}
+        for k, v in self.entries.items():
+            if len(keep) >= max(50_000, 2 * len(self.used)):
+                break
+            keep.setdefault(k, v)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"version": ENGINE_VERSION, "entries": keep}, separators=(",", ":")),
+                           encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self.dirty = False

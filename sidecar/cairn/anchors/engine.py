@@ -1,0 +1,562 @@
+"""The anchor engine's public face: verdicts for notes, reports, re-anchoring and diffs.
+
+Used by every adapter (CLI `cairn check`, language server, MCP, recall); knows nothing about them.
+
+    report = check_notes(ws, notes, Target.worktree())      # or Target.at_rev("v1"), Target.with_buffers({...})
+    report.to_json()                                        # DESIGN.md §4
+    verdicts_for_file(ws, notes, "src/a.py", text=buffer)   # the server's per-file fast path
+    reanchor(ws, anchor, verdict)                           # updated anchor mapping at the current place
+    anchor_diff(ws, anchor, verdict)                        # unified diff of the code since it was anchored
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from difflib import unified_diff
+from typing import Any
+
+from cairn.anchors.cache import VerdictCache, anchor_key
+from cairn.anchors.fingerprint import KEYS as FP_KEYS
+from cairn.anchors.history import HistoryWalker
+from cairn.anchors.judge import FRESH, Judge, Placement
+from cairn.anchors.record import anchor_mapping
+from cairn.anchors.target import (
+    EmptySnapshot,
+    OverlaySnapshot,
+    Snapshot,
+    Target,
+    TreeSnapshot,
+    WorktreeSnapshot,
+)
+from cairn.anchors.text import decode, is_binary, split_lines
+from cairn.errors import CairnError, UsageError
+from cairn.gitio import GitRepo, open_repo
+from cairn.notes import Anchor, Note, NoteError
+from cairn.timeutil import now_utc
+from cairn.workspace import Workspace
+
+STATES = ("fresh", "stale", "expired", "invalid")
+
+
+@dataclass(frozen=True)
+class AnchorVerdict:
+    """The verdict on one anchor. Lines are 1-based inclusive.
+
+    `current_*` is where the code is now (None when stale); `best_*` is, for a stale anchor, the
+    code that replaced it (what "re-anchor to the current lines" would use), None when deleted.
+    """
+
+    anchor: Anchor
+    status: str  # intact | moved | reformatted | changed | deleted
+    current_path: str | None
+    current_start: int | None
+    current_end: int | None
+    best_path: str | None
+    best_start: int | None
+    best_end: int | None
+    changed_in: str | None  # full sha | "uncommitted" | None
+    subject: str | None
+    message: str
+
+    @property
+    def fresh(self) -> bool:
+        return self.status in FRESH
+
+    @property
+    def stale(self) -> bool:
+        return not self.fresh
+
+    @property
+    def path(self) -> str:
+        return self.anchor.path
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        return self.anchor.start, self.anchor.end
+
+    @property
+    def current(self) -> tuple[str, int, int] | None:
+        if self.current_path is None or self.current_start is None or self.current_end is None:
+            return None
+        return self.current_path, self.current_start, self.current_end
+
+    @property
+    def best(self) -> tuple[str, int, int] | None:
+        """Where the code is now, or (stale) what replaced it; None when there is nothing."""
+        if self.current is not None:
+            return self.current
+        if self.best_path is None or self.best_start is None or self.best_end is None:
+            return None
+        return self.best_path, self.best_start, self.best_end
+
+    @property
+    def location(self) -> tuple[str, int, int]:
+        """Where to show this verdict: the best current place, else the recorded one."""
+        return self.best or (self.anchor.path, self.anchor.start, self.anchor.end)
+
+    def to_json(self) -> dict[str, Any]:
+        current = self.current
+        return {
+            "path": self.anchor.path,
+            "lines": [self.anchor.start, self.anchor.end],
+            "status": self.status,
+            "current": {"path": current[0], "lines": [current[1], current[2]]} if current else None,
+            "changed_in": self.changed_in,
+            "message": self.message,
+        }
+
+    def to_cache(self) -> dict[str, Any]:
+        return {"s": self.status, "c": [self.current_path, self.current_start, self.current_end],
+                "b": [self.best_path, self.best_start, self.best_end], "ci": self.changed_in,
+                "su": self.subject, "m": self.message}
+
+    @classmethod
+    def from_cache(cls, anchor: Anchor, d: dict[str, Any]) -> AnchorVerdict:
+        c, b = d["c"], d["b"]
+        return cls(anchor, d["s"], c[0], c[1], c[2], b[0], b[1], b[2], d["ci"], d["su"], d["m"])
+
+
+@dataclass
+class NoteCheck:
+    """One note's result: its state and a verdict per anchor (or the problems that make it invalid)."""
+
+    id: str
+    path: str
+    title: str
+    state: str  # fresh | stale | expired | invalid
+    anchors: list[AnchorVerdict] = field(default_factory=list)
+    expired: bool = False
+    note: Note | None = None
+    errors: list[NoteError] = field(default_factory=list)
+
+    @property
+    def stale_anchors(self) -> list[AnchorVerdict]:
+        return [v for v in self.anchors if v.stale]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "path": self.path, "title": self.title, "state": self.state,
+                               "anchors": [v.to_json() for v in self.anchors]}
+        if self.errors:
+            out["error"] = str(self.errors[0])
+        return out
+
+
+@dataclass
+class CheckReport:
+    notes: list[NoteCheck]
+    target: Target = field(default_factory=Target.worktree)
+
+    @property
+    def stale(self) -> list[NoteCheck]:
+        return [n for n in self.notes if n.state == "stale"]
+
+    @property
+    def expired(self) -> list[NoteCheck]:
+        return [n for n in self.notes if n.expired and n.state != "invalid"]
+
+    @property
+    def invalid(self) -> list[NoteCheck]:
+        return [n for n in self.notes if n.state == "invalid"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing stale, 1 something stale (DESIGN.md §4)."""
+        return 1 if self.stale else 0
+
+    def counts(self) -> dict[str, int]:
+        return {"notes": len(self.notes), "stale": len(self.stale), "expired": len(self.expired),
+                "invalid": len(self.invalid)}
+
+    def by_id(self) -> dict[str, NoteCheck]:
+        return {n.id: n for n in self.notes}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"notes": [n.to_json() for n in self.notes]}
+
+
+# ---- the checker ------------------------------------------------------------------------------
+class Checker:
+    """Judges anchors against one target; reuse it for many anchors (files and alignments are cached).
+
+    Call `close()` (or use it as a context manager) to persist the verdict cache.
+    """
+
+    def __init__(self, ws: Workspace, target: Target | None = None, use_cache: bool = True) -> None:
+        self.ws = ws
+        self.target = target or Target.worktree()
+        self.repo: GitRepo | None = open_repo(ws.root) if ws.git_dir is not None else None
+        self.head = self.repo.head() if self.repo is not None else None
+        self.snapshot = self._snapshot()
+        self.judge = Judge(self.repo, self.snapshot)
+        persist = use_cache and self.target.kind != "buffers"
+        self.cache = VerdictCache(ws.cache_dir() if persist else None)
+        self._identity: str | None = None
+        self._head_judge: Judge | None = None
+
+    def _snapshot(self) -> Snapshot:
+        kind = self.target.kind
+        if kind == "rev":
+            if self.repo is None:
+                raise UsageError("--rev needs a git repository")
+            sha = self.repo.resolve(self.target.rev or "")
+            if sha is None:
+                raise UsageError(f"unknown revision {self.target.rev!r}")
+            self.tip = sha
+            return TreeSnapshot(self.repo, sha)
+        self.tip = self.head or ""
+        base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel)
+        if kind == "buffers":
+            buffers = {self.ws.check_repo_path(p): text for p, text in self.target.buffers.items()}
+            return OverlaySnapshot(base, buffers)
+        return base
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.cache.save()
+        if isinstance(self.snapshot, WorktreeSnapshot):
+            self.snapshot.save()
+        elif isinstance(self.snapshot, OverlaySnapshot) and isinstance(self.snapshot.base, WorktreeSnapshot):
+            self.snapshot.base.save()
+
+    # ---- verdicts -----------------------------------------------------------------------------
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = self.snapshot.identity()
+        return self._identity
+
+    def _valid(self, entry: dict[str, Any]) -> bool:
+        for path, key in entry["deps"].items():
+            if self.snapshot.key(path) != key:
+                return False
+        if entry.get("head") is not None and entry["head"] != (self.tip or None):
+            return False
+        return not (entry.get("snap") is not None and entry["snap"] != self.identity())
+
+    def verdicts(self, anchors: Sequence[Anchor]) -> list[AnchorVerdict]:
+        """Verdicts for `anchors`, in order (cached ones reused, the rest judged and named)."""
+        out: list[AnchorVerdict | None] = [None] * len(anchors)
+        keys: list[str] = []
+        todo: list[int] = []
+        for i, anchor in enumerate(anchors):
+            key = anchor_key(anchor.data, self.target.kind)
+            keys.append(key)
+            entry = self.cache.get(key)
+            if entry is not None and self._valid(entry):
+                out[i] = AnchorVerdict.from_cache(anchor, entry["v"])
+            else:
+                todo.append(i)
+        placements = {i: self._place(anchors[i]) for i in todo}
+        named = self._name([(i, anchors[i]) for i in todo if not placements[i].fresh])
+        for i in todo:
+            anchor, placement = anchors[i], placements[i]
+            verdict = self._verdict(anchor, placement, named.get(i))
+            out[i] = verdict
+            deps = {anchor.path: self.snapshot.key(anchor.path)}
+            if placement.path:
+                deps[placement.path] = self.snapshot.key(placement.path)
+            entry = {"deps": deps, "v": verdict.to_cache(),
+                     "snap": self.identity() if placement.global_deps or not placement.fresh else None,
+                     "head": (self.tip or None) if not placement.fresh else None}
+            self.cache.put(keys[i], entry)
+        return [v for v in out if v is not None]
+
+    def verdict(self, anchor: Anchor) -> AnchorVerdict:
+        return self.verdicts([anchor])[0]
+
+    def _place(self, anchor: Anchor) -> Placement:
+        try:
+            return self.judge.judge(anchor)
+        except CairnError:
+            return Placement("deleted", None, None, None, True)
+
+    def _name(self, stale: list[tuple[int, Anchor]]) -> dict[int, tuple[str | None, str]]:
+        """changed_in and the reason text for each stale anchor (index → (changed_in, why))."""
+        result: dict[int, tuple[str | None, str]] = {}
+        walk: dict[int, Anchor] = {}
+        repo = self.repo
+        for i, anchor in stale:
+            commit = anchor.commit
+            if repo is None:
+                result[i] = (None, "no git history to name the change")
+            elif commit and not repo.has_commit(commit):
+                result[i] = (None, f"the recorded commit {commit[:7]} is not in this repository (squashed, rebased "
+                                   "or a shallow clone), so the change cannot be named")
+            elif self.target.kind != "rev" and (not self.head or commit == self.head or self._fresh_at_head(anchor)):
+                result[i] = ("uncommitted", "")
+            elif not commit:
+                result[i] = (None, "it was anchored before the first commit, so the change cannot be named")
+            else:
+                walk[i] = anchor
+        if walk and repo is not None and self.tip:
+            names = HistoryWalker(repo, self.tip).name(walk)
+            for i in walk:
+                sha = names.get(i)
+                result[i] = (sha, "") if sha else (None, "the commit that changed them could not be named")
+        return result
+
+    def _fresh_at_head(self, anchor: Anchor) -> bool:
+        if self.repo is None or not self.head:
+            return False
+        if self._head_judge is None:
+            self._head_judge = Judge(self.repo, TreeSnapshot(self.repo, self.head))
+        try:
+            return self._head_judge.judge(anchor).fresh
+        except CairnError:
+            return False
+
+    def _verdict(self, anchor: Anchor, p: Placement, named: tuple[str | None, str] | None) -> AnchorVerdict:
+        if p.fresh:
+            if p.status == "intact":
+                message = "anchored lines unchanged" + (f" ({p.note})" if p.note else "")
+            else:
+                where = f"lines {p.start}-{p.end}" if p.path == anchor.path else f"{p.path}:{p.start}-{p.end}"
+                what = "moved to" if p.status == "moved" else "reformatted (whitespace only), now at"
+                message = f"anchored lines {what} {where}"
+            return AnchorVerdict(anchor, p.status, p.path, p.start, p.end, None, None, None, None, None, message)
+        changed_in, why = named or (None, "")
+        verb = "changed" if p.status == "changed" else "deleted"
+        subject: str | None = None
+        if changed_in == "uncommitted":
+            message = f"anchored lines {verb} in uncommitted edits"
+        elif changed_in:
+            subject = self.repo.subject(changed_in) if self.repo is not None else ""
+            message = f"anchored lines {verb} in {changed_in[:7]} ({subject})"
+        else:
+            message = f"anchored lines {verb}" + (f"; {why}" if why else "")
+        return AnchorVerdict(anchor, p.status, None, None, None, p.path, p.start, p.end, changed_in, subject, message)
+
+    # ---- notes --------------------------------------------------------------------------------
+    def check(self, notes: Iterable[Note], errors: Iterable[NoteError] = (), now: datetime | None = None,
+              paths: Sequence[str] | None = None) -> CheckReport:
+        when = now or now_utc()
+        chosen = [n for n in notes if paths is None or _note_matches(n, paths)]
+        flat = [a for n in chosen for a in n.anchors]
+        verdicts = iter(self.verdicts(flat))
+        results: list[NoteCheck] = []
+        for note in chosen:
+            got = [next(verdicts) for _ in note.anchors]
+            expired = note.expired(when, self.ws.config)
+            state = "stale" if any(v.stale for v in got) else "expired" if expired else "fresh"
+            results.append(NoteCheck(note.id, note.rel_path, note.title, state, got, expired, note))
+        grouped: dict[str, list[NoteError]] = {}
+        for err in errors:
+            grouped.setdefault(err.path, []).append(err)
+        for path, errs in grouped.items():
+            if paths is not None and not any(_under(path, p) for p in paths):
+                continue
+            note_id = errs[0].note_id or path
+            results.append(NoteCheck(note_id, path, _title_of(self.ws, path), "invalid", [], False, None, errs))
+        results.sort(key=lambda r: r.path)
+        return CheckReport(results, self.target)
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix.rstrip("/")
+    return prefix in ("", ".") or path == prefix or path.startswith(prefix + "/")
+
+
+def _note_matches(note: Note, paths: Sequence[str]) -> bool:
+    return any(_under(note.rel_path, p) for p in paths) or any(
+        _under(a.path, p) for a in note.anchors for p in paths)
+
+
+def _title_of(ws: Workspace, rel: str) -> str:
+    try:
+        text = (ws.root / rel).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    match = re.search(r"^title:\s*(.+?)\s*$", text, re.MULTILINE)
+    return match.group(1).strip("'\"") if match else ""
+
+
+def check_notes(ws: Workspace, notes: Iterable[Note], target: Target | None = None,
+                paths: Sequence[str] | None = None, errors: Iterable[NoteError] = (),
+                now: datetime | None = None, use_cache: bool = True) -> CheckReport:
+    """Verdicts for `notes` (only those anchored in, or living in, `paths` when given)."""
+    with Checker(ws, target, use_cache) as checker:
+        return checker.check(notes, errors, now, paths)
+
+
+def check_workspace(ws: Workspace, target: Target | None = None, paths: Sequence[str] | None = None,
+                    now: datetime | None = None, use_cache: bool = True) -> CheckReport:
+    """Load every note of the workspace (invalid ones reported as such) and check them."""
+    from cairn.notes import NoteStore
+
+    loaded = NoteStore(ws).load()
+    return check_notes(ws, loaded.notes, target, paths, loaded.errors, now, use_cache)
+
+
+def verdicts_for_file(ws: Workspace, notes: Iterable[Note], path: str, text: str | None = None,
+                      checker: Checker | None = None) -> list[tuple[Note, AnchorVerdict]]:
+    """Every anchor whose code is (or was) in `path`, judged against `text` (an editor buffer) if given.
+
+    Includes anchors recorded in other files whose code now lives in `path` (moved or renamed).
+    """
+    rel = ws.check_repo_path(path)
+    own = checker or Checker(ws, Target.with_buffers({rel: text}) if text is not None else Target.worktree())
+    try:
+        pairs = [(n, a) for n in notes for a in n.anchors]
+        mine = [(n, a) for n, a in pairs if a.path == rel]
+        elsewhere = [(n, a) for n, a in pairs if a.path != rel and own.snapshot.key(a.path) is None]
+        verdicts = own.verdicts([a for _, a in mine + elsewhere])
+        out: list[tuple[Note, AnchorVerdict]] = []
+        for (note, _), verdict in zip(mine + elsewhere, verdicts, strict=True):
+            if verdict.anchor.path == rel or verdict.location[0] == rel:
+                out.append((note, verdict))
+        return out
+    finally:
+        if checker is None:
+            own.close()
+
+
+# ---- re-anchoring and diffs ------------------------------------------------------------------
+def _current_content(ws: Workspace, checker: Checker, path: str) -> tuple[list[str], bytes]:
+    data = checker.snapshot.read(path)
+    if data is None or is_binary(data):
+        raise CairnError(f"{path}: cannot re-anchor: the file is missing or binary")
+    return split_lines(decode(data)), data
+
+
+def reanchor(ws: Workspace, anchor: Anchor, verdict: AnchorVerdict, checker: Checker | None = None,
+             allow_stale: bool = False) -> dict[str, Any] | None:
+    """The anchor mapping re-recorded at the code's current place (HEAD commit, fresh fingerprint).
+
+    For a stale anchor only when `allow_stale` (a person asked to re-anchor to the current lines) and
+    there is a best current range; returns None when there is nothing to anchor to. Keys of the old
+    mapping that are not path/lines/commit/fingerprint are kept.
+    """
+    place = verdict.current or (verdict.best if allow_stale else None)
+    if place is None:
+        return None
+    own = checker or Checker(ws)
+    path, start, end = place
+    lines, data = _current_content(ws, own, path)
+    end = min(end, len(lines))
+    if start > end:
+        return None
+    fresh = anchor_mapping(path, start, end, own.head, lines, data)
+    for key, value in anchor.data.items():
+        if key not in fresh and key not in ("path", "lines", "commit", *FP_KEYS):
+            fresh[key] = value
+    return fresh
+
+
+def recorded_text(ws: Workspace, anchor: Anchor, checker: Checker | None = None) -> list[str] | None:
+    """The anchored lines as recorded, when the recorded file is still in the object store."""
+    from cairn.anchors.fingerprint import Fingerprint
+
+    own = checker or Checker(ws)
+    rec, _ = own.judge.recorded_file(anchor, Fingerprint.from_data(anchor.data))
+    if rec is None:
+        return None
+    return rec.lines[anchor.start - 1:anchor.end]
+
+
+def anchor_diff(ws: Workspace, anchor: Anchor, verdict: AnchorVerdict | None = None,
+                checker: Checker | None = None) -> str:
+    """A unified diff of the anchored code from the recorded version to the target's current one."""
+    own = checker or Checker(ws)
+    v = verdict or own.verdict(anchor)
+    commit = anchor.commit[:7] if anchor.commit else "uncommitted"
+    old = recorded_text(ws, anchor, own)
+    place = v.best
+    new: list[str] = []
+    if place is not None:
+        data = own.snapshot.read(place[0])
+        if data is not None and not is_binary(data):
+            new = split_lines(decode(data))[place[1] - 1:place[2]]
+    if old is None:
+        return (f"(the text recorded at {commit} for {anchor.path}:{anchor.start}-{anchor.end} is not available: "
+                "only its hashes were stored)\n" + "".join(f"+{line}\n" for line in new))
+    to_name = f"b/{place[0]}" if place else "/dev/null"
+    diff = unified_diff(old, new, f"a/{anchor.path} (lines {anchor.start}-{anchor.end} at {commit})",
+                        f"{to_name} (now" + (f", lines {place[1]}-{place[2]})" if place else ")"), lineterm="", n=3)
+    text = "\n".join(diff)
+    return text + "\n" if text else ""
+
+
+def update_anchors(ws: Workspace, report: CheckReport, checker: Checker | None = None) -> list[str]:
+    """Rewrite moved/reformatted anchors at their current place (never stale ones); ids updated.
+
+    Conditional writes: a note changed since it was read is skipped (ConflictError is not raised).
+    """
+    from cairn.errors import ConflictError
+    from cairn.notes import NoteStore
+
+    store = NoteStore(ws)
+    own = checker or Checker(ws, report.target)
+    updated: list[str] = []
+    try:
+        for result in report.notes:
+            note = result.note
+            if note is None or not any(v.status in ("moved", "reformatted") for v in result.anchors):
+                continue
+            anchors: list[dict[str, Any]] = []
+            for anchor, v in zip(note.anchors, result.anchors, strict=True):
+                fresh = reanchor(ws, anchor, v, own) if v.status in ("moved", "reformatted") else None
+                anchors.append(fresh if fresh is not None else dict(anchor.data))
+            try:
+                store.set_anchors(note.id, note.version, anchors)
+            except ConflictError:
+                continue
+            updated.append(note.id)
+    finally:
+        if checker is None:
+            own.close()
+    return updated
+
+
+def reanchor_note(ws: Workspace, note_id: str, expected_version: str | None = None,
+                  mark_reviewed: bool = True) -> Note:
+    """Re-anchor every anchor of a note to its current (or best current) lines and mark it reviewed.
+
+    The language server's "Re-anchor to the current lines and mark reviewed" action. Anchors whose code
+    is gone entirely are kept as they are.
+    """
+    from cairn.notes import NoteStore
+    from cairn.timeutil import format_timestamp
+
+    store = NoteStore(ws)
+    note = store.get(note_id)
+    with Checker(ws) as checker:
+        verdicts = checker.verdicts(list(note.anchors))
+        anchors = []
+        for anchor, v in zip(note.anchors, verdicts, strict=True):
+            fresh = None if v.status == "intact" else reanchor(ws, anchor, v, checker, allow_stale=True)
+            anchors.append(fresh if fresh is not None else dict(anchor.data))
+
+    def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+        if anchors:
+            meta["anchors"] = anchors
+        if mark_reviewed:
+            meta["reviewed"] = format_timestamp(now_utc())
+        return meta, body
+
+    return store.update(note.id, expected_version or note.version, change)
+
+
+__all__ = [
+    "STATES",
+    "AnchorVerdict",
+    "CheckReport",
+    "Checker",
+    "EmptySnapshot",
+    "NoteCheck",
+    "Target",
+    "anchor_diff",
+    "check_notes",
+    "check_workspace",
+    "reanchor",
+    "reanchor_note",
+    "recorded_text",
+    "update_anchors",
+    "verdicts_for_file",
+]

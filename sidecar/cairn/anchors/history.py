@@ -1,0 +1,189 @@
+"""Naming the commit that made an anchor stale (`changed_in`).
+
+The verdict itself never depends on history (it is one direct comparison); history only answers
+"which commit did it?". All stale anchors recorded at the same commit are tracked together through ONE
+`git log --first-parent -p -U0` from the recorded commit to the tip: each commit's hunks shift the
+tracked range; when a hunk touches it, the anchor is judged across just that commit (parent → commit,
+only the files that commit changed, so a move to another file or a rename is still recognised). A
+whitespace-only edit or a move keeps tracking at the new place; anything else names the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from cairn.anchors.fingerprint import Fingerprint
+from cairn.anchors.judge import Judge, Placement
+from cairn.anchors.target import TreeSnapshot
+from cairn.anchors.text import decode, is_binary, split_lines
+from cairn.gitio import FileChange, GitRepo
+from cairn.notes import Anchor
+
+MAX_ROUNDS = 8
+
+
+@dataclass
+class _Tracker:
+    key: int
+    anchor: Anchor
+    path: str
+    start: int
+    end: int
+    named: str | None = None
+
+
+@dataclass
+class _PartialSnapshot:
+    """The files one commit changed, on one side of its diff (`blobs`: path → blob id)."""
+
+    repo: GitRepo
+    blobs: dict[str, str] = field(default_factory=dict)
+
+    def key(self, path: str) -> str | None:
+        return self.blobs.get(path)
+
+    def read(self, path: str) -> bytes | None:
+        sha = self.blobs.get(path)
+        return None if sha is None else self.repo.read_object(sha)
+
+    def paths(self) -> Iterable[str]:
+        return sorted(self.blobs)
+
+    def identity(self) -> str:
+        return "partial"
+
+
+def _touches(change: FileChange, start: int, end: int) -> bool:
+    for h in change.hunks:
+        if h.old_len == 0:
+            if start <= h.old_start < end:
+                return True
+        elif h.old_start <= end and h.old_start + h.old_len - 1 >= start:
+            return True
+    return False
+
+
+def _shift(change: FileChange, line: int) -> int:
+    delta = 0
+    for h in change.hunks:
+        last_old = h.old_start if h.old_len == 0 else h.old_start + h.old_len - 1
+        if last_old < line:
+            delta += h.new_len - h.old_len
+    return line + delta
+
+
+class HistoryWalker:
+    """Names the commits that made anchors stale, for one repository and one tip."""
+
+    def __init__(self, repo: GitRepo, tip: str) -> None:
+        self.repo = repo
+        self.tip = tip
+
+    def name(self, items: Mapping[int, Anchor]) -> dict[int, str]:
+        """For each key → anchor (recorded commit present), the sha that changed it (when found)."""
+        by_commit: dict[str, list[_Tracker]] = {}
+        for key, anchor in items.items():
+            if anchor.commit:
+                by_commit.setdefault(anchor.commit, []).append(
+                    _Tracker(key, anchor, anchor.path, anchor.start, anchor.end))
+        out: dict[int, str] = {}
+        for commit, trackers in by_commit.items():
+            self._walk(commit, trackers)
+            for t in trackers:
+                if t.named:
+                    out[t.key] = t.named
+        return out
+
+    def _walk(self, commit: str, trackers: list[_Tracker]) -> None:
+        start = commit
+        chain = self.repo.first_parent_chain(commit, self.tip)
+        if not chain:
+            return
+        if self.repo.run(["rev-parse", f"{chain[0]}^1"], check=False).decode().strip() != commit:
+            # The recorded commit sits on a side branch: start at the first mainline commit containing it.
+            entry = self._first_containing(commit, chain)
+            if entry is None:
+                return
+            judge = Judge(self.repo, TreeSnapshot(self.repo, entry))
+            for t in trackers:
+                self._reseed(t, judge.judge(t.anchor), entry)
+            start = entry
+        pending: dict[str, list[_Tracker]] = {start: [t for t in trackers if not t.named]}
+        for _ in range(MAX_ROUNDS):
+            if not pending:
+                break
+            next_round: dict[str, list[_Tracker]] = {}
+            for since, group in pending.items():
+                for moved_at, t in self._run_log(since, group):
+                    next_round.setdefault(moved_at, []).append(t)
+            pending = next_round
+
+    def _first_containing(self, commit: str, chain: list[str]) -> str | None:
+        lo, hi = 0, len(chain) - 1
+        found = None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if self.repo.is_ancestor(commit, chain[mid]):
+                found = chain[mid]
+                hi = mid - 1
+            else:
+                lo = mid + 1
+        return found
+
+    @staticmethod
+    def _reseed(t: _Tracker, placement: Placement, at: str) -> None:
+        if placement.fresh and placement.path and placement.start and placement.end:
+            t.path, t.start, t.end = placement.path, placement.start, placement.end
+        else:
+            t.named = at
+
+    def _run_log(self, since: str, group: list[_Tracker]) -> list[tuple[str, _Tracker]]:
+        """Track `group` from `since` to the tip; returns trackers that moved to files outside the log."""
+        paths = {t.path for t in group}
+        active = [t for t in group if not t.named]
+        moved_out: list[tuple[str, _Tracker]] = []
+        for commit in self.repo.first_parent_log(since, self.tip, paths):
+            if not active:
+                break
+            by_old = {c.old_path: c for c in commit.changes if c.old_path}
+            hit: list[_Tracker] = []
+            for t in active:
+                change = by_old.get(t.path)
+                if change is None:
+                    continue
+                if change.new_path is None or change.binary or _touches(change, t.start, t.end):
+                    hit.append(t)
+                else:
+                    t.start, t.end = _shift(change, t.start), _shift(change, t.end)
+                    t.path = change.new_path
+            if not hit:
+                continue
+            for t in hit:
+                placement = self._judge_across(commit.sha, t)
+                self._reseed(t, placement, commit.sha)
+                if not t.named and t.path not in paths:
+                    moved_out.append((commit.sha, t))
+            active = [t for t in active if not t.named and t.path in paths]
+        return moved_out
+
+    def _judge_across(self, sha: str, t: _Tracker) -> Placement:
+        """Judge the tracked range across one commit, looking only at the files it changed."""
+        old_side = _PartialSnapshot(self.repo)
+        new_side = _PartialSnapshot(self.repo)
+        for old_path, new_path, old_sha, new_sha in self.repo.changed_files(sha):
+            if old_path and old_sha:
+                old_side.blobs[old_path] = old_sha
+            if new_path and new_sha:
+                new_side.blobs[new_path] = new_sha
+        old_blob = old_side.blobs.get(t.path)
+        data = self.repo.read_object(old_blob) if old_blob else None
+        if data is None or is_binary(data):
+            return Placement("deleted", None, None, None)
+        lines = split_lines(decode(data))
+        if t.end > len(lines):
+            return Placement("changed", None, None, None)
+        fp = Fingerprint.of(lines, t.start, t.end, old_blob).to_data()
+        anchor = Anchor(t.path, t.start, t.end, None, {"path": t.path, "lines": f"{t.start}-{t.end}", **fp})
+        judge = Judge(self.repo, new_side, recorded_tree=old_side.blobs)
+        return judge.judge(anchor)

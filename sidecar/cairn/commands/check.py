@@ -1,0 +1,117 @@
+"""`cairn check` (are the notes still true of the code?) and `cairn review-done` / `mark-reviewed`.
+
+Output contract (DESIGN.md §4): `--json` prints one object `{"notes": [...]}`; the human form prints one
+line per stale anchor, `path:line: note stale: <why> — <title> [<note file>]`, grouped by note and
+coloured on a terminal, plain when piped, then expired notes; invalid notes go to stderr. Exit 0 when
+nothing is stale, 1 when something is, 2 on usage errors or invalid notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cairn.commands.common import add_example, print_json, use_color, workspace
+
+EXIT_OK, EXIT_STALE, EXIT_USAGE = 0, 1, 2
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("check", help="verdict for every note's anchors; exit 1 when something is stale")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="only notes anchored in (or stored in) these paths")
+    p.add_argument("--json", action="store_true", help="one JSON object (DESIGN.md §4)")
+    p.add_argument("--rev", metavar="REV", help="judge against this commit instead of the working tree")
+    p.add_argument("--update", action="store_true",
+                   help="rewrite moved/reformatted anchors to their current place (stale ones are never touched)")
+    p.add_argument("--no-cache", action="store_true", help="ignore and do not write the verdict cache")
+    add_example(p, "cairn check", "cairn check --json src/auth/", "cairn check --rev origin/main",
+                "cairn check --update")
+    p.set_defaults(func=cmd_check)
+
+    for name in ("review-done", "mark-reviewed"):
+        p = sub.add_parser(name, help="record that a note was reviewed and is still true (sets `reviewed` to now)")
+        p.add_argument("id", help="note id (path under agent-context/ without .md) or its file path")
+        p.add_argument("--version", dest="expected_version", metavar="VERSION",
+                       help="only if the note is still at this version")
+        p.add_argument("--json", action="store_true", help="print {id, path, reviewed, version}")
+        add_example(p, f"cairn {name} decisions/use-jwt-not-sessions")
+        p.set_defaults(func=cmd_review_done)
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if on else text
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from cairn.anchors.engine import Checker, update_anchors
+    from cairn.anchors.target import Target
+    from cairn.notes import NoteStore
+
+    ws = workspace(args)
+    paths = [ws.rel(p) for p in args.paths] or None
+    target = Target.at_rev(args.rev) if args.rev else Target.worktree()
+    loaded = NoteStore(ws).load()
+    with Checker(ws, target, use_cache=not args.no_cache) as checker:
+        report = checker.check(loaded.notes, loaded.errors, paths=paths)
+        updated: list[str] = []
+        if args.update:
+            if target.kind == "rev":
+                print("cairn: --update ignored with --rev (anchors follow the working tree)", file=sys.stderr)
+            else:
+                updated = update_anchors(ws, report, checker)
+    for result in report.invalid:
+        for err in result.errors:
+            print(str(err), file=sys.stderr)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        _print_human(report, sys.stdout)
+    if updated:
+        print(f"cairn: re-anchored moved/reformatted anchors in {len(updated)} note(s): {', '.join(updated)}",
+              file=sys.stderr)
+    if report.invalid:
+        return EXIT_USAGE
+    return EXIT_STALE if report.stale else EXIT_OK
+
+
+def _print_human(report: Any, out: Any) -> None:
+    color = use_color(out)
+    for result in report.stale:
+        if color:
+            print(_paint(f"{result.title}", "1", True) + "  " + _paint(f"[{result.path}]", "2", True), file=out)
+        for v in result.stale_anchors:
+            path, line, _ = v.location
+            prefix = "  " if color else ""
+            where = _paint(f"{path}:{line}:", "36", color)
+            state = _paint("note stale:", "31;1", color)
+            print(f"{prefix}{where} {state} {v.message} — {result.title} [{result.path}]", file=out)
+    expired = report.expired
+    if expired and color and report.stale:
+        print(file=out)
+    for result in expired:
+        note = result.note
+        reviewed = note.last_reviewed.strftime("%Y-%m-%d") if note is not None and note.last_reviewed else "never"
+        label = _paint("note expired:", "33;1", color)
+        print(f"{result.path}:1: {label} last reviewed {reviewed}; confirm it with `cairn review-done {result.id}`"
+              f" — {result.title}", file=out)
+    if color:
+        c = report.counts()
+        anchors = sum(len(n.anchors) for n in report.notes)
+        summary = (f"{c['notes']} notes, {anchors} anchors: {c['stale']} stale, {c['expired']} expired, "
+                   f"{c['invalid']} invalid")
+        print(_paint(summary, "2", True), file=out)
+
+
+def cmd_review_done(args: argparse.Namespace) -> int:
+    from cairn.notes import NoteStore
+
+    ws = workspace(args)
+    store = NoteStore(ws)
+    note = store.mark_reviewed(args.id, args.expected_version)
+    reviewed = note.meta.get("reviewed")
+    if args.json:
+        print_json({"id": note.id, "path": note.rel_path, "reviewed": reviewed, "version": note.version})
+    else:
+        print(f"{note.rel_path}: reviewed {reviewed}")
+    return EXIT_OK
