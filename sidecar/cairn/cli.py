@@ -20,7 +20,9 @@ from cairn.errors import CairnError
 # One entry per command group; each module has `register(subparsers)`.
 COMMAND_MODULES = [
     "cairn.commands.notes",
+    "cairn.commands.check",
     "cairn.commands.git",
+    "cairn.commands.serve",
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

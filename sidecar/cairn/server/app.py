@@ -1,0 +1,215 @@
+"""The pygls server: capabilities and thin handlers that call the feature modules.
+
+Every handler catches what it does not expect, logs one line and answers empty: a broken note, an odd
+file or a bug in one feature must never take the server (and every other feature) down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from cairn import __version__
+from cairn.errors import CairnError
+from cairn.server import code_actions, code_lens, commands, diagnostics, document_links, hover, requests
+from cairn.server import workspace_symbols as symbols
+from cairn.server.convert import to_plain, uri_to_path
+from cairn.server.engine import Session
+from cairn.server.state import ServerState
+from cairn.server.watcher import RefreshQueue, Watcher, did_change_watched_files
+
+log = logging.getLogger("cairn.server")
+R = TypeVar("R")
+
+
+class CairnServer(LanguageServer):
+    """The language server with its shared state attached."""
+
+    def __init__(self) -> None:
+        super().__init__("cairn", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.state = ServerState(self)
+        self.queues: dict[Path, RefreshQueue] = {}
+        self.watchers: list[Watcher] = []
+
+
+def guarded(name: str, empty: Any = None) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[Any]]]:
+    """Wrap a feature: unexpected errors become one log line and an empty answer."""
+
+    def wrap(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[Any]]:
+        async def run(ls: CairnServer, params: Any) -> Any:
+            try:
+                return await fn(ls.state, params)
+            except JsonRpcException:
+                raise
+            except CairnError as exc:
+                ls.state.log(f"{name}: {exc}", types.MessageType.Warning)
+            except Exception as exc:
+                log.exception("%s failed", name)
+                ls.state.log(f"{name} failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
+            return empty
+
+        run.__name__ = run.__qualname__ = f"cairn_{fn.__name__}"
+        return run
+
+    return wrap
+
+
+def _roots(params: types.InitializeParams) -> list[Path]:
+    roots: list[Path] = []
+    for folder in params.workspace_folders or []:
+        path = uri_to_path(folder.uri)
+        if path is not None:
+            roots.append(path)
+    if not roots and params.root_uri:
+        path = uri_to_path(params.root_uri)
+        if path is not None:
+            roots.append(path)
+    if not roots and params.root_path:
+        roots.append(Path(params.root_path))
+    return roots
+
+
+def build_server() -> CairnServer:
+    server = CairnServer()
+    state = server.state
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: CairnServer, params: types.InitializeParams) -> None:
+        from cairn.workspace import Workspace
+
+        options = to_plain(params.initialization_options) or {}
+        state.options = options if isinstance(options, dict) else {}
+        notes_root = state.options.get("notesRoot") if isinstance(state.options.get("notesRoot"), str) else None
+        budget = state.options.get("recallBudget")
+        for root in _roots(params):
+            try:
+                ws = Workspace.discover(root, notes_root or None)
+            except CairnError as exc:
+                state.log(f"{root}: {exc}; Cairn is inactive for this folder", types.MessageType.Warning)
+                continue
+            if ws.root not in state.sessions:
+                state.add_session(Session(ws, budget if isinstance(budget, int) and budget > 0 else None))
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: CairnServer, params: types.InitializedParams) -> None:
+        for session in list(state.sessions.values()):
+            try:
+                await state.run(session.refresh)
+            except Exception as exc:
+                state.log(f"{session.root}: cannot load notes: {type(exc).__name__}: {exc}", types.MessageType.Error)
+                continue
+            counts = session.status()
+            state.log(f"{session.root}: {counts['notes']} notes ({counts['stale']} stale, {counts['expired']} "
+                      f"expired, {counts['invalid']} invalid)")
+            queue = RefreshQueue(state, session)
+            ls.queues[session.root] = queue
+            watcher = Watcher(state, session, queue)
+            watcher.start()
+            ls.watchers.append(watcher)
+            await diagnostics.publish_all(state, session)
+        requests.notify_status(state)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: CairnServer, params: Any) -> None:
+        for watcher in ls.watchers:
+            await watcher.close()
+
+    # ---- documents -------------------------------------------------------------------------
+    async def _publish(uri: str) -> None:
+        await diagnostics.publish_document(state, uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CairnServer, params: types.DidOpenTextDocumentParams) -> None:
+        state.schedule(params.text_document.uri, _publish)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CairnServer, params: types.DidChangeTextDocumentParams) -> None:
+        state.schedule(params.text_document.uri, _publish)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: CairnServer, params: types.DidSaveTextDocumentParams) -> None:
+        ref = state.resolve(params.text_document.uri, quiet=True)
+        if ref is None:
+            return
+        queue = ls.queues.get(ref.session.root)
+        if queue is not None:
+            if ref.is_note:
+                queue.add(notes=[ref.path])
+            else:
+                queue.add(code=[ref.rel])
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CairnServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        state.forget(uri)
+        ref = state.resolve(uri, quiet=True)
+        if ref is not None and (queue := ls.queues.get(ref.session.root)) is not None:
+            # The file now shows what the working tree says (the workspace pass republishes it).
+            queue.add(code=[] if ref.is_note else [ref.rel], notes=[ref.path] if ref.is_note else [])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: CairnServer, params: types.DidChangeWatchedFilesParams) -> None:
+        did_change_watched_files(state, ls.queues, params)
+
+    # ---- features --------------------------------------------------------------------------
+    server.feature(types.TEXT_DOCUMENT_HOVER)(guarded("hover")(hover.hover))
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))(
+        guarded("code lens", [])(code_lens.code_lens))
+    server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False))(
+        guarded("document links", [])(document_links.document_links))
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Empty]))(
+        guarded("code actions", [])(code_actions.code_actions))
+    server.feature(types.WORKSPACE_SYMBOL)(guarded("workspace symbols", [])(symbols.workspace_symbols))
+
+    for method, handler in requests.REQUESTS.items():
+        server.feature(method)(guarded(method)(handler))
+
+    for name in commands.COMMANDS:
+        def make(command: str) -> Callable[..., Awaitable[Any]]:
+            async def run(ls: CairnServer, *args: Any) -> Any:
+                try:
+                    return await commands.execute(state, command, args)
+                except JsonRpcException:
+                    raise
+                except Exception as exc:
+                    log.exception("%s failed", command)
+                    message = f"{command} failed: {type(exc).__name__}: {exc}"
+                    state.log(message, types.MessageType.Error)
+                    raise commands.CommandError(message) from None
+
+            return run
+
+        server.command(name)(make(name))
+
+    return server
+
+
+def configure_logging() -> None:
+    """Our one-line logs to stderr (stdout is the protocol); pygls' own chatter only when debugging."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cairn serve: %(levelname)s %(message)s"))
+    ours = logging.getLogger("cairn")
+    ours.addHandler(handler)
+    ours.setLevel(logging.DEBUG if os.environ.get("CAIRN_DEBUG") else logging.INFO)
+    ours.propagate = False
+    if not os.environ.get("CAIRN_DEBUG"):
+        logging.getLogger("pygls").setLevel(logging.CRITICAL)
+
+
+def main() -> int:
+    """`cairn serve`: the language server on stdio."""
+    configure_logging()
+    # Our git calls must never rewrite .git/index (the watcher would see it and refresh in a loop).
+    os.environ.setdefault("GIT_OPTIONAL_LOCKS", "0")
+    server = build_server()
+    server.start_io()
+    return 0

@@ -1,0 +1,62 @@
+"""The protocol edge: URIs ↔ paths, 1-based engine lines ↔ 0-based LSP ranges, request payloads.
+
+Everything that turns engine coordinates into wire coordinates lives here, so no feature does its own
+off-by-one arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+
+def uri_to_path(uri: str) -> Path | None:
+    """The local file of a `file:` URI, or None for other schemes (untitled, git, …)."""
+    if not uri.startswith("file:"):
+        return None
+    text = to_fs_path(uri)
+    return Path(text) if text else None
+
+
+def path_to_uri(path: Path) -> str:
+    return path.resolve().as_uri() if not path.is_absolute() else path.as_uri()
+
+
+def utf16_len(text: str) -> int:
+    """Length of `text` in UTF-16 code units (LSP's default position encoding)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def line_range(lines: Sequence[str] | None, start: int, end: int) -> types.Range:
+    """The LSP range covering 1-based inclusive lines `start..end` of a file whose lines are `lines`."""
+    first = max(0, start - 1)
+    last = max(first, end - 1)
+    if lines:
+        last = min(last, len(lines) - 1)
+        first = min(first, last)
+        width = utf16_len(lines[last])
+    else:
+        width = 0
+    return types.Range(start=types.Position(line=first, character=0),
+                       end=types.Position(line=last, character=width))
+
+
+def to_plain(value: Any) -> Any:
+    """Request params as plain dicts/lists (pygls hands custom-request params over as namedtuples)."""
+    if value is None:
+        return None
+    if hasattr(value, "_asdict"):
+        return {k: to_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if hasattr(value, "__attrs_attrs__"):
+        from lsprotocol import converters
+
+        return converters.get_converter().unstructure(value)
+    return value

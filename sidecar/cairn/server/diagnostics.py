@@ -1,0 +1,183 @@
+"""Diagnostics (source `cairn`): stale and expired notes in code, problems in note files.
+
+Pushed (textDocument/publishDiagnostics) for open documents from their buffers, and for the workspace
+from the working-tree snapshot: a file with a stale anchor shows up in the Problems panel without being
+opened. Codes and `data` follow docs/ARCHITECTURE.md: `stale | expired | invalid | broken-anchor`,
+`data: {noteId, notePath}`, related information pointing at the note file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from lsprotocol import types
+
+from cairn.server.convert import line_range, path_to_uri
+from cairn.server.engine import AnchorView, FileView, NoteFileView, NoteView, Session, Snapshot
+from cairn.server.state import ServerState
+
+SOURCE = "cairn"
+
+
+def _note_location(session: Session, view: NoteView) -> types.Location:
+    line = max(0, view.note.line_of("title") - 1)
+    pos = types.Position(line=line, character=0)
+    return types.Location(uri=path_to_uri(session.root / view.note.rel_path), range=types.Range(start=pos, end=pos))
+
+
+def anchor_diagnostic(session: Session, view: NoteView, anchor: AnchorView,
+                      lines: Sequence[str] | None) -> types.Diagnostic | None:
+    """The diagnostic of one anchor shown in a code file, or None when its note is fresh."""
+    title = " ".join(view.note.title.split())
+    if anchor.stale:
+        message = f"note stale: {anchor.message or 'anchored lines changed'} — {title}"
+        severity, code = types.DiagnosticSeverity.Warning, "stale"
+    elif view.state == "expired":
+        message = f"note expired: {view.age or 'not reviewed within its ttl'} — {title}"
+        severity, code = types.DiagnosticSeverity.Information, "expired"
+    else:
+        return None
+    return types.Diagnostic(
+        range=line_range(lines, anchor.shown[1], anchor.shown[2]),
+        message=message,
+        severity=severity,
+        source=SOURCE,
+        code=code,
+        data={"noteId": view.id, "notePath": view.note.rel_path, "version": view.note.version},
+        related_information=[types.DiagnosticRelatedInformation(
+            location=_note_location(session, view), message=f"{view.note.kind}: {title}")],
+    )
+
+
+def code_diagnostics(session: Session, view: FileView, lines: Sequence[str] | None) -> list[types.Diagnostic]:
+    out = []
+    seen: set[tuple[str, int]] = set()
+    for anchor in view.anchors:
+        note = view.notes.get(anchor.note_id)
+        if note is None or (note.id, anchor.index) in seen:
+            continue
+        seen.add((note.id, anchor.index))
+        diag = anchor_diagnostic(session, note, anchor, lines)
+        if diag is not None:
+            out.append(diag)
+    return out
+
+
+def note_diagnostics(session: Session, view: NoteFileView, lines: Sequence[str] | None) -> list[types.Diagnostic]:
+    out = []
+    note_id = view.note.id if view.note else (view.errors[0].note_id if view.errors else None)
+    data = {"noteId": note_id, "notePath": view.path}
+    for error in view.errors:
+        out.append(types.Diagnostic(range=line_range(lines, error.line, error.line), message=error.message,
+                                    severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
+                                    data=data))
+    for line, message in view.broken:
+        out.append(types.Diagnostic(range=line_range(lines, line, line), message=message,
+                                    severity=types.DiagnosticSeverity.Error, source=SOURCE,
+                                    code="broken-anchor", data=data))
+    return out
+
+
+def _publish(state: ServerState, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
+    if not diagnostics and not state.published.get(uri) and uri in state.published:
+        return
+    state.published[uri] = len(diagnostics)
+    state.server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+
+async def publish_document(state: ServerState, uri: str) -> None:
+    """Diagnostics of one open document, judged on its buffer."""
+    doc = state.document(uri)
+    ref = state.resolve(uri, quiet=True)
+    if ref is None:
+        return
+    lines = doc[1].splitlines() if doc else None
+    version = doc[0] if doc else None
+    if ref.is_note:
+        got_note = await state.note_file_view(uri)
+        if got_note is not None:
+            _publish(state, uri, note_diagnostics(ref.session, got_note[1], lines), version)
+        return
+    got = await state.file_view(uri, quiet=True)
+    if got is None:
+        if state.published.get(uri):
+            _publish(state, uri, [], version)
+        return
+    current = state.document(uri)
+    if doc is not None and (current is None or current[0] != version):
+        return  # a newer edit is on its way; its own run will publish
+    _publish(state, uri, code_diagnostics(ref.session, got[1], lines), version)
+
+
+def _read_lines(path: Path) -> list[str] | None:
+    try:
+        if path.stat().st_size > 2 * 1024 * 1024:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str]) -> dict[str, list[types.Diagnostic]]:
+    """Diagnostics for every file of the snapshot that is not open (runs on the engine thread)."""
+    open_uris = set(skip)
+    out: dict[str, list[types.Diagnostic]] = {}
+    for rel, anchors in snap.by_path.items():
+        uri = path_to_uri(session.root / rel)
+        if uri in open_uris:
+            continue
+        interesting = [a for a in anchors if a.stale or snap.notes[a.note_id].state == "expired"]
+        if not interesting:
+            continue
+        lines = _read_lines(session.root / rel)
+        view = FileView(rel, tuple(interesting), snap.notes, snap.generation)
+        diags = code_diagnostics(session, view, lines)
+        if diags:
+            out[uri] = diags
+    by_file: dict[str, list[tuple[int, str]]] = {}
+    for error in snap.errors:
+        by_file.setdefault(error.path, []).append((error.line, error.message))
+    for rel, problems in by_file.items():
+        uri = path_to_uri(session.root / rel)
+        if uri in open_uris:
+            continue
+        lines = _read_lines(session.root / rel)
+        note_id = rel.removeprefix(session.ws.notes_root_rel + "/").removesuffix(".md")
+        out[uri] = [types.Diagnostic(range=line_range(lines, line, line), message=message,
+                                     severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
+                                     data={"noteId": note_id, "notePath": rel}) for line, message in problems]
+    for note_view in snap.notes.values():
+        broken = [a for a in note_view.anchors if a.status == "deleted"]
+        if not broken:
+            continue
+        note = note_view.note
+        uri = path_to_uri(session.root / note.rel_path)
+        if uri in open_uris:
+            continue
+        lines = _read_lines(session.root / note.rel_path)
+        out.setdefault(uri, []).extend(
+            types.Diagnostic(range=line_range(lines, note.anchors[a.index].line, note.anchors[a.index].line),
+                             message=f"broken anchor {note.anchors[a.index].label()}: "
+                                     f"{a.message or 'the anchored code no longer exists'}",
+                             severity=types.DiagnosticSeverity.Error, source=SOURCE, code="broken-anchor",
+                             data={"noteId": note_view.id, "notePath": note.rel_path})
+            for a in broken)
+    return out
+
+
+async def publish_all(state: ServerState, session: Session) -> None:
+    """Republish everything of one workspace: open documents from buffers, the rest from the snapshot."""
+    open_uris = [uri for uri in state.server.workspace.text_documents
+                 if (ref := state.resolve(uri, quiet=True)) is not None and ref.session is session]
+    for uri in open_uris:
+        await publish_document(state, uri)
+    snap = session.snapshot
+    found = await state.run(workspace_diagnostics, session, snap, open_uris)
+    root_prefix = path_to_uri(session.root) + "/"
+    for uri, diags in found.items():
+        _publish(state, uri, diags)
+    for uri, count in list(state.published.items()):
+        if count and uri.startswith(root_prefix) and uri not in found and uri not in open_uris:
+            _publish(state, uri, [])

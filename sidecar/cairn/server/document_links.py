@@ -1,0 +1,73 @@
+"""Document links in note files: each anchor's `path:` and `lines:` values open the code at its lines.
+
+The target is where the code is now (the snapshot's current range, following moves), as a `file:` URI
+with a `#L<line>` fragment. Paths come from a note, so they go through `Workspace.check_repo_path`:
+a note cannot link outside its repository.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types
+
+from cairn.errors import CairnError
+from cairn.server.convert import path_to_uri, utf16_len
+from cairn.server.state import ServerState
+
+_PATH = re.compile(r"^(\s*-?\s*path\s*:\s*)(['\"]?)(.*?)\2\s*(#.*)?$")
+_LINES = re.compile(r"^(\s*-?\s*lines\s*:\s*)(['\"]?)(.*?)\2\s*(#.*)?$")
+
+
+def _value_range(line_no: int, line: str, match: re.Match[str]) -> types.Range:
+    start = utf16_len(line[: match.start(3)])
+    end = start + utf16_len(match.group(3))
+    return types.Range(start=types.Position(line=line_no, character=start),
+                       end=types.Position(line=line_no, character=end))
+
+
+async def document_links(state: ServerState, params: types.DocumentLinkParams) -> list[types.DocumentLink] | None:
+    uri = params.text_document.uri
+    got = await state.note_file_view(uri)
+    if got is None:
+        return None
+    ref, view = got
+    note = view.note
+    if note is None:
+        return []
+    doc = state.document(uri)
+    if doc is not None:
+        lines = doc[1].splitlines()
+    else:
+        try:
+            lines = ref.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
+    session = ref.session
+    caps = state.server.client_capabilities.text_document
+    tooltips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
+    snap_view = session.snapshot.notes.get(note.id)
+    out: list[types.DocumentLink] = []
+    for index, anchor in enumerate(note.anchors):
+        try:
+            session.ws.check_repo_path(anchor.path)
+        except CairnError:
+            continue
+        path, start = anchor.path, anchor.start
+        if snap_view is not None and snap_view.note.version == note.version and index < len(snap_view.anchors):
+            shown = snap_view.anchors[index].shown
+            path, start = shown[0], shown[1]
+        target = f"{path_to_uri(session.root / path)}#L{start}"
+        tooltip = f"Open {path} at line {start}"
+        first = max(0, anchor.line - 1)
+        last = max(first, anchor.lines_line - 1, first + 4)
+        for line_no in range(first, min(last + 1, len(lines))):
+            text = lines[line_no]
+            if line_no > first and text.lstrip().startswith("- "):
+                break  # the next anchor item
+            for pattern in (_PATH, _LINES):
+                match = pattern.match(text)
+                if match and match.group(3):
+                    out.append(types.DocumentLink(range=_value_range(line_no, text, match), target=target,
+                                                  tooltip=tooltip if tooltips else None))
+    return out

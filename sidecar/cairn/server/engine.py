@@ -1,0 +1,469 @@
+"""One workspace as the language server sees it: a cached snapshot of notes and their verdicts.
+
+Why a session: the editor asks many small questions per keystroke (hover, lens, diagnostics), the
+engine answers big ones (judge these notes against that target). The session asks the engine once per
+event (a note written, a git change, a buffer edited), keeps the answer as an immutable `Snapshot` or
+`FileView`, and the features read those without touching git. This is the only server module that
+calls the engine, and it imports nothing from pygls: every line number here is 1-based.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cairn.errors import CairnError, UsageError
+from cairn.notes.model import Note, NoteError
+from cairn.notes.store import NoteStore
+from cairn.timeutil import format_age, format_timestamp, now_utc
+from cairn.workspace import Workspace
+
+log = logging.getLogger("cairn.server")
+
+STALE = frozenset({"changed", "deleted"})
+# Order in which notes are listed on one line: freshest first.
+STATE_ORDER = {"fresh": 0, "expired": 1, "stale": 2}
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AnchorView:
+    """One anchor's verdict, and where the editor should show it (1-based, inclusive)."""
+
+    note_id: str
+    index: int
+    path: str  # as recorded
+    start: int
+    end: int
+    status: str  # intact | moved | reformatted | changed | deleted
+    current: tuple[str, int, int] | None  # where the code is now (None when stale)
+    shown: tuple[str, int, int]  # current place, else the best guess for stale code, else as recorded
+    changed_in: str | None
+    message: str
+
+    @property
+    def stale(self) -> bool:
+        return self.status in STALE
+
+    def covers(self, line: int) -> bool:
+        return self.shown[1] <= line <= self.shown[2]
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A valid note with its freshness: `fresh`, `stale` (an anchor changed/deleted) or `expired`."""
+
+    note: Note
+    state: str
+    anchors: tuple[AnchorView, ...]
+    expired: bool = False
+    age: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.note.id
+
+    def stale_anchors(self) -> list[AnchorView]:
+        return [a for a in self.anchors if a.stale]
+
+    @property
+    def badge(self) -> str:
+        """`fresh`, `stale since 3f2c1ab`, `stale (uncommitted change)` or `expired`."""
+        if self.state == "stale":
+            for anchor in self.stale_anchors():
+                if anchor.changed_in == "uncommitted":
+                    return "stale (uncommitted change)"
+                if anchor.changed_in:
+                    return f"stale since {anchor.changed_in[:7]}"
+            return "stale"
+        return self.state
+
+    def sort_key(self) -> tuple[int, float]:
+        reviewed = self.note.last_reviewed
+        return (STATE_ORDER.get(self.state, 3), -(reviewed.timestamp() if reviewed else 0.0))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every note of the workspace judged against the working tree, indexed for the features."""
+
+    generation: int
+    head: str | None
+    notes: Mapping[str, NoteView]
+    errors: tuple[NoteError, ...]
+    by_path: Mapping[str, tuple[AnchorView, ...]]  # shown path → anchors shown there
+
+    def counts(self) -> dict[str, int]:
+        invalid = len({e.path for e in self.errors})
+        return {
+            "notes": len(self.notes) + invalid,
+            "stale": sum(1 for v in self.notes.values() if v.state == "stale"),
+            "expired": sum(1 for v in self.notes.values() if v.state == "expired"),
+            "invalid": invalid,
+        }
+
+
+@dataclass(frozen=True)
+class FileView:
+    """The anchors shown in one file (its buffer or its working-tree content) and their notes' state."""
+
+    path: str
+    anchors: tuple[AnchorView, ...]
+    notes: Mapping[str, NoteView]
+    generation: int
+    line_count: int = 0
+
+    def at_line(self, line: int) -> list[tuple[NoteView, AnchorView]]:
+        """(note, anchor) pairs covering a 1-based line, freshest note first."""
+        hits = [(self.notes[a.note_id], a) for a in self.anchors if a.covers(line) and a.note_id in self.notes]
+        hits.sort(key=lambda pair: pair[0].sort_key())
+        return hits
+
+    def overlapping(self, first: int, last: int) -> list[tuple[NoteView, AnchorView]]:
+        hits = [(self.notes[a.note_id], a) for a in self.anchors
+                if a.shown[1] <= last and first <= a.shown[2] and a.note_id in self.notes]
+        hits.sort(key=lambda pair: pair[0].sort_key())
+        return hits
+
+
+@dataclass(frozen=True)
+class NoteFileView:
+    """A note file (its buffer or disk content): parse problems, broken anchors, links to the code."""
+
+    path: str
+    note: Note | None
+    errors: tuple[NoteError, ...]
+    broken: tuple[tuple[int, str], ...]  # (1-based line in the note file, message)
+    links: tuple[tuple[int, str, int | None], ...] = field(default=())  # (line, anchor path, start line)
+
+
+class Session:
+    """The engine for one workspace, with the snapshot the features read.
+
+    Thread-safety: `lock` serialises every engine call and snapshot swap; readers take the current
+    `snapshot` reference without locking (it is immutable).
+    """
+
+    def __init__(self, ws: Workspace, recall_budget: int | None = None) -> None:
+        self.ws = ws
+        self.store = NoteStore(ws)
+        self.recall_budget = recall_budget
+        self.lock = threading.RLock()
+        self._generation = 0
+        self._raw: dict[str, Note] = {}  # note id → note as read
+        self._errors: dict[str, list[NoteError]] = {}  # note file rel path → its problems
+        self._views: dict[str, NoteView] = {}
+        self._recorded: dict[str, set[str]] = {}  # recorded anchor path → note ids
+        self._index: Any = None
+        self.snapshot = Snapshot(0, None, {}, (), {})
+
+    # ---- loading and judging ---------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        return self.ws.root
+
+    def head(self) -> str | None:
+        if self.ws.git_dir is None:
+            return None
+        try:
+            from cairn.gitio import open_repo
+
+            return open_repo(self.ws.root).head()
+        except CairnError:
+            return None
+
+    def refresh(self, note_files: Iterable[Path] | None = None, code: bool | Iterable[str] = False) -> Snapshot:
+        """Bring the snapshot up to date after an event, doing only the work the event needs.
+
+        `note_files=None` and `code=False`: start-up, read and judge everything. `note_files`: re-read
+        those note files and judge only their notes (an agent wrote a note). `code=True`: re-judge every
+        note (a checkout, commit, merge: the engine's caches keyed by blob ids make unchanged files
+        cheap); `code=[paths]`: re-judge the notes anchored in those files (a save).
+        """
+        with self.lock:
+            if note_files is None and code is False:
+                result = self.store.load()
+                self._raw = {n.id: n for n in result.notes}
+                self._errors = {}
+                for error in result.errors:
+                    self._errors.setdefault(error.path, []).append(error)
+                self._views = self._judge(list(self._raw.values()), None)
+            else:
+                changed: set[str] = set()
+                for path in note_files or ():
+                    changed.update(self._reload_note_file(path))
+                if code is True:
+                    self._views = self._judge(list(self._raw.values()), None)
+                else:
+                    for rel in code or ():
+                        changed.update(n.id for n in self.notes_touching(rel))
+                    for note_id in changed:
+                        self._views.pop(note_id, None)
+                    todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
+                    if todo:
+                        self._views.update(self._judge(todo, None))
+            self._generation += 1
+            self.snapshot = self._build(self._views)
+            if self._index is not None:
+                self._update_index(note_files)
+            return self.snapshot
+
+    def _reload_note_file(self, path: Path) -> set[str]:
+        """Re-read one note file; the ids whose verdicts must be recomputed."""
+        try:
+            note_id = self.store.note_id(path)
+            rel = self.store.rel_path(path)
+        except ValueError:
+            return set()
+        self._errors.pop(rel, None)
+        self._raw.pop(note_id, None)
+        if not path.is_file() or not self.store.is_note_file(path):
+            return {note_id}
+        result = self.store.read_file(path)
+        if isinstance(result, Note):
+            self._raw[result.id] = result
+        else:
+            self._errors[rel] = list(result)
+        return {note_id}
+
+    def _build(self, views: dict[str, NoteView]) -> Snapshot:
+        by_path: dict[str, list[AnchorView]] = {}
+        for view in views.values():
+            for anchor in view.anchors:
+                by_path.setdefault(anchor.shown[0], []).append(anchor)
+        recorded: dict[str, set[str]] = {}
+        for note in self._raw.values():
+            for recorded_anchor in note.anchors:
+                recorded.setdefault(recorded_anchor.path, set()).add(note.id)
+        self._recorded = recorded
+        errors = tuple(e for errs in self._errors.values() for e in errs)
+        return Snapshot(self._generation, self.head(), dict(views), errors,
+                        {path: tuple(items) for path, items in by_path.items()})
+
+    def _judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
+        """Verdicts for `notes` against the working tree, with `buffers` (path → text) laid over it."""
+        from cairn.server import judge
+
+        return judge.judge_notes(self.ws, notes, buffers)
+
+    # ---- per-file views --------------------------------------------------------------------
+    def notes_touching(self, rel: str) -> list[Note]:
+        """Notes with an anchor recorded in `rel` or currently shown there."""
+        snap = self.snapshot
+        ids = {a.note_id for a in snap.by_path.get(rel, ())}
+        ids.update(self._recorded.get(rel, ()))
+        return [self._raw[i] for i in sorted(ids) if i in self._raw]
+
+    def file_view(self, rel: str, text: str | None) -> FileView:
+        """Anchors shown in `rel`, judged against `text` (an unsaved buffer) or the working tree."""
+        with self.lock:
+            snap = self.snapshot
+            line_count = len(text.splitlines()) if text is not None else 0
+            notes = self.notes_touching(rel)
+            if not notes:
+                return FileView(rel, (), {}, snap.generation, line_count)
+            if text is None or self._same_as_disk(rel, text):
+                views = {n.id: snap.notes[n.id] for n in notes if n.id in snap.notes}
+            else:
+                views = self._judge(notes, {rel: text})
+            anchors = tuple(a for v in views.values() for a in v.anchors if a.shown[0] == rel)
+            return FileView(rel, anchors, views, snap.generation, line_count)
+
+    def _same_as_disk(self, rel: str, text: str) -> bool:
+        try:
+            data = (self.ws.root / rel).read_bytes()
+        except OSError:
+            return False
+        return data == text.encode("utf-8", "surrogateescape")
+
+    def note_file_view(self, path: Path, text: str | None) -> NoteFileView:
+        """Problems of a note file (from its buffer when open) and the links of its anchors."""
+        rel = self.store.rel_path(path)
+        if text is None:
+            result = self.store.read_file(path)
+        else:
+            result = self.store.parse_text(path, text.encode("utf-8", "surrogateescape"))
+        if isinstance(result, list):
+            return NoteFileView(rel, None, tuple(result), ())
+        note = result
+        view = self.snapshot.notes.get(note.id)
+        if view is None or view.note.version != note.version:
+            view = self._judge([note], None).get(note.id)
+        broken: list[tuple[int, str]] = []
+        if view is not None:
+            for anchor_view in view.anchors:
+                reason = self._broken(anchor_view)
+                if reason:
+                    recorded = note.anchors[anchor_view.index]
+                    line = recorded.line or note.line_of("anchors")
+                    broken.append((line, f"broken anchor {recorded.label()}: {reason}"))
+        links = tuple((a.line, a.path, a.start) for a in note.anchors)
+        return NoteFileView(rel, note, (), tuple(broken), links)
+
+    def _broken(self, anchor: AnchorView) -> str | None:
+        """Why an anchor points at nothing (file gone, lines past the end), or None."""
+        if anchor.status == "deleted":
+            return anchor.message or "the anchored code no longer exists"
+        if not anchor.stale:
+            return None
+        file = self.ws.root / anchor.path
+        if not file.is_file():
+            return f"{anchor.path} no longer exists"
+        try:
+            with file.open("rb") as fh:
+                count = sum(1 for _ in fh)
+        except OSError:
+            return None
+        if anchor.start > count:
+            return f"{anchor.path} has only {count} lines"
+        return None
+
+    # ---- writes ----------------------------------------------------------------------------
+    def note_view(self, note_id: str) -> NoteView:
+        view = self.snapshot.notes.get(note_id)
+        if view is None:
+            note = self.store.get(note_id)  # raises NotFoundError / CairnError for invalid notes
+            view = self._judge([note], None)[note.id]
+        return view
+
+    def reanchor(self, note_id: str, version: str | None) -> Note:
+        """Point every anchor at its code as it is now and mark the note reviewed, in one conditional write.
+
+        Moved/reformatted anchors go to their current place, stale ones to the engine's best range for
+        the code that replaced them; each is re-recorded (fingerprints, HEAD) by the anchor engine. The
+        write is conditional on `version` (the one the editor showed): ConflictError if the file changed.
+        """
+        from cairn.server import judge
+
+        with self.lock:
+            note = self.store.get(note_id)
+            if version is not None and note.version != version:
+                from cairn.errors import ConflictError
+
+                raise ConflictError(
+                    f"note {note_id!r} changed since the editor read it; nothing was written (try again)",
+                    note.rel_path, version, note.version, None, None)
+            view = self._judge([note], None)[note.id]
+            anchors = judge.reanchored(self.ws, note, view)
+            stamp = format_timestamp(now_utc())
+
+            def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+                meta["anchors"] = anchors
+                meta["reviewed"] = stamp
+                return meta, body
+
+            updated = self.store.update(note_id, version or note.version, change)
+            self.refresh([self.store.path_of(note_id)])
+            return updated
+
+    def mark_reviewed(self, note_id: str, version: str | None) -> Note:
+        with self.lock:
+            updated = self.store.mark_reviewed(note_id, version)
+            self.refresh([self.store.path_of(note_id)])
+            return updated
+
+    def new_note(self, rel: str, start: int, end: int, kind: str, title: str, body: str,
+                 tags: Sequence[str]) -> Note:
+        from cairn.anchors.record import record_anchor
+
+        with self.lock:
+            path = self.ws.check_repo_path(rel)
+            anchor = record_anchor(self.ws, path, start, end)
+            note = self.store.create(kind, title, body, list(tags), [anchor])
+            self.refresh([self.store.path_of(note.id)])
+            return note
+
+    def draft_update(self, note_id: str) -> str:
+        """The note, the diff of its anchored code since it was recorded, and an instruction for an agent."""
+        from cairn.server import judge
+
+        with self.lock:
+            note = self.store.get(note_id)
+            view = self._judge([note], None)[note.id]
+            diffs = judge.anchor_diffs(self.ws, note, view)
+        text = (self.ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace")
+        lines = [
+            f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",
+            "Its anchored code changed since the note was written. Read the diff below, then update the",
+            "note so it is true for the code as it is now: keep what still holds, correct what changed,",
+            "and say why. Keep the frontmatter keys; do not edit the anchors by hand (`cairn.reanchor`",
+            "re-records them). If the note no longer applies at all, set `status: archived`.",
+            "",
+            f"## The note ({note.rel_path})",
+            "",
+            "```markdown",
+            text.rstrip("\n"),
+            "```",
+            "",
+            "## The anchored code since it was recorded",
+        ]
+        for label, diff in diffs:
+            lines += ["", f"### {label}", "", "```diff", diff.rstrip("\n") or "(no textual change)", "```"]
+        if not diffs:
+            lines += ["", "(no anchors)"]
+        return "\n".join(lines) + "\n"
+
+    # ---- search and recall -----------------------------------------------------------------
+    def _update_index(self, note_files: Iterable[Path] | None) -> None:
+        from cairn.server import judge
+
+        try:
+            judge.update_index(self, self._index, note_files)
+        except CairnError as exc:
+            log.warning("search index update failed: %s", exc)
+
+    def index(self) -> Any:
+        with self.lock:
+            if self._index is None:
+                from cairn.server import judge
+
+                self._index = judge.open_index(self.ws)
+            return self._index
+
+    def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        from cairn.server import judge
+
+        if not query.strip():
+            raise UsageError("empty search query")
+        with self.lock:
+            return judge.search(self, query, limit)
+
+    def recall(self, rel: str, line: int | None, query: str | None, budget: int | None,
+               buffers: Mapping[str, str] | None) -> tuple[str, dict[str, Any]]:
+        from cairn.server import judge
+
+        with self.lock:
+            return judge.recall(self, rel, line, query, budget or self.recall_budget, buffers)
+
+    # ---- summaries -------------------------------------------------------------------------
+    def status(self) -> dict[str, int]:
+        return self.snapshot.counts()
+
+    def stale(self) -> list[dict[str, Any]]:
+        out = []
+        for view in sorted(self.snapshot.notes.values(), key=lambda v: v.id):
+            stale = view.stale_anchors()
+            if not stale:
+                continue
+            out.append({
+                "id": view.id, "path": view.note.rel_path, "uri": (self.ws.root / view.note.rel_path).as_uri(),
+                "title": view.note.title,
+                "anchors": [{"path": a.path, "lines": [a.start, a.end], "message": a.message,
+                             "changed_in": a.changed_in} for a in stale],
+            })
+        return out
+
+
+def expiry_text(note: Note, ws: Workspace) -> str:
+    """`last reviewed 210 days ago` (for expired notes)."""
+    reviewed = note.last_reviewed
+    if reviewed is None:
+        return "never reviewed"
+    return f"last reviewed {format_age(now_utc() - reviewed)}"
+
+
+LogFn = Callable[[str], None]

@@ -1,0 +1,91 @@
+"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`.
+
+Payloads exactly as docs/ARCHITECTURE.md defines them; `lines` are 1-based, positions 0-based.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+
+from cairn.errors import CairnError, UsageError
+from cairn.server.commands import CommandError
+from cairn.server.convert import to_plain
+from cairn.server.state import ServerState
+
+
+def _params(params: Any) -> dict[str, Any]:
+    value = to_plain(params)
+    return value if isinstance(value, dict) else {}
+
+
+async def recall(state: ServerState, params: Any) -> dict[str, Any]:
+    args = _params(params)
+    uri = args.get("uri")
+    empty = {"markdown": "", "pack": {"notes": []}}
+    if not isinstance(uri, str):
+        state.log("cairn/recall: missing uri", types.MessageType.Warning)
+        return empty
+    ref = state.resolve(uri)
+    if ref is None:
+        return empty
+    position = args.get("position") if isinstance(args.get("position"), dict) else None
+    line = int(position["line"]) + 1 if position and isinstance(position.get("line"), int) else None
+    query = args.get("query") if isinstance(args.get("query"), str) and args.get("query") else None
+    budget = args.get("budget") if isinstance(args.get("budget"), int) and args["budget"] > 0 else None
+    doc = state.document(uri)
+    buffers = {ref.rel: doc[1]} if doc is not None and not ref.is_note else None
+    try:
+        markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers)
+    except CairnError as exc:
+        state.log(f"cairn/recall {ref.rel}: {exc}", types.MessageType.Warning)
+        return empty
+    return {"markdown": markdown, "pack": pack}
+
+
+async def search(state: ServerState, params: Any) -> dict[str, Any]:
+    args = _params(params)
+    query = args.get("query")
+    limit = args.get("limit") if isinstance(args.get("limit"), int) and args["limit"] > 0 else 20
+    hits: list[dict[str, Any]] = []
+    try:
+        if not isinstance(query, str) or not query.strip():
+            raise UsageError("cairn/search: the query is empty")
+        for session in list(state.sessions.values()):
+            hits.extend(await state.run(session.search, query, limit))
+    except CairnError as exc:
+        state.log(str(exc), types.MessageType.Warning)
+        raise CommandError(str(exc)) from None
+    hits.sort(key=lambda h: -float(h.get("score") or 0))
+    return {"hits": hits[:limit]}
+
+
+def status_payload(state: ServerState) -> dict[str, int]:
+    total = {"notes": 0, "stale": 0, "expired": 0, "invalid": 0}
+    for session in state.sessions.values():
+        for key, value in session.status().items():
+            total[key] += value
+    return total
+
+
+async def status(state: ServerState, params: Any) -> dict[str, int]:
+    return status_payload(state)
+
+
+async def stale(state: ServerState, params: Any) -> dict[str, Any]:
+    notes: list[dict[str, Any]] = []
+    for session in state.sessions.values():
+        notes.extend(session.stale())
+    return {"notes": notes}
+
+
+def notify_status(state: ServerState) -> None:
+    """Send `cairn/statusChanged` when the counts differ from the last ones sent."""
+    payload = status_payload(state)
+    if payload != state.last_status:
+        state.last_status = payload
+        state.server.protocol.notify("cairn/statusChanged", payload)
+
+
+REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale}

@@ -1,0 +1,231 @@
+"""What the features share: sessions per workspace, per-document caches, one engine thread.
+
+Why one engine thread: git plumbing and the engine's caches are not meant for concurrent use, and
+serialising engine calls keeps every snapshot consistent. The asyncio loop (pygls' message loop) never
+blocks on git: features await `run()`, and anything cheap (a cached view for the document version the
+editor has) is answered on the loop directly, which keeps hover and code lens in the microseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lsprotocol import types
+
+from cairn.errors import CairnError
+from cairn.server.convert import uri_to_path
+from cairn.server.engine import MAX_FILE_BYTES, FileView, NoteFileView, Session
+
+if TYPE_CHECKING:
+    from pygls.lsp.server import LanguageServer
+
+log = logging.getLogger("cairn.server")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """An editor document resolved to its workspace: the session, the file and its repository path."""
+
+    uri: str
+    session: Session
+    path: Path
+    rel: str
+    is_note: bool
+
+
+class ServerState:
+    """Mutable server-wide state; only touched from the asyncio loop (engine work goes to `run`)."""
+
+    def __init__(self, server: LanguageServer) -> None:
+        self.server = server
+        self.sessions: dict[Path, Session] = {}
+        self.options: dict[str, Any] = {}
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-engine")
+        self.views: dict[str, tuple[int | None, int, FileView]] = {}
+        self.note_views: dict[str, tuple[int | None, int, NoteFileView]] = {}
+        self.published: dict[str, int] = {}  # uri → number of diagnostics last published
+        self.last_status: dict[str, int] | None = None
+        self._warned: set[str] = set()
+        self._doc_tasks: dict[str, asyncio.Task[None]] = {}
+        self._doc_dirty: set[str] = set()
+        self.ready = asyncio.Event() if _has_loop() else None
+
+    # ---- logging ---------------------------------------------------------------------------
+    def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
+        """One line to the client's output (window/logMessage) and to stderr."""
+        if once is not None:
+            if once in self._warned:
+                return
+            self._warned.add(once)
+        log.log({types.MessageType.Error: logging.ERROR, types.MessageType.Warning: logging.WARNING}
+                .get(level, logging.INFO), "%s", message)
+        with contextlib.suppress(Exception):
+            self.server.window_log_message(types.LogMessageParams(type=level, message=f"cairn: {message}"))
+
+    # ---- the engine thread -----------------------------------------------------------------
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, fn, *args)
+
+    # ---- sessions --------------------------------------------------------------------------
+    def add_session(self, session: Session) -> None:
+        self.sessions[session.root] = session
+
+    def session_for_path(self, path: Path) -> Session | None:
+        best: Session | None = None
+        for root, session in self.sessions.items():
+            inside = path == root or root in path.parents
+            if inside and (best is None or len(str(root)) > len(str(best.root))):
+                best = session
+        return best
+
+    def resolve(self, uri: str, quiet: bool = False) -> DocRef | None:
+        """The workspace of an editor document, or None (logged once) when it belongs to none."""
+        path = uri_to_path(uri)
+        if path is None:
+            if not quiet:
+                self.log(f"{uri}: not a file on disk; no notes for it", once=f"scheme:{uri}")
+            return None
+        path = Path(path)
+        session = self.session_for_path(path)
+        if session is None:
+            if not quiet:
+                self.log(f"{path}: outside every workspace repository; no notes for it", once=f"outside:{path}")
+            return None
+        try:
+            rel = path.relative_to(session.root).as_posix()
+        except ValueError:
+            return None
+        if rel.split("/", 1)[0] == ".git":
+            return None
+        return DocRef(uri, session, path, rel, session.store.is_note_file(path))
+
+    # ---- documents -------------------------------------------------------------------------
+    def document(self, uri: str) -> tuple[int | None, str] | None:
+        """(version, text) of an open document, or None when the editor has not opened it."""
+        docs = self.server.workspace.text_documents
+        doc = docs.get(uri)
+        if doc is None:
+            return None
+        return doc.version, doc.source
+
+    def too_big(self, ref: DocRef, text: str | None) -> bool:
+        size = len(text.encode("utf-8", "surrogateescape")) if text is not None else _file_size(ref.path)
+        if size > MAX_FILE_BYTES:
+            self.log(f"{ref.rel}: {size // 1024} KiB is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit; "
+                     "skipped", once=f"big:{ref.uri}:{size}")
+            return True
+        return False
+
+    async def file_view(self, uri: str, quiet: bool = False) -> tuple[DocRef, FileView] | None:
+        """The anchors of a code document for the version the editor has (cached per version)."""
+        ref = self.resolve(uri, quiet)
+        if ref is None or ref.is_note:
+            return None
+        doc = self.document(uri)
+        version, text = (doc[0], doc[1]) if doc else (None, None)
+        generation = ref.session.snapshot.generation
+        cached = self.views.get(uri)
+        if cached is not None and doc is not None and cached[0] == version and cached[1] == generation:
+            return ref, cached[2]
+        if doc is None and cached is None and not quiet:
+            self.log(f"{ref.rel}: not open in the editor; answering from the working tree", once=f"closed:{uri}")
+        if self.too_big(ref, text):
+            return None
+        try:
+            view = await self.run(ref.session.file_view, ref.rel, text)
+        except CairnError as exc:
+            self.log(f"{ref.rel}: {exc}", types.MessageType.Warning)
+            return None
+        if doc is not None:
+            current = self.document(uri)
+            if current is not None and current[0] == version:
+                self.views[uri] = (version, view.generation, view)
+        return ref, view
+
+    def cached_view(self, uri: str) -> FileView | None:
+        """The cached view if it is for the document's current version and the current snapshot."""
+        cached = self.views.get(uri)
+        doc = self.document(uri)
+        if cached is None or doc is None or cached[0] != doc[0]:
+            return None
+        ref = self.resolve(uri, quiet=True)
+        if ref is None or cached[1] != ref.session.snapshot.generation:
+            return None
+        return cached[2]
+
+    async def note_file_view(self, uri: str) -> tuple[DocRef, NoteFileView] | None:
+        ref = self.resolve(uri, quiet=True)
+        if ref is None or not ref.is_note:
+            return None
+        doc = self.document(uri)
+        version, text = (doc[0], doc[1]) if doc else (None, None)
+        generation = ref.session.snapshot.generation
+        cached = self.note_views.get(uri)
+        if cached is not None and doc is not None and cached[0] == version and cached[1] == generation:
+            return ref, cached[2]
+        if self.too_big(ref, text):
+            return None
+        try:
+            view = await self.run(ref.session.note_file_view, ref.path, text)
+        except CairnError as exc:
+            self.log(f"{ref.rel}: {exc}", types.MessageType.Warning)
+            return None
+        if doc is not None:
+            self.note_views[uri] = (version, generation, view)
+        return ref, view
+
+    def forget(self, uri: str) -> None:
+        self.views.pop(uri, None)
+        self.note_views.pop(uri, None)
+
+    # ---- coalesced per-document work -------------------------------------------------------
+    def schedule(self, uri: str, job: Callable[[str], Any]) -> None:
+        """Run `job(uri)` (a coroutine function) now, or once more after the running one finishes."""
+        task = self._doc_tasks.get(uri)
+        if task is not None and not task.done():
+            self._doc_dirty.add(uri)
+            return
+
+        async def runner() -> None:
+            try:
+                while True:
+                    self._doc_dirty.discard(uri)
+                    try:
+                        await job(uri)
+                    except Exception as exc:
+                        self.log(f"{uri}: {type(exc).__name__}: {exc}", types.MessageType.Error)
+                    if uri not in self._doc_dirty:
+                        break
+            finally:
+                self._doc_tasks.pop(uri, None)
+
+        self._doc_tasks[uri] = asyncio.ensure_future(runner())
+
+    async def idle(self) -> None:
+        """Wait for scheduled document work (tests and the benchmark use it through requests)."""
+        while self._doc_tasks:
+            await asyncio.gather(*list(self._doc_tasks.values()), return_exceptions=True)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _has_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -1,0 +1,181 @@
+"""Live updates: notes written by other processes and git operations, without a restart.
+
+Two `watchfiles.awatch` tasks per workspace run on the server's event loop: one recursive over the notes
+folder and `.git/refs`, one flat over the git directory for `HEAD`, `index`, `packed-refs` and the
+merge/rebase markers (git replaces those files by rename, which a watch on the file itself would lose).
+watchfiles batches bursts itself (a checkout is one batch). Events, and `workspace/didChangeWatchedFiles`
+from clients that send it, feed one coalescing queue per workspace: note files are re-read and only
+their notes re-judged; a git change re-judges everything (cheap for unchanged files, the engine caches
+by blob id). Then diagnostics are republished and `cairn/statusChanged` sent when counts changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from lsprotocol import types
+from watchfiles import Change, awatch
+
+from cairn.server.convert import uri_to_path
+from cairn.server.engine import Session
+from cairn.server.state import ServerState
+
+GIT_TOP = frozenset({"HEAD", "index", "packed-refs", "MERGE_HEAD", "ORIG_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"})
+
+
+class RefreshQueue:
+    """Pending events of one workspace, applied in one engine call per round."""
+
+    def __init__(self, state: ServerState, session: Session) -> None:
+        self.state = state
+        self.session = session
+        self.notes: set[Path] = set()
+        self.code: set[str] = set()
+        self.git = False
+        self.reload = False
+        self._task: asyncio.Task[None] | None = None
+        self.rounds = 0
+
+    def add(self, notes: Iterable[Path] = (), code: Iterable[str] = (), git: bool = False,
+            reload: bool = False) -> None:
+        self.notes.update(notes)
+        self.code.update(code)
+        self.git = self.git or git
+        self.reload = self.reload or reload
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while self.notes or self.code or self.git or self.reload:
+            notes, code, git, reload = sorted(self.notes), sorted(self.code), self.git, self.reload
+            self.notes, self.code, self.git, self.reload = set(), set(), False, False
+            try:
+                if reload:
+                    await self.state.run(self.session.refresh)
+                elif git:
+                    await self.state.run(self.session.refresh, notes, True)
+                else:
+                    await self.state.run(self.session.refresh, notes, code)
+                self.rounds += 1
+                await after_refresh(self.state, self.session)
+            except Exception as exc:
+                self.state.log(f"refresh failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
+
+
+async def after_refresh(state: ServerState, session: Session) -> None:
+    """Republish diagnostics, announce changed counts, ask the client to re-query lenses."""
+    from cairn.server.diagnostics import publish_all
+    from cairn.server.requests import notify_status
+
+    await publish_all(state, session)
+    notify_status(state)
+    caps = state.server.client_capabilities.workspace
+    if caps and caps.code_lens and caps.code_lens.refresh_support:
+        with contextlib.suppress(Exception):
+            state.server.workspace_code_lens_refresh(None)
+
+
+def classify(session: Session, paths: Iterable[Path]) -> tuple[set[Path], set[str], bool, bool]:
+    """(note files, code files, git changed, configuration changed) among changed paths."""
+    notes: set[Path] = set()
+    code: set[str] = set()
+    git = reload = False
+    notes_root = session.ws.notes_root
+    git_dir = session.ws.git_dir
+    for path in paths:
+        if git_dir is not None and (path == git_dir or git_dir in path.parents):
+            rel_git = path.relative_to(git_dir)
+            relevant = bool(rel_git.parts) and (rel_git.parts[0] == "refs" or rel_git.name in GIT_TOP)
+            if relevant and not rel_git.name.endswith(".lock"):
+                git = True
+            continue
+        if path == notes_root or notes_root in path.parents:
+            if path.name == "config.toml":
+                reload = True
+            elif path.suffix == ".md" and not any(p.startswith(".") for p in path.relative_to(notes_root).parts):
+                notes.add(path)
+            continue
+        try:
+            rel = path.relative_to(session.root).as_posix()
+        except ValueError:
+            continue
+        code.add(rel)
+    return notes, code, git, reload
+
+
+class Watcher:
+    """The watchfiles tasks of one workspace."""
+
+    def __init__(self, state: ServerState, session: Session, queue: RefreshQueue) -> None:
+        self.state = state
+        self.session = session
+        self.queue = queue
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        ws = self.session.ws
+        deep = [p for p in (ws.notes_root, ws.git_dir / "refs" if ws.git_dir else None) if p is not None and p.is_dir()]
+        flat = [ws.git_dir] if ws.git_dir is not None else []
+        if not ws.notes_root.is_dir():
+            flat.append(ws.root)  # see the notes folder appear (`cairn init`), then watch inside it
+        if deep:
+            self.tasks.append(asyncio.ensure_future(self._watch(deep, True)))
+        if flat:
+            self.tasks.append(asyncio.ensure_future(self._watch(flat, False)))
+
+    async def _watch(self, paths: list[Path], recursive: bool) -> None:
+        ws = self.session.ws
+        try:
+            async for changes in awatch(*paths, recursive=recursive, stop_event=self.stop, debounce=1600,
+                                        step=30, rust_timeout=1000, yield_on_timeout=False,
+                                        watch_filter=None, ignore_permission_denied=True):
+                changed = [Path(p) for _, p in changes]
+                notes, code, git, reload = classify(self.session, changed)
+                if not recursive and any(p == ws.notes_root for p in changed) and ws.notes_root.is_dir():
+                    reload = True
+                    self.tasks.append(asyncio.ensure_future(self._watch([ws.notes_root], True)))
+                code = set()  # only the flat git-dir and notes watches feed here; code files come via the editor
+                if notes or git or reload:
+                    self.queue.add(notes, code, git, reload)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.state.log(f"file watcher stopped: {type(exc).__name__}: {exc} (changes on disk will be seen "
+                           "after the next editor event)", types.MessageType.Warning)
+
+    async def close(self) -> None:
+        self.stop.set()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def did_change_watched_files(state: ServerState, queues: dict[Path, RefreshQueue],
+                             params: types.DidChangeWatchedFilesParams) -> None:
+    """Clients that watch files for us (VS Code with a file watcher registration) report here."""
+    by_session: dict[Path, list[Path]] = {}
+    for change in params.changes:
+        path = uri_to_path(change.uri)
+        if path is None:
+            continue
+        session = state.session_for_path(path)
+        if session is not None:
+            by_session.setdefault(session.root, []).append(path)
+    for root, paths in by_session.items():
+        queue = queues.get(root)
+        if queue is None:
+            continue
+        notes, code, git, reload = classify(queue.session, paths)
+        open_rels = {ref.rel for uri in state.server.workspace.text_documents
+                     if (ref := state.resolve(uri, quiet=True)) is not None}
+        queue.add(notes, code - open_rels, git, reload)
+
+
+_ = (Change, os)

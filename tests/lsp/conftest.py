@@ -1,0 +1,161 @@
+"""End-to-end fixtures: `cairn serve` in a subprocess, driven by pytest-lsp's real client.
+
+Each test builds a throwaway git repository (never this repository's history) with code and notes
+anchored to it, starts the server on it and talks LSP. Waiting is always on notifications
+(`publishDiagnostics`, `cairn/statusChanged`) with a predicate and a deadline, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import make_test_lsp_client
+
+SERVER = [sys.executable, "-m", "cairn", "serve"]
+TIMEOUT = 15.0
+
+APP_PY = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(1, 11))  # 30 lines, f1 at line 1
+
+
+def make_client() -> LanguageClient:
+    """pytest-lsp's client, also recording `cairn/statusChanged` and answering code-lens refreshes."""
+    client = make_test_lsp_client()
+    client.cairn_status = []  # type: ignore[attr-defined]
+
+    @client.feature("cairn/statusChanged")
+    def status_changed(ls: LanguageClient, params: Any) -> None:
+        ls.cairn_status.append(params)  # type: ignore[attr-defined]
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def lens_refresh(ls: LanguageClient, params: Any) -> None:
+        return None
+
+    return client
+
+
+CONFIG = ClientServerConfig(server_command=SERVER, client_factory=make_client,
+                            server_env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def client(lsp_client: LanguageClient) -> Any:
+    yield
+    await lsp_client.shutdown_session()
+
+
+class Workspace:
+    """A git repository with code and anchored notes, written through Cairn's own store."""
+
+    def __init__(self, repo: Any) -> None:
+        self.repo = repo
+        self.root: Path = repo.root
+
+    def uri(self, rel: str) -> str:
+        return (self.root / rel).as_uri()
+
+    def note(self, title: str, anchors: Sequence[tuple[str, int, int]], kind: str = "decision",
+             body: str = "Body of the note.\n", reviewed: str | None = None, **extra: Any) -> str:
+        from cairn.anchors.record import record_anchor
+        from cairn.notes.store import NoteStore
+        from cairn.workspace import Workspace as Ws
+
+        ws = Ws.at(self.root)
+        store = NoteStore(ws)
+        recorded = [record_anchor(ws, path, start, end) for path, start, end in anchors]
+        note = store.create(kind, title, body, [], recorded, extra=extra or None)
+        if reviewed is not None:
+            def change(meta: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
+                meta["reviewed"] = meta["created"] = reviewed
+                return meta, text
+
+            store.update(note.id, None, change, touch=False)
+        return note.id
+
+    def note_path(self, note_id: str) -> Path:
+        return self.root / "agent-context" / f"{note_id}.md"
+
+
+@pytest.fixture
+def ws(repo: Any) -> Workspace:
+    """A repository with `src/app.py` committed and the notes folders created."""
+    repo.write("src/app.py", APP_PY)
+    for folder in ("decisions", "patterns", "gotchas"):
+        (repo.root / "agent-context" / folder).mkdir(parents=True, exist_ok=True)
+    repo.commit("Initial code")
+    return Workspace(repo)
+
+
+async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None,
+                folders: bool = True) -> types.InitializeResult:
+    caps = client_capabilities("visual-studio-code")
+    params = types.InitializeParams(
+        capabilities=caps, root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if folders else None,
+        initialization_options=options,
+    )
+    result = await client.initialize_session(params)
+    return result
+
+
+def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1, language: str = "python") -> None:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)))
+
+
+def replace_all(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def wait_for(client: LanguageClient, method: str, predicate: Callable[[], bool],
+                   timeout: float = TIMEOUT, what: str = "") -> None:
+    """Wait for notifications of `method` until `predicate()` holds (checked before each wait)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        future = client.protocol.wait_for_notification_async(method)
+        if predicate():
+            return
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"timed out after {timeout}s waiting for {method}: {what}")
+        try:
+            await asyncio.wait_for(future, min(remaining, 2.0))
+        except TimeoutError:
+            pass
+
+
+async def wait_diagnostics(client: LanguageClient, uri: str,
+                           predicate: Callable[[Sequence[types.Diagnostic]], bool],
+                           timeout: float = TIMEOUT) -> Sequence[types.Diagnostic]:
+    def check() -> bool:
+        return uri in client.diagnostics and predicate(client.diagnostics[uri])
+
+    await wait_for(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, check, timeout,
+                   f"diagnostics of {uri}; last: {client.diagnostics.get(uri)}")
+    return client.diagnostics[uri]
+
+
+def codes(diagnostics: Sequence[types.Diagnostic] | None) -> list[str]:
+    return sorted(str(d.code) for d in diagnostics or [])
+
+
+async def hover_text(client: LanguageClient, uri: str, line: int) -> str:
+    """Markdown of the hover at 1-based `line` ('' when there is none)."""
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line - 1, character=2)))
+    if result is None:
+        return ""
+    assert isinstance(result.contents, types.MarkupContent)
+    assert result.contents.kind == types.MarkupKind.Markdown
+    return result.contents.value
