@@ -193,20 +193,10 @@ def find_affected(ws: Workspace, since: str | None = None, head: str = "HEAD") -
 
 
 def check_report(ws: Workspace, paths: list[str] | None = None) -> dict[str, Any]:
-    """`cairn check --json` for the working tree, plus the invalid notes (used by MCP `check`)."""
-    from cairn.anchors import Target, check_notes
+    """`cairn check --json` for the working tree (invalid notes included), plus counts (MCP `check`)."""
+    from cairn.anchors import check_workspace
 
-    result = NoteStore(ws).load()
-    data: dict[str, Any] = check_notes(ws, result.notes, target=Target.worktree(), paths=paths).to_json()
-    invalid: dict[str, dict[str, Any]] = {}
-    for err in result.errors:
-        entry = invalid.setdefault(err.path, {"id": err.note_id, "path": err.path, "state": "invalid",
-                                              "errors": []})
-        entry["errors"].append({"line": err.line, "message": err.message})
-    if paths is None:
-        data.setdefault("notes", []).extend(invalid.values())
-    counts: dict[str, int] = {}
-    for note in data.get("notes", []):
-        counts[note.get("state", "?")] = counts.get(note.get("state", "?"), 0) + 1
-    data["summary"] = counts
+    report = check_workspace(ws, paths=paths)
+    data: dict[str, Any] = report.to_json()
+    data["summary"] = report.counts()
     return data

@@ -24,17 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cairn.errors import UsageError
-from cairn.gitio.ranges import config_remove_section, config_set, hooks_dir
-from cairn.notes.store import atomic_write
 from cairn.workspace import Workspace
 
+# Kept free of heavy imports at module level (GitPython, YAML): `run_hook` runs inside `git checkout`.
+
+LOG_FILE = "sync.log"  # in the workspace cache (`<git dir>/cairn/`), as in cairn.sync
+RESULT_FILE = "sync-result.json"
 HOOKS = ("post-merge", "post-checkout", "post-rewrite")
 MARKER = "# cairn-managed hook"
 CHAINED_SUFFIX = ".cairn-chained"
 ATTR_BEGIN = "# >>> cairn merge drivers (managed by `cairn hooks install`)"
 ATTR_END = "# <<< cairn merge drivers"
 # How long the foreground hook waits for the sync before leaving it to the background (seconds).
-DEFAULT_WAIT = {"post-checkout": 0.15, "post-merge": 5.0, "post-rewrite": 5.0}
+DEFAULT_WAIT = {"post-checkout": 0.1, "post-merge": 5.0, "post-rewrite": 5.0}
 
 
 @dataclass
@@ -95,6 +97,8 @@ def _is_ours(path: Path) -> bool:
 
 
 def _write_executable(path: Path, text: str) -> None:
+    from cairn.notes.store import atomic_write
+
     atomic_write(path, text)
     mode = path.stat().st_mode
     path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRUSR)
@@ -102,6 +106,8 @@ def _write_executable(path: Path, text: str) -> None:
 
 def install(ws: Workspace, cairn: str | None = None) -> HookChange:
     """Install the hooks (chaining existing ones) and the merge drivers; idempotent."""
+    from cairn.gitio.ranges import hooks_dir
+
     if ws.git_dir is None:
         raise UsageError("not a git repository: hooks need git (run `git init` first)")
     cairn = cairn or cairn_command()
@@ -125,6 +131,8 @@ def install(ws: Workspace, cairn: str | None = None) -> HookChange:
 
 def uninstall(ws: Workspace) -> HookChange:
     """Remove our hooks (restoring chained ones), the .gitattributes block and the driver config."""
+    from cairn.gitio.ranges import config_remove_section, hooks_dir
+
     if ws.git_dir is None:
         raise UsageError("not a git repository")
     change = HookChange()
@@ -185,6 +193,9 @@ def remove_block(text: str, begin: str, end: str) -> str:
 
 
 def _install_merge_drivers(ws: Workspace, cairn: str) -> None:
+    from cairn.gitio.ranges import config_set
+    from cairn.notes.store import atomic_write
+
     attrs = ws.root / ".gitattributes"
     old = attrs.read_text(encoding="utf-8") if attrs.is_file() else ""
     new = replace_block(old, ATTR_BEGIN, ATTR_END, _attr_block(ws))
@@ -198,6 +209,8 @@ def _install_merge_drivers(ws: Workspace, cairn: str) -> None:
 
 
 def _remove_attr_block(ws: Workspace) -> None:
+    from cairn.notes.store import atomic_write
+
     attrs = ws.root / ".gitattributes"
     if not attrs.is_file():
         return
@@ -213,6 +226,8 @@ def _remove_attr_block(ws: Workspace) -> None:
 
 def status(ws: Workspace) -> dict[str, str]:
     """Per hook: `installed`, `installed (chained)`, `foreign` (someone else's) or `absent`."""
+    from cairn.gitio.ranges import hooks_dir
+
     folder = hooks_dir(ws.root)
     out = {}
     for name in HOOKS:
@@ -230,8 +245,6 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
 
     Never fails the git command: every problem goes to the sync log.
     """
-    from cairn.sync import log_path, result_path
-
     if hook == "post-checkout" and len(args) >= 3 and args[2] == "0":
         return 0  # a file checkout (`git checkout -- path`): nothing moved between commits
     if wait is None:
@@ -240,8 +253,9 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
             wait = float(env_wait) if env_wait else DEFAULT_WAIT.get(hook, 1.0)
         except ValueError:
             wait = DEFAULT_WAIT.get(hook, 1.0)
-    result = result_path(ws)
-    with log_path(ws).open("ab") as log:
+    cache = ws.cache_dir()
+    result, log_file = cache / RESULT_FILE, cache / LOG_FILE
+    with log_file.open("ab") as log:
         log.write(f"--- {hook} {' '.join(args)}\n".encode())
         log.flush()
         env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
@@ -253,7 +267,7 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
         proc.wait(timeout=max(wait, 0.0))
     except subprocess.TimeoutExpired:
         if wait >= 1.0:
-            print(f"cairn: still checking notes in the background (see {log_path(ws)})", file=sys.stderr)
+            print(f"cairn: still checking notes in the background (see {log_file})", file=sys.stderr)
         return 0
     try:
         data = json.loads(result.read_text(encoding="utf-8"))
@@ -261,12 +275,9 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
         return 0
     if data.get("pid") != proc.pid:
         return 0
-    from cairn.sync import StaleNote, SyncReport
+    from cairn.sync import report_from_json
 
-    report = SyncReport(reanchored=data.get("reanchored", []), stale=data.get("stale", 0),
-                        newly_stale=[StaleNote(n["id"], n["title"], n["path"], n.get("messages", []))
-                                     for n in data.get("newly_stale", [])])
-    text = report.to_text()
+    text = report_from_json(data).to_text()
     if text:
         sys.stderr.write(text)
     return 0

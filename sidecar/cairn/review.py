@@ -69,8 +69,7 @@ def build_prompt(ws: Workspace, note: Note, affected: AffectedNote, report: Affe
                           + (f" (now in {anchor.head_path})" if anchor.head_path and anchor.head_path != anchor.path
                              else ""))
         diff_parts.append("```diff")
-        for hunk in anchor.hunks:
-            diff_parts.append(hunk.text())
+        diff_parts.append(_anchor_diff(ws, note, anchor).rstrip("\n"))
         diff_parts.append("```")
     notes_root = ws.notes_root_rel
     prompt = f"""You are maintaining this repository's memory: Cairn notes in `{notes_root}/`, markdown files with
@@ -98,6 +97,23 @@ between the `---` lines and do not remove any of its fields. If you have the Cai
 `get_note` and `update_note` instead of editing the file.
 """
     return ReviewPrompt(note.id, note.rel_path, prompt)
+
+
+def _anchor_diff(ws: Workspace, note: Note, touched: Any) -> str:
+    """The anchored code from when it was recorded to now; the range's hunks when that is unavailable."""
+    from cairn.anchors import anchor_diff
+    from cairn.errors import CairnError
+
+    for anchor in note.anchors:
+        if (anchor.path, anchor.start, anchor.end) == (touched.path, *touched.lines):
+            try:
+                text = anchor_diff(ws, anchor)
+            except CairnError:
+                break
+            if text.strip():
+                return text
+            break
+    return "\n".join(h.text() for h in touched.hunks)
 
 
 def build_prompts(ws: Workspace, since: str | None = None) -> tuple[AffectedReport, list[ReviewPrompt]]:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cairn.errors import CairnError, ConflictError
 from cairn.notes.store import NoteStore, atomic_write
 from cairn.workspace import Workspace
 
@@ -87,56 +86,41 @@ def _write_state(ws: Workspace, stale: set[str]) -> None:
     atomic_write(ws.cache_dir() / STATE_FILE, json.dumps({"stale": sorted(stale)}, indent=1) + "\n")
 
 
-def reanchored_anchors(ws: Workspace, note: Any, verdicts: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """The note's anchors with moved/reformatted ones re-recorded at their current place; None if none moved."""
-    from cairn.anchors import reanchor
-
-    return reanchor(ws, note, verdicts)  # type: ignore[no-any-return]
-
-
 def sync(ws: Workspace) -> SyncReport:
     """Re-anchor, refresh index.json, and report the notes that went stale since the last sync."""
-    from cairn.anchors import Target, check_notes
+    from cairn.anchors import Checker, Target, update_anchors
     from cairn.notes.index_json import write_index_json
 
     report = SyncReport()
     with sync_lock(ws):
         store = NoteStore(ws)
         loaded = store.load()
-        report.invalid = len({e.path for e in loaded.errors})
-        by_id = loaded.by_id()
-        checked = check_notes(ws, loaded.notes, target=Target.worktree()).to_json()
-        stale_now: dict[str, dict[str, Any]] = {}
-        for entry in checked.get("notes", []):
-            note = by_id.get(entry.get("id"))
-            if note is None:
-                continue
-            verdicts = entry.get("anchors", [])
-            if entry.get("state") == "stale":
-                stale_now[note.id] = entry
-            if any(v.get("status") in ("moved", "reformatted") for v in verdicts):
-                try:
-                    anchors = reanchored_anchors(ws, note, verdicts)
-                    if anchors is not None:
-                        store.set_anchors(note.id, note.version, anchors)
-                        report.reanchored.append(note.id)
-                except ConflictError:
-                    report.skipped.append(note.id)
-                except CairnError:
-                    report.skipped.append(note.id)
+        with Checker(ws, Target.worktree()) as checker:
+            checked = checker.check(loaded.notes, loaded.errors)
+            moving = [n.id for n in checked.notes
+                      if n.note is not None and any(v.status in ("moved", "reformatted") for v in n.anchors)]
+            report.reanchored = update_anchors(ws, checked, checker)
+        report.skipped = [i for i in moving if i not in report.reanchored]
+        report.invalid = len(checked.invalid)
+        stale_now = {n.id: n for n in checked.stale}
         write_index_json(store)
         previous = _read_state(ws)
         # First sync ever: everything stale is news (the hook was just installed or the cache wiped).
         before = previous if previous is not None else set()
         for note_id in sorted(set(stale_now) - before):
-            entry = stale_now[note_id]
-            messages = [str(v.get("message") or v.get("status")) for v in entry.get("anchors", [])
-                        if v.get("status") in ("changed", "deleted")]
-            report.newly_stale.append(StaleNote(note_id, str(entry.get("title", "")),
-                                                str(entry.get("path", "")), messages))
+            result = stale_now[note_id]
+            report.newly_stale.append(StaleNote(note_id, result.title, result.path,
+                                                [v.message for v in result.stale_anchors]))
         report.stale = len(stale_now)
         _write_state(ws, set(stale_now))
     return report
+
+
+def report_from_json(data: dict[str, Any]) -> SyncReport:
+    return SyncReport(reanchored=list(data.get("reanchored", [])), stale=int(data.get("stale", 0)),
+                      invalid=int(data.get("invalid", 0)), skipped=list(data.get("skipped", [])),
+                      newly_stale=[StaleNote(n["id"], n["title"], n["path"], list(n.get("messages", [])))
+                                   for n in data.get("newly_stale", [])])
 
 
 def log_path(ws: Workspace) -> Path:

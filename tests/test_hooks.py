@@ -1,0 +1,131 @@
+"""`cairn hooks install|uninstall` and `cairn sync` in temporary repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+from tests.conftest import GitRepo
+from tests.mcp.helpers import cairn, git, setup_repo_with_note
+
+OLD_POST_MERGE = """#!/bin/sh
+echo "old post-merge ran with $1" >> "$(git rev-parse --git-dir)/old-hook.log"
+exit 0
+"""
+
+OLD_POST_REWRITE = """#!/bin/sh
+while read old new rest; do echo "rewrite $old -> $new" >> "$(git rev-parse --git-dir)/old-hook.log"; done
+"""
+
+
+def _hook(repo: GitRepo, name: str, text: str, folder: str = ".git/hooks") -> Path:
+    path = repo.root / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_install_chains_reports_stale_and_uninstall_restores(repo: GitRepo) -> None:
+    note_id = setup_repo_with_note(repo)
+    old = _hook(repo, "post-merge", OLD_POST_MERGE)
+    installed = cairn(repo, "hooks", "install", check=True)
+    assert "kept your post-merge hook" in installed.stdout
+    assert (repo.root / ".git/hooks/post-merge.cairn-chained").read_text() == OLD_POST_MERGE
+    assert "cairn-managed hook" in old.read_text()
+    repo.commit("attributes")
+    status = cairn(repo, "hooks", "status", check=True).stdout
+    assert "post-merge: installed (chained)" in status and "post-checkout: installed" in status
+
+    git(repo, "checkout", "-q", "-b", "feature")
+    repo.write("src/app.py", repo.read("src/app.py").replace("return x + 2\n", "return x + 20\n"))
+    repo.commit("change f2")
+    git(repo, "checkout", "-q", "main")
+    merged = git(repo, "merge", "--no-ff", "--no-edit", "feature", CAIRN_HOOK_WAIT="60")
+    out = merged.stdout + merged.stderr
+    assert f"cairn: note went stale: {note_id}" in out, out
+    assert "anchored lines changed" in out
+    assert "old post-merge ran with 0" in (repo.root / ".git/old-hook.log").read_text()
+    # The same state again says nothing new.
+    again = cairn(repo, "sync", check=True)
+    assert "went stale" not in again.stdout
+
+    removed = cairn(repo, "hooks", "uninstall", check=True)
+    assert "restored previous hooks: post-merge" in removed.stdout
+    assert old.read_text() == OLD_POST_MERGE
+    assert not (repo.root / ".git/hooks/post-checkout").exists()
+    assert not (repo.root / ".git/hooks/post-merge.cairn-chained").exists()
+    assert "cairn" not in (repo.root / ".gitattributes").read_text() if (repo.root / ".gitattributes").exists() else True
+    assert git(repo, "config", "--get", "merge.cairn-note.driver", check=False).returncode != 0
+
+
+def test_sync_reanchors_moved_code_and_refreshes_index(repo: GitRepo) -> None:
+    note_id = setup_repo_with_note(repo)
+    cairn(repo, "hooks", "install", check=True)
+    repo.commit("attributes")
+    git(repo, "checkout", "-q", "-b", "feature")
+    repo.write("src/app.py", "# header\n# more\n" + repo.read("src/app.py"))
+    repo.commit("shift code down")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "--no-edit", "feature", CAIRN_HOOK_WAIT="60")
+    shown = json.loads(cairn(repo, "show", note_id, "--json", check=True).stdout)
+    assert shown["anchors"][0]["lines"] == [6, 7]
+    index = json.loads(repo.read("agent-context/index.json"))
+    assert index["notes"][note_id]["anchors"] == ["src/app.py:6-7"]
+
+
+def test_post_rewrite_chained_with_stdin(repo: GitRepo) -> None:
+    setup_repo_with_note(repo)
+    _hook(repo, "post-rewrite", OLD_POST_REWRITE)
+    cairn(repo, "hooks", "install", check=True)
+    repo.commit("attributes")
+    before = repo.head()
+    git(repo, "commit", "-q", "--amend", "-m", "amended", CAIRN_HOOK_WAIT="60")
+    log = (repo.root / ".git/old-hook.log").read_text()
+    assert f"rewrite {before} -> {repo.head()}" in log
+
+
+def test_core_hooks_path_is_respected(repo: GitRepo) -> None:
+    setup_repo_with_note(repo)
+    git(repo, "config", "core.hooksPath", ".husky")
+    _hook(repo, "post-checkout", '#!/bin/sh\necho "husky post-checkout $3" >> .husky-ran\n', folder=".husky")
+    cairn(repo, "hooks", "install", check=True)
+    assert "cairn-managed hook" in (repo.root / ".husky/post-checkout").read_text()
+    assert not (repo.root / ".git/hooks/post-checkout").exists()
+    git(repo, "checkout", "-q", "-b", "other")
+    assert "husky post-checkout 1" in (repo.root / ".husky-ran").read_text()
+    cairn(repo, "hooks", "uninstall", check=True)
+    assert "husky post-checkout" in (repo.root / ".husky/post-checkout").read_text()
+
+
+def _checkout_times(repo: GitRepo, rounds: int, **env: str) -> list[float]:
+    times = []
+    for i in range(rounds):
+        branch = "b" if i % 2 == 0 else "main"
+        start = time.perf_counter()
+        git(repo, "checkout", "-q", branch, **env)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def test_checkout_overhead_is_small(repo: GitRepo) -> None:
+    """Measures `git checkout` with and without the hooks (reported, loosely bounded: CI machines vary)."""
+    setup_repo_with_note(repo)
+    git(repo, "checkout", "-q", "-b", "b")
+    repo.write("src/app.py", repo.read("src/app.py").replace("return x + 9\n", "return x + 90\n"))
+    repo.commit("b")
+    git(repo, "checkout", "-q", "main")
+    plain = _checkout_times(repo, 6)
+    cairn(repo, "hooks", "install", check=True)
+    hooked = _checkout_times(repo, 6)
+    plain_ms = 1000 * sorted(plain)[len(plain) // 2]
+    hooked_ms = 1000 * sorted(hooked)[len(hooked) // 2]
+    report = f"checkout median: {plain_ms:.0f} ms without hooks, {hooked_ms:.0f} ms with hooks"
+    print(report)
+    out = os.environ.get("CAIRN_TIMING_OUT")
+    if out:
+        Path(out).write_text(report + "\n")
+    assert hooked_ms - plain_ms < 2000, report
