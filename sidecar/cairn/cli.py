@@ -20,6 +20,7 @@ from cairn.errors import CairnError
 # One entry per command group; each module has `register(subparsers)`.
 COMMAND_MODULES = [
     "cairn.commands.notes",
+    "cairn.commands.recall",
     "cairn.commands.check",
     "cairn.commands.git",
     "cairn.commands.serve",

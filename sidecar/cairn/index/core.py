@@ -1,0 +1,661 @@
+"""`NoteIndex`: the Tantivy index of a workspace's notes, kept in step with the notes folder.
+
+Layout under `ws.cache_dir()/index/` (i.e. `.git/cairn/index/`, never in the working tree):
+
+    tantivy/        the Tantivy index
+    manifest.json   {"format": N, "notes": {id: [content hash, mtime_ns, size, [anchored paths]]},
+                     "code": {anchored path: [mtime_ns, size]}}
+    lock            serialises updates across processes (flock)
+
+`refresh()` compares the notes folder with the manifest: a file whose size and mtime are unchanged is
+not even read; a changed one is hashed, and only when its content hash differs is it re-indexed (one
+delete-by-id and one add). A note is also re-indexed when a file it anchors changed, because the index
+holds the identifiers of the anchored code. So editing one note among 10,000 re-indexes one document.
+
+A missing, unreadable, corrupt or old-format index (or one that disagrees with its manifest) is rebuilt
+from the notes with a one-line notice; when another process holds the update lock longer than
+`lock_timeout`, this one searches what is on disk (or, if that is unusable, an in-memory index built
+from the notes) instead of waiting: a search never blocks a command and never crashes on a busy index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cairn.index.fields import FORMAT_VERSION, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
+from cairn.index.query import Compiler, ParsedQuery, QueryError, parse
+
+if TYPE_CHECKING:
+    from cairn.notes.model import Note
+    from cairn.workspace import Workspace
+
+log = logging.getLogger("cairn.index")
+
+MANIFEST = "manifest.json"
+NOTE_SUFFIX = ".md"
+_WRITER_HEAP = 15_000_000
+_SNIPPET_CHARS = 160
+
+Notice = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result. `state` (fresh/stale/expired) is filled by `cairn.recall.search`, which asks
+    the anchor engine; the index alone knows the note's `status` (active/superseded/archived)."""
+
+    id: str
+    path: str
+    title: str
+    kind: str
+    status: str
+    tags: tuple[str, ...]
+    anchors: tuple[str, ...]
+    score: float
+    snippet: str
+    state: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "path": self.path, "title": self.title, "kind": self.kind, "status": self.status,
+                "state": self.state, "tags": list(self.tags), "anchors": list(self.anchors),
+                "score": round(self.score, 4), "snippet": self.snippet}
+
+
+@dataclass
+class RefreshReport:
+    """What one `refresh()` did (tests and benchmarks assert on it)."""
+
+    scanned: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rebuilt: str | None = None  # the reason, when the whole index was rebuilt
+    mode: str = "disk"  # disk | readonly | memory
+
+    @property
+    def reindexed(self) -> list[str]:
+        return self.added + self.updated
+
+
+def _schema(tantivy: Any) -> Any:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("id", stored=True, tokenizer_name="raw")
+    b.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("title", stored=False, tokenizer_name="en_stem")
+    b.add_text_field("tags_text", stored=False, tokenizer_name="en_stem")
+    b.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    b.add_text_field("ident", stored=False, tokenizer_name="en_stem")
+    b.add_text_field("paths_text", stored=False, tokenizer_name="en_stem")
+    b.add_text_field("kind", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("status", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("tag", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("file", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("dir", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("reviewed", stored=False, indexed=False, fast=True)
+    return b.build()
+
+
+def _dirname(path: str) -> str:
+    head, _, _ = path.rpartition("/")
+    return head or "."
+
+
+def _doc_meta(doc: IndexDoc) -> str:
+    return json.dumps({
+        "p": doc.rel_path, "t": doc.title, "k": doc.kind, "s": doc.status, "g": list(doc.tags),
+        "a": [[a.path, a.start, a.end] for a in doc.anchors],
+        "r": doc.reviewed.timestamp() if doc.reviewed else None, "v": doc.version,
+    }, separators=(",", ":"))
+
+
+def _meta_doc(note_id: str, text: str) -> IndexDoc:
+    m = json.loads(text)
+    reviewed = datetime.fromtimestamp(m["r"], UTC) if m.get("r") is not None else None
+    return IndexDoc(id=note_id, rel_path=m["p"], title=m["t"], kind=m["k"], status=m["s"], tags=tuple(m["g"]),
+                    body="", anchors=tuple(IndexedAnchor(p, s, e) for p, s, e in m["a"]), reviewed=reviewed,
+                    version=m["v"])
+
+
+def snippet(body: str, words: Iterable[str], limit: int = _SNIPPET_CHARS) -> str:
+    """The first body line that holds a query word (else the first line of prose), shortened."""
+    lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("```")]
+    keys = [w.lower()[: max(4, len(w) - 2)] for w in words if len(w) >= 2]
+    chosen = next((ln for ln in lines if keys and any(k in ln.lower() for k in keys)), None)
+    if chosen is None:
+        chosen = next((ln for ln in lines if not ln.startswith("#")), lines[0] if lines else "")
+    chosen = chosen.lstrip("#>-* ").strip()
+    if len(chosen) > limit:
+        cut = chosen[:limit].rsplit(" ", 1)[0]
+        chosen = (cut if len(cut) > limit // 2 else chosen[:limit]) + "…"
+    return chosen
+
+
+class NoteIndex:
+    """One workspace's search index; keep one open across many calls (the server does) and call
+    `refresh()` when notes may have changed (cheap when nothing did)."""
+
+    def __init__(self, ws: Workspace, notice: Notice | None = None, lock_timeout: float = 2.0) -> None:
+        import tantivy
+
+        self.ws = ws
+        self.t = tantivy
+        self.notice: Notice = notice or (lambda msg: log.warning("%s", msg))
+        self.lock_timeout = lock_timeout
+        self.dir = ws.cache_dir() / "index"
+        self.schema = _schema(tantivy)
+        self.compiler = Compiler(tantivy, self.schema)
+        self._index: Any = None
+        self._manifest: dict[str, Any] = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
+        self._manifest_stamp: tuple[int, int] | None = None
+        self._notes: dict[str, Note] = {}
+        self._mutex = threading.RLock()
+        self.mode = "closed"
+
+    # ---- paths and files ---------------------------------------------------------------------
+    @property
+    def tantivy_dir(self) -> Path:
+        return self.dir / "tantivy"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / MANIFEST
+
+    def _scan_notes(self) -> dict[str, tuple[Path, int, int]]:
+        """Every note file: id → (path, mtime_ns, size). Same rules as NoteStore, without resolve()."""
+        root = self.ws.notes_root
+        found: dict[str, tuple[Path, int, int]] = {}
+        if not root.is_dir():
+            return found
+        stack = [(root, "")]
+        while stack:
+            folder, prefix = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), f"{prefix}{name}/"))
+                elif name.endswith(NOTE_SUFFIX) and not (not prefix and name == "README.md"):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    found[prefix + name[: -len(NOTE_SUFFIX)]] = (Path(entry.path), st.st_mtime_ns, st.st_size)
+        return found
+
+    def _note_path(self, note_id: str) -> Path:
+        return self.ws.notes_root / f"{note_id}{NOTE_SUFFIX}"
+
+    @contextlib.contextmanager
+    def _update_lock(self) -> Iterator[bool]:
+        """Hold the cross-process update lock; yields False when it stayed busy for `lock_timeout`."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with (self.dir / "lock").open("a") as fh:
+            deadline = time.monotonic() + self.lock_timeout
+            delay = 0.005
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.1)
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    # ---- manifest ----------------------------------------------------------------------------
+    def _read_manifest(self) -> tuple[dict[str, Any] | None, str]:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None, "missing"
+        except (OSError, ValueError):
+            return None, "its manifest is unreadable"
+        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION \
+                or not isinstance(data.get("notes"), dict) or not isinstance(data.get("code"), dict):
+            return None, "it was written in an older format"
+        return data, ""
+
+    def _write_manifest(self) -> None:
+        tmp = self.manifest_path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self._manifest, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+        st = self.manifest_path.stat()
+        self._manifest_stamp = (st.st_mtime_ns, st.st_size)
+
+    def _indexed_count(self) -> int:
+        return sum(1 for entry in self._manifest["notes"].values() if entry[3] is not None)
+
+    # ---- opening -----------------------------------------------------------------------------
+    def _open_disk(self) -> str:
+        """Open the on-disk index; '' when it is usable, else why not."""
+        manifest, why = self._read_manifest()
+        if manifest is None:
+            return why
+        if not self.tantivy_dir.is_dir():
+            return "missing"
+        try:
+            if not self.t.Index.exists(str(self.tantivy_dir)):
+                return "missing"
+            if not self.t.Index.is_compatible(str(self.tantivy_dir)):
+                return "it was written by another Tantivy version"
+            index = self.t.Index(self.schema, str(self.tantivy_dir), reuse=True)
+            index.reload()
+            searcher = index.searcher()
+            count = searcher.num_docs
+            # Touch every segment's postings and store once, so a damaged file shows now, not mid-search.
+            searcher.search(self.t.Query.all_query(), 1)
+        except Exception as exc:
+            return f"it is damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''})"
+        self._manifest = manifest
+        if count != self._indexed_count():
+            return f"it holds {count} notes where its manifest lists {self._indexed_count()}"
+        self._index = index
+        with contextlib.suppress(OSError):
+            st = self.manifest_path.stat()
+            self._manifest_stamp = (st.st_mtime_ns, st.st_size)
+        return ""
+
+    def _reload_manifest_if_changed(self) -> bool:
+        """Pick up another process's update; True when the manifest is still usable."""
+        try:
+            st = self.manifest_path.stat()
+        except OSError:
+            return False
+        if (st.st_mtime_ns, st.st_size) == self._manifest_stamp:
+            return True
+        manifest, _ = self._read_manifest()
+        if manifest is None:
+            return False
+        self._manifest = manifest
+        self._manifest_stamp = (st.st_mtime_ns, st.st_size)
+        with contextlib.suppress(Exception):
+            self._index.reload()
+        return True
+
+    # ---- building documents ------------------------------------------------------------------
+    def _read_doc(self, note_id: str, path: Path, code: dict[str, list[str] | None]) -> IndexDoc | None:
+        from cairn.notes.document import content_version
+
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        version = content_version(data)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        doc = lean_parse(text, note_id, path.relative_to(self.ws.root).as_posix(), version)
+        if doc is None:
+            return IndexDoc(note_id, path.relative_to(self.ws.root).as_posix(), "", "", "", (), "", (), None,
+                            version)
+        safe = tuple(a for a in doc.anchors if self._safe_path(a.path))
+        doc = replace(doc, anchors=safe)
+        return replace(doc, ident=anchored_identifiers(doc, lambda p: self._code_lines(p, code)))
+
+    def _safe_path(self, rel: str) -> bool:
+        try:
+            return self.ws.check_repo_path(rel) == rel
+        except Exception:
+            return False
+
+    def _code_lines(self, rel: str, cache: dict[str, list[str] | None]) -> list[str] | None:
+        if rel not in cache:
+            try:
+                cache[rel] = (self.ws.root / rel).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                cache[rel] = None
+        return cache[rel]
+
+    def _tantivy_doc(self, doc: IndexDoc) -> Any:
+        d = self.t.Document()
+        d.add_text("id", doc.id)
+        d.add_text("meta", _doc_meta(doc))
+        d.add_text("title", doc.title)
+        d.add_text("tags_text", " ".join(doc.tags))
+        d.add_text("body", doc.body)
+        d.add_text("ident", doc.ident)
+        d.add_text("paths_text", " ".join(doc.anchor_paths()))
+        d.add_text("kind", doc.kind)
+        d.add_text("status", doc.status.lower())
+        for tag in doc.tags:
+            d.add_text("tag", tag.lower())
+        for path in doc.anchor_paths():
+            d.add_text("file", path)
+        for folder in dict.fromkeys(_dirname(p) for p in doc.anchor_paths()):
+            d.add_text("dir", folder)
+        d.add_integer("reviewed", int(doc.reviewed.timestamp()) if doc.reviewed else 0)
+        return d
+
+    def _code_stat(self, rel: str) -> list[int] | None:
+        try:
+            st = (self.ws.root / rel).stat()
+        except OSError:
+            return None
+        return [st.st_mtime_ns, st.st_size]
+
+    def _entry(self, doc: IndexDoc | None, mtime: int, size: int) -> list[Any]:
+        if doc is None:
+            return ["", mtime, size, None]
+        indexed = [a.path for a in doc.anchors] if doc.kind else None
+        return [doc.version, mtime, size, None if indexed is None else list(dict.fromkeys(indexed))]
+
+    # ---- refresh -----------------------------------------------------------------------------
+    def refresh(self, paths: Iterable[Path | str] | None = None) -> RefreshReport:
+        """Bring the index in step with the notes folder (or only with the given note files).
+
+        Cheap when nothing changed: one stat per note file and per anchored code file.
+        """
+        with self._mutex, self._update_lock() as acquired:
+            if not acquired:
+                return self._fallback()
+            report = RefreshReport()
+            if self.mode != "disk" or self._index is None or not self._reload_manifest_if_changed():
+                why = self._open_disk()
+                if why:
+                    self._rebuild(why if why != "missing" else "", report)
+                    self.mode = "disk"
+                    return report
+                self.mode = "disk"
+            try:
+                self._incremental(paths, report)
+            except Exception as exc:
+                self._rebuild(f"it could not be updated ({type(exc).__name__})", RefreshReport())
+                report.rebuilt = "damaged"
+            return report
+
+    def _rebuild(self, why: str, report: RefreshReport) -> None:
+        started = time.perf_counter()
+        self._index = None
+        shutil.rmtree(self.tantivy_dir, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.manifest_path.unlink()
+        self.tantivy_dir.mkdir(parents=True, exist_ok=True)
+        index = self.t.Index(self.schema, str(self.tantivy_dir), reuse=False)
+        self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
+        self._fill(index, report)
+        self._index = index
+        self._write_manifest()
+        report.rebuilt = why or "missing"
+        if why:
+            self.notice(f"cairn: search index rebuilt because {why} "
+                        f"({len(report.added)} notes, {time.perf_counter() - started:.1f}s)")
+
+    def _fill(self, index: Any, report: RefreshReport) -> None:
+        """Index every note into an empty `index` and fill the manifest."""
+        scan = self._scan_notes()
+        report.scanned = len(scan)
+        code: dict[str, list[str] | None] = {}
+        writer = index.writer(_WRITER_HEAP, 1)
+        notes = self._manifest["notes"]
+        for note_id, (path, mtime, size) in sorted(scan.items()):
+            doc = self._read_doc(note_id, path, code)
+            notes[note_id] = self._entry(doc, mtime, size)
+            if doc is not None and doc.kind:
+                writer.add_document(self._tantivy_doc(doc))
+                report.added.append(note_id)
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        self._manifest["code"] = {p: s for p in self._anchored_paths() if (s := self._code_stat(p)) is not None}
+
+    def _anchored_paths(self) -> set[str]:
+        return {p for entry in self._manifest["notes"].values() if entry[3] for p in entry[3]}
+
+    def _incremental(self, paths: Iterable[Path | str] | None, report: RefreshReport) -> None:
+        notes: dict[str, list[Any]] = self._manifest["notes"]
+        if paths is None:
+            scan = self._scan_notes()
+            gone = [nid for nid in notes if nid not in scan]
+        else:
+            scan = {}
+            gone = []
+            for raw in paths:
+                path = Path(raw) if Path(raw).is_absolute() else self.ws.root / raw
+                try:
+                    inside = path.relative_to(self.ws.notes_root)
+                except ValueError:
+                    continue
+                if path.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in inside.parts):
+                    continue
+                note_id = inside.as_posix()[: -len(NOTE_SUFFIX)]
+                try:
+                    st = path.stat()
+                    scan[note_id] = (path, st.st_mtime_ns, st.st_size)
+                except OSError:
+                    if note_id in notes:
+                        gone.append(note_id)
+        report.scanned = len(scan)
+        changed: dict[str, tuple[Path, int, int]] = {}
+        for note_id, (path, mtime, size) in scan.items():
+            entry = notes.get(note_id)
+            if entry is None or entry[1] != mtime or entry[2] != size:
+                changed[note_id] = (path, mtime, size)
+        # Notes whose anchored code changed (their identifiers may have).
+        code_changes: dict[str, list[int] | None] = {}
+        if paths is None:
+            for rel, stamp in list(self._manifest["code"].items()):
+                now = self._code_stat(rel)
+                if now != stamp:
+                    code_changes[rel] = now
+            if code_changes:
+                for note_id, entry in notes.items():
+                    if entry[3] and note_id not in changed and note_id in scan \
+                            and any(p in code_changes for p in entry[3]):
+                        changed[note_id] = scan[note_id]
+        if not changed and not gone and not code_changes:
+            return
+        from cairn.notes.document import content_version
+
+        code: dict[str, list[str] | None] = {}
+        writer = None
+        try:
+            for note_id in gone:
+                entry = notes.pop(note_id)
+                self._notes.pop(note_id, None)
+                if entry[3] is not None:
+                    writer = writer or self._index.writer(_WRITER_HEAP, 1)
+                    writer.delete_documents_by_term("id", note_id)
+                report.removed.append(note_id)
+            for note_id, (path, mtime, size) in sorted(changed.items()):
+                entry = notes.get(note_id)
+                forced = entry is not None and entry[3] and any(p in code_changes for p in entry[3])
+                if entry is not None and not forced:
+                    try:
+                        version = content_version(path.read_bytes())
+                    except OSError:
+                        continue
+                    if version == entry[0]:
+                        entry[1], entry[2] = mtime, size  # touched, not changed
+                        continue
+                doc = self._read_doc(note_id, path, code)
+                writer = writer or self._index.writer(_WRITER_HEAP, 1)
+                if entry is not None and entry[3] is not None:
+                    writer.delete_documents_by_term("id", note_id)
+                notes[note_id] = self._entry(doc, mtime, size)
+                self._notes.pop(note_id, None)
+                if doc is not None and doc.kind:
+                    writer.add_document(self._tantivy_doc(doc))
+                (report.updated if entry is not None else report.added).append(note_id)
+            if writer is not None:
+                writer.commit()
+                writer.wait_merging_threads()
+                writer = None
+                self._index.reload()
+        finally:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.rollback()
+        code_map: dict[str, Any] = self._manifest["code"]
+        for rel, stamp in code_changes.items():
+            if stamp is None:
+                code_map.pop(rel, None)
+            else:
+                code_map[rel] = stamp
+        for note_id in report.reindexed:
+            for rel in notes[note_id][3] or ():
+                if rel not in code_map and (stamp := self._code_stat(rel)) is not None:
+                    code_map[rel] = stamp
+        self._write_manifest()
+
+    def _fallback(self) -> RefreshReport:
+        """Another process is updating the index: search what is on disk, or an in-memory copy."""
+        report = RefreshReport()
+        if self._index is not None and self.mode in ("disk", "readonly"):
+            self._reload_manifest_if_changed()
+            report.mode = self.mode = "readonly"
+            return report
+        why = self._open_disk()
+        if not why:
+            self.notice("cairn: the search index is being updated by another process; "
+                        "searching the copy on disk (the latest edits may be missing)")
+            report.mode = self.mode = "readonly"
+            return report
+        self.notice("cairn: the search index is busy in another process and not usable yet; "
+                    "searching an in-memory index instead")
+        index = self.t.Index(self.schema)
+        self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
+        self._fill(index, report)
+        self._index = index
+        report.mode = self.mode = "memory"
+        return report
+
+    def ensure(self) -> None:
+        """Open (and if needed build or update) the index before the first query."""
+        if self._index is None:
+            self.refresh()
+
+    # ---- queries -----------------------------------------------------------------------------
+    def _run(self, query: Any, limit: int, order_by_reviewed: bool = False) -> list[tuple[float, Any, Any]]:
+        self.ensure()
+        with self._mutex:
+            searcher = self._index.searcher()
+            if order_by_reviewed:
+                result = searcher.search(query, limit, count=False, order_by_field="reviewed")
+            else:
+                result = searcher.search(query, limit, count=False)
+            return [(float(score), searcher.doc(addr), addr) for score, addr in result.hits]
+
+    def parse(self, query: str) -> ParsedQuery:
+        return parse(query)
+
+    def search(self, query: str, limit: int = 10) -> list[Hit]:
+        """BM25 search with the query language of `cairn.index.query`; raises QueryError."""
+        if limit <= 0:
+            return []
+        parsed = parse(query)
+        compiled = self.compiler.compile(parsed)
+        only_filters = all(c.field is not None or c.occur == "must_not" for c in parsed.clauses)
+        hits = []
+        words = list(parsed.words) + [c.text for c in parsed.clauses if c.phrase]
+        for score, doc, _ in self._run(compiled, limit, order_by_reviewed=only_filters):
+            note_id = doc.get_first("id")
+            info = _meta_doc(note_id, doc.get_first("meta"))
+            hits.append(Hit(
+                id=note_id, path=info.rel_path, title=info.title, kind=info.kind, status=info.status,
+                tags=info.tags, anchors=tuple(f"{a.path}:{a.start}-{a.end}" for a in info.anchors),
+                score=1.0 if only_filters else score, snippet=snippet(doc.get_first("body") or "", words),
+            ))
+        return hits
+
+    def _docs(self, query: Any, limit: int) -> list[tuple[float, IndexDoc]]:
+        return [(score, _meta_doc(doc.get_first("id"), doc.get_first("meta")))
+                for score, doc, _ in self._run(query, limit)]
+
+    def anchored_in(self, path: str, limit: int = 500) -> list[IndexDoc]:
+        """Notes with an anchor in the file `path` (repository-relative)."""
+        return [d for _, d in self._docs(self.t.Query.term_query(self.schema, "file", path), limit)]
+
+    def anchored_in_dir(self, folder: str, limit: int = 500) -> list[IndexDoc]:
+        """Notes with an anchor in a file directly inside `folder` ('.' for the root)."""
+        return [d for _, d in self._docs(self.t.Query.term_query(self.schema, "dir", folder), limit)]
+
+    def anchored_under(self, folder: str, limit: int = 200) -> list[IndexDoc]:
+        """Notes with an anchor anywhere below `folder`."""
+        from cairn.index.query import _regex_escape
+
+        query = self.t.Query.regex_query(self.schema, "file", _regex_escape(folder.rstrip("/")) + "/.*")
+        return [d for _, d in self._docs(query, limit)]
+
+    def mentioning(self, words: Iterable[str], limit: int = 50) -> list[tuple[float, IndexDoc]]:
+        """Notes whose title, body or tags mention any of `words` (file names, modules, symbols), by BM25."""
+        Q, Occur = self.t.Query, self.t.Occur
+        clauses = []
+        for word in dict.fromkeys(words):
+            tokens: list[Any] = list(self.compiler.analyze(word))
+            if not tokens:
+                continue
+            for name, boost in (("title", 2.0), ("body", 1.0), ("tags_text", 1.5)):
+                q = Q.phrase_query(self.schema, name, tokens) if len(tokens) > 1 \
+                    else Q.term_query(self.schema, name, tokens[0])
+                clauses.append((Occur.Should, Q.boost_query(q, boost)))
+        if not clauses:
+            return []
+        return self._docs(Q.boolean_query(clauses), limit)
+
+    def relevant(self, query: str, limit: int = 50) -> list[tuple[float, IndexDoc]]:
+        """Notes matching a free-text query (same language as `search`), by BM25."""
+        return self._docs(self.compiler.compile(parse(query, implicit_prefix=False)), limit)
+
+    def doc(self, note_id: str) -> IndexDoc | None:
+        found = self._docs(self.t.Query.term_query(self.schema, "id", note_id), 1)
+        return found[0][1] if found else None
+
+    def note(self, note_id: str) -> Note | None:
+        """The fully parsed and validated note (None when the file is invalid or gone), cached by version."""
+        from cairn.notes.store import NoteStore
+
+        entry = self._manifest["notes"].get(note_id)
+        cached = self._notes.get(note_id)
+        if cached is not None and entry is not None and cached.version == entry[0]:
+            return cached
+        path = self._note_path(note_id)
+        if not path.is_file():
+            return None
+        result = NoteStore(self.ws).read_file(path)
+        if isinstance(result, list):
+            return None
+        self._notes[note_id] = result
+        return result
+
+    def __len__(self) -> int:
+        self.ensure()
+        return self._indexed_count()
+
+    def close(self) -> None:
+        with self._mutex:
+            self._index = None
+            self._notes.clear()
+            self.mode = "closed"
+
+
+def open_index(ws: Workspace, notice: Notice | None = None) -> NoteIndex:
+    """A refreshed index for one-shot use (the CLI); long-lived callers keep a NoteIndex instead."""
+    index = NoteIndex(ws, notice=notice)
+    index.refresh()
+    return index
+
+
+__all__ = ["Hit", "NoteIndex", "QueryError", "RefreshReport", "open_index", "snippet"]

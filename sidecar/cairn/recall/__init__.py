@@ -1,0 +1,187 @@
+"""Recall: the notes that matter for a place in the code, fresh ones first, packed for a token budget.
+
+Public API (stable; the CLI, the language server and MCP use it):
+
+    recall(ws, path, line=None, query=None, budget=None, target=None, *, index=None, checker=None,
+           now=None, max_notes=30) -> Pack
+        `path` is repository-relative (or absolute inside the repository); `line` is 1-based;
+        `budget` defaults to `[recall] budget` of config.toml (2000); `target` is an anchor-engine
+        `Target` (default: the working tree; `Target.with_buffers({...})` for unsaved editor text).
+        Pass a long-lived `index` (NoteIndex, refreshed by you) and/or an engine `Checker` to reuse
+        their caches across calls; without them, recall opens and refreshes the index itself.
+    Pack.to_markdown() -> str, Pack.to_dict() -> dict, Pack.to_json() -> str
+    search(ws, query, limit=10, *, index=None, target=None, checker=None) -> list[Hit]
+        `cairn.index.search` plus each hit's `state` (fresh/stale/expired/invalid) from the anchor engine.
+    count_tokens(text) -> int   the budget's token estimate (see cairn.recall.tokens)
+
+Ranking is described in `cairn.recall.rank`, freshness in `cairn.recall.freshness`, the pack and its
+budget rules in `cairn.recall.pack`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cairn.errors import UsageError
+from cairn.recall.pack import MIN_BUDGET, Pack, PackNote, render, sanitize_body
+from cairn.recall.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from cairn.index import Hit, NoteIndex
+    from cairn.index.core import Notice
+    from cairn.workspace import Workspace
+
+BATCH = 12
+
+
+def _repo_path(ws: Workspace, path: str | Path) -> str:
+    text = str(path)
+    if Path(text).is_absolute():
+        text = ws.rel(text)
+    return ws.check_repo_path(text)
+
+
+def _open(ws: Workspace, index: NoteIndex | None, notice: Notice | None) -> NoteIndex:
+    if index is not None:
+        index.ensure()
+        return index
+    from cairn.index import open_index
+
+    return open_index(ws, notice=notice)
+
+
+def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str | None = None,
+           budget: int | None = None, target: Any = None, *, index: NoteIndex | None = None,
+           checker: Any = None, now: datetime | None = None, max_notes: int = 30,
+           notice: Notice | None = None) -> Pack:
+    """The context pack for `path[:line]` (see the module docstring)."""
+    from cairn.index.fields import IndexDoc
+    from cairn.recall.freshness import STATUS_FACTOR, Assessor, decay, half_lives
+    from cairn.recall.rank import Candidate, line_tier, mention_words, query_text
+    from cairn.timeutil import now_utc
+
+    rel = _repo_path(ws, path)
+    if line is not None and line < 1:
+        raise UsageError(f"line {line}: lines are 1-based")
+    budget = ws.config.recall_budget if budget is None else budget
+    if budget < MIN_BUDGET:
+        raise UsageError(f"budget {budget}: a context pack needs at least {MIN_BUDGET} tokens")
+    when = now or now_utc()
+    idx = _open(ws, index, notice)
+
+    candidates: dict[str, Candidate] = {}
+
+    def consider(doc: IndexDoc) -> Candidate:
+        cand = candidates.get(doc.id)
+        if cand is None:
+            cand = candidates[doc.id] = Candidate(doc)
+            cand.tier, cand.reason = line_tier([(a.path, a.start, a.end) for a in doc.anchors], rel, line)
+        return cand
+
+    folder = rel.rpartition("/")[0] or "."
+    for doc in idx.anchored_in(rel):
+        consider(doc)
+    for doc in idx.anchored_in_dir(folder):
+        consider(doc)
+    parent = folder.rpartition("/")[0]
+    if parent:
+        for doc in idx.anchored_under(parent):
+            consider(doc)
+    try:
+        text = (ws.root / rel).read_text(encoding="utf-8", errors="replace") if (ws.root / rel).is_file() else None
+    except OSError:
+        text = None
+    mentions = idx.mentioning(mention_words(rel, text))
+    if mentions:
+        top = mentions[0][0] or 1.0
+        for score, doc in mentions:
+            consider(doc).mention = score / top
+    if query and query.strip():
+        from cairn.index import QueryError
+
+        try:
+            relevant = idx.relevant(query_text(query))
+        except QueryError:
+            relevant = idx.relevant(" ".join(w for w in query_text(query).split() if ":" not in w) or "_")
+        if relevant:
+            top = relevant[0][0] or 1.0
+            for score, doc in relevant:
+                consider(doc).relevance = score / top
+
+    lives = half_lives(ws)
+
+    def optimistic(cand: Candidate) -> float:
+        kind = ws.config.kind(cand.doc.kind)
+        ttl = kind.ttl if kind else None
+        expires = cand.doc.reviewed + ttl if (cand.doc.reviewed and ttl) else None
+        _, factor = decay(cand.doc.kind, cand.doc.reviewed, expires, when, lives)
+        return cand.base() * factor * STATUS_FACTOR.get(cand.doc.status, 1.0)
+
+    queue = sorted((c for c in candidates.values() if c.base() > 0), key=lambda c: (-optimistic(c), c.doc.id))
+    wanted = max(3, min(max_notes, budget // 80))
+    assessor = Assessor(ws, target, checker)
+    judged: list[tuple[float, PackNote]] = []
+    try:
+        pos = 0
+        while pos < len(queue):
+            batch = queue[pos:pos + BATCH]
+            pos += len(batch)
+            notes = [n for n in (idx.note(c.doc.id) for c in batch) if n is not None]
+            fresh = assessor.assess(notes, when)
+            by_id = {n.id: n for n in notes}
+            for cand in batch:
+                note, info = by_id.get(cand.doc.id), fresh.get(cand.doc.id)
+                if note is None or info is None:
+                    continue  # invalid note: `cairn check` reports it; never shown as knowledge
+                places = [a.current or _recorded(a.label) for a in info.anchors]
+                cand.tier, cand.reason = line_tier(places, rel, line)
+                if cand.base() <= 0:
+                    continue
+                score = cand.base() * info.factor
+                labels = [f"{a.current[0]}:{a.current[1]}-{a.current[2]}" if a.current else a.label
+                          for a in info.anchors]
+                judged.append((score, PackNote(
+                    id=note.id, path=note.rel_path, title=note.title, kind=note.kind, state=info.state,
+                    freshness=info.line, anchors=labels, body=sanitize_body(note.body), score=score,
+                    status=note.status,
+                )))
+            judged.sort(key=lambda item: (-item[0], item[1].id))
+            if pos < len(queue) and len(judged) >= wanted and judged[wanted - 1][0] >= optimistic(queue[pos]):
+                break
+    finally:
+        assessor.close()
+    ranked = [note for _, note in judged[:max_notes]]
+    pack = Pack(repository=ws.root.name, head=assessor.head, file=rel, line=line, budget=budget,
+                query=query.strip() if query and query.strip() else None)
+    return render(pack, ranked)
+
+
+def _recorded(label: str) -> tuple[str, int, int]:
+    path, _, lines = label.rpartition(":")
+    start, _, end = lines.partition("-")
+    return path, int(start), int(end or start)
+
+
+def search(ws: Workspace, query: str, limit: int = 10, *, index: NoteIndex | None = None, target: Any = None,
+           checker: Any = None, notice: Notice | None = None) -> list[Hit]:
+    """Search hits with their freshness state (fresh/stale/expired, invalid when the note does not parse)."""
+    from cairn.recall.freshness import Assessor
+    from cairn.timeutil import now_utc
+
+    idx = _open(ws, index, notice)
+    hits = idx.search(query, limit)
+    if not hits:
+        return hits
+    notes = [n for n in (idx.note(h.id) for h in hits) if n is not None]
+    assessor = Assessor(ws, target, checker)
+    try:
+        states = assessor.assess(notes, now_utc())
+    finally:
+        assessor.close()
+    return [replace(h, state=states[h.id].state if h.id in states else "invalid") for h in hits]
+
+
+__all__ = ["Pack", "PackNote", "count_tokens", "recall", "search"]

@@ -1,0 +1,108 @@
+"""Which notes matter for a place in the code, best first.
+
+Structural tiers (a note gets its best one):
+
+    at the line          100   an anchor covers the line (its current place, per the anchor engine)
+    near the line         90   an anchor within 10 lines of it
+    in the file           70   an anchor anywhere in the file
+    same directory        40   an anchor in a file next to it
+    same module           25   an anchor elsewhere under the parent directory
+
+plus up to 20 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
+body, normalised to the best match; only 4 for a note that already has a tier) and, with a query, up to
+18 for text relevance (BM25, normalised).
+The gaps between tiers are larger than those bonuses where the issue's order demands it (line > file >
+directory), so relevance reorders notes within a tier and lifts mention-only notes, but never lifts a
+directory note over a same-file one. The sum is multiplied by the freshness factor
+(`cairn.recall.freshness`).
+
+Judging anchors costs more than scoring, so candidates are first ranked by an optimistic score (dates
+only, anchors assumed intact) and judged in batches, best first, until no unjudged candidate could still
+make it into the pack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from cairn.index.fields import IndexDoc, definitions
+
+AT_LINE, NEAR_LINE, IN_FILE, SAME_DIR, SAME_MODULE = 100.0, 90.0, 70.0, 40.0, 25.0
+MENTION_WEIGHT = 20.0
+MENTION_WEIGHT_ANCHORED = 4.0
+QUERY_WEIGHT = 18.0
+NEAR_LINES = 10
+MAX_SYMBOLS = 40
+_GENERIC_STEMS = {"index", "main", "init", "__init__", "utils", "util", "helpers", "common", "base", "types",
+                  "mod", "lib", "app", "test", "tests", "conftest", "setup", "config", "settings"}
+
+
+@dataclass
+class Candidate:
+    doc: IndexDoc
+    tier: float = 0.0
+    reason: str = ""
+    mention: float = 0.0  # 0..1
+    relevance: float = 0.0  # 0..1
+    extras: dict[str, float] = field(default_factory=dict)
+
+    def base(self) -> float:
+        # A note already anchored nearby gains little from also mentioning the file's names.
+        mention = MENTION_WEIGHT if self.tier < SAME_MODULE else MENTION_WEIGHT_ANCHORED
+        return self.tier + mention * self.mention + QUERY_WEIGHT * self.relevance
+
+
+def line_tier(doc_anchors: list[tuple[str, int, int]], path: str, line: int | None) -> tuple[float, str]:
+    """The best structural tier of a note's anchors for `path[:line]`."""
+    best, reason = 0.0, ""
+    folder = _dirname(path)
+    parent = _dirname(folder)
+    for a_path, start, end in doc_anchors:
+        if a_path == path:
+            if line is not None and start <= line <= end:
+                tier, why = AT_LINE, "anchored at this line"
+            elif line is not None and start - NEAR_LINES <= line <= end + NEAR_LINES:
+                tier, why = NEAR_LINE, "anchored next to this line"
+            else:
+                tier, why = IN_FILE, "anchored in this file"
+        elif _dirname(a_path) == folder:
+            tier, why = SAME_DIR, "anchored in this directory"
+        elif parent != "." and a_path.startswith(parent + "/"):
+            tier, why = SAME_MODULE, "anchored in this module"
+        else:
+            continue
+        if tier > best:
+            best, reason = tier, why
+    return best, reason
+
+
+def _dirname(path: str) -> str:
+    head, _, _ = path.rpartition("/")
+    return head or "."
+
+
+def mention_words(path: str, text: str | None) -> list[str]:
+    """What a note would say to mention this file: its name, module path, and the symbols it defines."""
+    pure = PurePosixPath(path)
+    words = [pure.name]
+    stem = pure.stem
+    if stem.lower() not in _GENERIC_STEMS and len(stem) >= 3:
+        words.append(stem)
+    module_parts = [p for p in pure.with_suffix("").parts if p not in ("src", "lib", "app", "pkg", "internal")]
+    if len(module_parts) >= 2:
+        words.append(".".join(module_parts[-2:]))
+    if text:
+        symbols = [s for s in definitions(text) if len(s) >= 4 and not s.startswith("__")]
+        words.extend(symbols[:MAX_SYMBOLS])
+    return words
+
+
+_QUOTE = re.compile(r'["]')
+
+
+def query_text(query: str) -> str:
+    """A recall query is plain text: quotes balanced away so it can never be a syntax error."""
+    text = _QUOTE.sub(" ", query)
+    return " ".join(w for w in text.split() if not w.endswith(":") and w not in ("-", "+", "*", "NOT"))
