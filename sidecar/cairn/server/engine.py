@@ -19,7 +19,7 @@ from typing import Any
 from cairn.errors import CairnError, UsageError
 from cairn.notes.model import Note, NoteError
 from cairn.notes.store import NoteStore
-from cairn.timeutil import format_age, format_timestamp, now_utc
+from cairn.timeutil import format_age, now_utc
 from cairn.workspace import Workspace
 
 log = logging.getLogger("cairn.server")
@@ -159,6 +159,9 @@ class Session:
         self._views: dict[str, NoteView] = {}
         self._recorded: dict[str, set[str]] = {}  # recorded anchor path → note ids
         self._index: Any = None
+        from cairn.server.judge import Judging
+
+        self.judging = Judging(ws)
         self.snapshot = Snapshot(0, None, {}, (), {})
 
     # ---- loading and judging ---------------------------------------------------------------
@@ -185,6 +188,8 @@ class Session:
         cheap); `code=[paths]`: re-judge the notes anchored in those files (a save).
         """
         with self.lock:
+            if code is not False or note_files is None:
+                self.judging.code_changed()
             if note_files is None and code is False:
                 result = self.store.load()
                 self._raw = {n.id: n for n in result.notes}
@@ -208,6 +213,8 @@ class Session:
                         self._views.update(self._judge(todo, None))
             self._generation += 1
             self.snapshot = self._build(self._views)
+            if code is True or note_files is None:
+                self.judging.persist()
             if self._index is not None:
                 self._update_index(note_files)
             return self.snapshot
@@ -246,9 +253,7 @@ class Session:
 
     def _judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
         """Verdicts for `notes` against the working tree, with `buffers` (path → text) laid over it."""
-        from cairn.server import judge
-
-        return judge.judge_notes(self.ws, notes, buffers)
+        return self.judging.judge(notes, buffers)
 
     # ---- per-file views --------------------------------------------------------------------
     def notes_touching(self, rel: str) -> list[Note]:
@@ -333,30 +338,12 @@ class Session:
     def reanchor(self, note_id: str, version: str | None) -> Note:
         """Point every anchor at its code as it is now and mark the note reviewed, in one conditional write.
 
-        Moved/reformatted anchors go to their current place, stale ones to the engine's best range for
-        the code that replaced them; each is re-recorded (fingerprints, HEAD) by the anchor engine. The
-        write is conditional on `version` (the one the editor showed): ConflictError if the file changed.
+        The anchor engine re-records moved/reformatted anchors at their current place and stale ones at
+        the best range for the code that replaced them. The write is conditional on `version` (the one
+        the editor showed): ConflictError, nothing written, if the file changed since.
         """
-        from cairn.server import judge
-
         with self.lock:
-            note = self.store.get(note_id)
-            if version is not None and note.version != version:
-                from cairn.errors import ConflictError
-
-                raise ConflictError(
-                    f"note {note_id!r} changed since the editor read it; nothing was written (try again)",
-                    note.rel_path, version, note.version, None, None)
-            view = self._judge([note], None)[note.id]
-            anchors = judge.reanchored(self.ws, note, view)
-            stamp = format_timestamp(now_utc())
-
-            def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
-                meta["anchors"] = anchors
-                meta["reviewed"] = stamp
-                return meta, body
-
-            updated = self.store.update(note_id, version or note.version, change)
+            updated = self.judging.reanchor(note_id, version)
             self.refresh([self.store.path_of(note_id)])
             return updated
 
@@ -379,12 +366,10 @@ class Session:
 
     def draft_update(self, note_id: str) -> str:
         """The note, the diff of its anchored code since it was recorded, and an instruction for an agent."""
-        from cairn.server import judge
-
         with self.lock:
             note = self.store.get(note_id)
             view = self._judge([note], None)[note.id]
-            diffs = judge.anchor_diffs(self.ws, note, view)
+            diffs = self.judging.diffs(note)
         text = (self.ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace")
         lines = [
             f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",
@@ -401,8 +386,8 @@ class Session:
             "",
             "## The anchored code since it was recorded",
         ]
-        for label, diff in diffs:
-            lines += ["", f"### {label}", "", "```diff", diff.rstrip("\n") or "(no textual change)", "```"]
+        for label, status, diff in diffs:
+            lines += ["", f"### {label}: {status}", "", "```diff", diff.rstrip("\n") or "(no change)", "```"]
         if not diffs:
             lines += ["", "(no anchors)"]
         return "\n".join(lines) + "\n"

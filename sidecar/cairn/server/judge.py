@@ -7,122 +7,102 @@ results into the shapes the features use, so a change of engine API touches one 
 
 from __future__ import annotations
 
-import difflib
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.anchors.target import Target
 from cairn.notes.model import Note
-from cairn.timeutil import now_utc
 from cairn.workspace import Workspace
 
 if TYPE_CHECKING:
-    from cairn.server.engine import AnchorView, NoteView, Session
+    from cairn.anchors import Checker, NoteCheck
+    from cairn.server.engine import NoteView, Session
 
 
-def _read(ws: Workspace, rel: str, buffers: Mapping[str, str] | None) -> str | None:
-    if buffers and rel in buffers:
-        return buffers[rel]
-    try:
-        return (ws.root / rel).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+def to_view(check: NoteCheck, note: Note, config_ws: Workspace) -> NoteView:
+    """One engine `NoteCheck` as the server's `NoteView`."""
+    from cairn.server.engine import AnchorView, NoteView, expiry_text
+
+    anchors = tuple(
+        AnchorView(note.id, i, v.anchor.path, v.anchor.start, v.anchor.end, v.status, v.current, v.location,
+                   v.changed_in, v.message)
+        for i, v in enumerate(check.anchors))
+    state = check.state if check.state in ("fresh", "stale", "expired") else "fresh"
+    return NoteView(note, state, anchors, check.expired, expiry_text(note, config_ws) if check.expired else "")
 
 
-def _git(ws: Workspace, *args: str) -> str | None:
-    proc = subprocess.run(["git", *args], cwd=ws.root, capture_output=True, text=True, check=False)
-    return proc.stdout if proc.returncode == 0 else None
+class Judging:
+    """The engine's checkers for one workspace, kept between events.
 
+    A worktree `Checker` sees the files as they were when it was made, so it is replaced after code
+    or git changes, and reused while only notes change (an agent writing notes costs no git call).
+    The verdict cache is loaded once and handed to each new checker; it is persisted after full checks.
+    """
 
-def _recorded_lines(ws: Workspace, note: Note, index: int) -> list[str] | None:
-    anchor = note.anchors[index]
-    if anchor.commit:
-        text = _git(ws, "show", f"{anchor.commit}:{anchor.path}")
-        if text is not None:
-            return text.splitlines()[anchor.start - 1: anchor.end]
-    return None
+    def __init__(self, ws: Workspace) -> None:
+        from cairn.anchors.cache import VerdictCache
 
+        self.ws = ws
+        self.cache = VerdictCache(ws.cache_dir())
+        self.buffer_cache = VerdictCache(None)
+        self._worktree: Checker | None = None
 
-def _interim_anchor(ws: Workspace, note: Note, index: int, buffers: Mapping[str, str] | None) -> AnchorView:
-    from cairn.server.engine import AnchorView
+    def worktree(self) -> Checker:
+        from cairn.anchors import Checker
 
-    anchor = note.anchors[index]
-    text = _read(ws, anchor.path, buffers)
-    recorded = _recorded_lines(ws, note, index)
-    if text is None:
-        return AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, "deleted", None,
-                          (anchor.path, anchor.start, anchor.end), None, f"{anchor.path} was deleted")
-    lines = text.splitlines()
-    size = anchor.end - anchor.start + 1
-    if recorded is None:
-        recorded = lines[anchor.start - 1: anchor.end]
-    found = [i for i in range(len(lines) - size + 1) if lines[i: i + size] == recorded]
-    if found:
-        best = min(found, key=lambda i: abs(i + 1 - anchor.start))
-        status = "intact" if best + 1 == anchor.start else "moved"
-        cur = (anchor.path, best + 1, best + size)
-        return AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, status, cur, cur, None, "")
-    matcher = difflib.SequenceMatcher(a=recorded, b=lines, autojunk=False)
-    block = matcher.find_longest_match(0, len(recorded), 0, len(lines))
-    start = block.b - block.a + 1 if block.size else anchor.start
-    start = max(1, min(start, max(1, len(lines))))
-    end = max(start, min(start + size - 1, max(1, len(lines))))
-    changed_in = "uncommitted"
-    if buffers is None or anchor.path not in buffers:
-        log = _git(ws, "log", "-1", "--format=%H%x09%s", f"{anchor.commit}..HEAD", "--", anchor.path) \
-            if anchor.commit else None
-        if log and log.strip():
-            sha, _, subject = log.strip().partition("\t")
-            head_text = _git(ws, "show", f"HEAD:{anchor.path}") or ""
-            if head_text.splitlines() == lines:
-                changed_in = sha
-                message = f"anchored lines changed in {sha[:7]} ({subject})"
-                return AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, "changed", None,
-                                  (anchor.path, start, end), changed_in, message)
-    return AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, "changed", None,
-                      (anchor.path, start, end), changed_in, "anchored lines changed (uncommitted)")
+        if self._worktree is None:
+            checker = Checker(self.ws, Target.worktree(), use_cache=False)
+            checker.cache = self.cache
+            self._worktree = checker
+        return self._worktree
 
+    def code_changed(self) -> None:
+        """Files or HEAD changed: the next check builds a new worktree view."""
+        if self._worktree is not None:
+            self._worktree.close()
+            self._worktree = None
 
-def judge_notes(ws: Workspace, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
-    """Every note's freshness and anchor verdicts against the working tree (+ `buffers`)."""
-    from cairn.server.engine import NoteView, expiry_text
+    def persist(self) -> None:
+        """Write the verdict and stat caches (so the next start is warm)."""
+        if self._worktree is not None:
+            self._worktree.close()
+        else:
+            self.cache.save()
 
-    now = now_utc()
-    out: dict[str, NoteView] = {}
-    for note in notes:
-        anchors = tuple(_interim_anchor(ws, note, i, buffers) for i in range(len(note.anchors)))
-        expired = note.expired(now, ws.config)
-        state = "stale" if any(a.stale for a in anchors) else "expired" if expired else "fresh"
-        out[note.id] = NoteView(note, state, anchors, expired, expiry_text(note, ws) if expired else "")
-    return out
+    def judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
+        """Every note's freshness and anchor verdicts against the working tree (+ `buffers`)."""
+        from cairn.anchors import Checker
 
+        if not notes:
+            return {}
+        if buffers:
+            checker = Checker(self.ws, Target.with_buffers(buffers), use_cache=False)
+            checker.cache = self.buffer_cache
+            if len(self.buffer_cache.entries) > 20_000:
+                self.buffer_cache.entries.clear()
+        else:
+            checker = self.worktree()
+        report = checker.check(notes)
+        by_id = {n.id: n for n in notes}
+        return {c.id: to_view(c, by_id[c.id], self.ws) for c in report.notes if c.id in by_id}
 
-def reanchored(ws: Workspace, note: Note, view: NoteView) -> list[dict[str, Any]]:
-    """New frontmatter anchors: each at its current (or best) range, re-recorded at HEAD."""
-    from cairn.anchors.record import record_anchor
+    def reanchor(self, note_id: str, version: str | None) -> Note:
+        """Every anchor to its current (or best current) lines, note marked reviewed, conditionally."""
+        from cairn.anchors import reanchor_note
 
-    out = []
-    for anchor, verdict in zip(note.anchors, view.anchors, strict=True):
-        path, start, end = verdict.current or verdict.shown
-        if verdict.status == "deleted" and not (ws.root / path).is_file():
-            out.append(dict(anchor.data))
-            continue
-        out.append(record_anchor(ws, path, start, end))
-    return out
+        return reanchor_note(self.ws, note_id, version, mark_reviewed=True)
 
+    def diffs(self, note: Note) -> list[tuple[str, str, str]]:
+        """(label, status, unified diff) per anchor: the code as recorded against the code now."""
+        from cairn.anchors import anchor_diff
 
-def anchor_diffs(ws: Workspace, note: Note, view: NoteView) -> list[tuple[str, str]]:
-    """(label, unified diff) per anchor: the recorded code against the code there now."""
-    out = []
-    for index, verdict in enumerate(view.anchors):
-        recorded = _recorded_lines(ws, note, index) or []
-        path, start, end = verdict.current or verdict.shown
-        text = _read(ws, path, None) or ""
-        current = text.splitlines()[start - 1: end]
-        diff = "\n".join(difflib.unified_diff(recorded, current, f"a/{verdict.path}", f"b/{path}", lineterm=""))
-        out.append((f"{verdict.path}:{verdict.start}-{verdict.end} ({verdict.status})", diff))
-    return out
+        checker = self.worktree()
+        out = []
+        for anchor, verdict in zip(note.anchors, checker.verdicts(list(note.anchors)), strict=True):
+            diff = anchor_diff(self.ws, anchor, verdict, checker)
+            out.append((anchor.label(), verdict.message or verdict.status, diff))
+        return out
 
 
 def open_index(ws: Workspace) -> Any:
