@@ -296,10 +296,16 @@ class Checker:
             else:
                 walk[i] = anchor
         if walk and repo is not None and self.tip:
-            names = HistoryWalker(repo, self.tip).name(walk)
+            walker = HistoryWalker(repo, self.tip)
+            names = walker.name(walk)
             for i in walk:
                 sha = names.get(i)
-                result[i] = (sha, "") if sha else (None, "the commit that changed them could not be named")
+                if sha:
+                    result[i] = (sha, "")
+                elif i in walker.never_committed and self.target.kind != "rev":
+                    result[i] = ("uncommitted", "")
+                else:
+                    result[i] = (None, "the commit that changed them could not be named")
         return result
 
     def _fresh_at_head(self, anchor: Anchor) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cairn.anchors.fingerprint import Fingerprint
 from cairn.anchors.judge import Judge, Placement
 from cairn.anchors.target import TreeSnapshot
-from cairn.anchors.text import decode, is_binary, split_lines
+from cairn.anchors.text import block_hash, decode, is_binary, split_lines
 from cairn.gitio import FileChange, GitRepo
 from cairn.notes import Anchor
 
@@ -31,6 +31,7 @@ class _Tracker:
     start: int
     end: int
     named: str | None = None
+    started: bool = True  # False until the anchored text is seen in a commit (anchored uncommitted)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class HistoryWalker:
     def __init__(self, repo: GitRepo, tip: str) -> None:
         self.repo = repo
         self.tip = tip
+        self.never_committed: set[int] = set()  # anchored text that no commit up to the tip contains
 
     def name(self, items: Mapping[int, Anchor]) -> dict[int, str]:
         """For each key → anchor (recorded commit present), the sha that changed it (when found)."""
@@ -93,6 +95,8 @@ class HistoryWalker:
             for t in trackers:
                 if t.named:
                     out[t.key] = t.named
+                elif not t.started:
+                    self.never_committed.add(t.key)
         return out
 
     def _walk(self, commit: str, trackers: list[_Tracker]) -> None:
@@ -109,6 +113,9 @@ class HistoryWalker:
             for t in trackers:
                 self._reseed(t, judge.judge(t.anchor), entry)
             start = entry
+        for t in trackers:
+            if not t.named and not self._verified(start, t):
+                t.started = False
         pending: dict[str, list[_Tracker]] = {start: [t for t in trackers if not t.named]}
         for _ in range(MAX_ROUNDS):
             if not pending:
@@ -118,6 +125,17 @@ class HistoryWalker:
                 for moved_at, t in self._run_log(since, group):
                     next_round.setdefault(moved_at, []).append(t)
             pending = next_round
+
+    def _verified(self, commit: str, t: _Tracker) -> bool:
+        """Whether the anchored text is at the tracked place in `commit` (else it was anchored uncommitted)."""
+        want = Fingerprint.from_data(t.anchor.data).hash
+        if not want:
+            return True
+        data = self.repo.read_object(f"{commit}:{t.path}")
+        if data is None or is_binary(data):
+            return False
+        lines = split_lines(decode(data))
+        return t.end <= len(lines) and block_hash(lines[t.start - 1:t.end]) == want
 
     def _first_containing(self, commit: str, chain: list[str]) -> str | None:
         lo, hi = 0, len(chain) - 1
@@ -147,8 +165,15 @@ class HistoryWalker:
             if not active:
                 break
             by_old = {c.old_path: c for c in commit.changes if c.old_path}
+            touched = by_old.keys() | {c.new_path for c in commit.changes if c.new_path}
             hit: list[_Tracker] = []
             for t in active:
+                if not t.started:
+                    if t.path in touched:
+                        placement = Judge(self.repo, TreeSnapshot(self.repo, commit.sha)).judge(t.anchor)
+                        if placement.fresh and placement.path and placement.start and placement.end:
+                            t.path, t.start, t.end, t.started = placement.path, placement.start, placement.end, True
+                    continue
                 change = by_old.get(t.path)
                 if change is None:
                     continue
