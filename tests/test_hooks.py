@@ -29,6 +29,9 @@ def _hook(repo: GitRepo, name: str, text: str, folder: str = ".git/hooks") -> Pa
     return path
 
 
+WAIT = {"CAIRN_HOOK_WAIT": "60"}  # the foreground waits for each sync: no race with the next step
+
+
 def test_install_chains_reports_stale_and_uninstall_restores(repo: GitRepo) -> None:
     note_id = setup_repo_with_note(repo)
     old = _hook(repo, "post-merge", OLD_POST_MERGE)
@@ -40,11 +43,11 @@ def test_install_chains_reports_stale_and_uninstall_restores(repo: GitRepo) -> N
     status = cairn(repo, "hooks", "status", check=True).stdout
     assert "post-merge: installed (chained)" in status and "post-checkout: installed" in status
 
-    git(repo, "checkout", "-q", "-b", "feature")
+    git(repo, "checkout", "-q", "-b", "feature", **WAIT)
     repo.write("src/app.py", repo.read("src/app.py").replace("return x + 2\n", "return x + 20\n"))
     repo.commit("change f2")
-    git(repo, "checkout", "-q", "main")
-    merged = git(repo, "merge", "--no-ff", "--no-edit", "feature", CAIRN_HOOK_WAIT="60")
+    git(repo, "checkout", "-q", "main", **WAIT)
+    merged = git(repo, "merge", "--no-ff", "--no-edit", "feature", **WAIT)
     out = merged.stdout + merged.stderr
     assert f"cairn: note went stale: {note_id}" in out, out
     assert "anchored lines changed" in out
@@ -66,11 +69,11 @@ def test_sync_reanchors_moved_code_and_refreshes_index(repo: GitRepo) -> None:
     note_id = setup_repo_with_note(repo)
     cairn(repo, "hooks", "install", check=True)
     repo.commit("attributes")
-    git(repo, "checkout", "-q", "-b", "feature")
+    git(repo, "checkout", "-q", "-b", "feature", **WAIT)
     repo.write("src/app.py", "# header\n# more\n" + repo.read("src/app.py"))
     repo.commit("shift code down")
-    git(repo, "checkout", "-q", "main")
-    git(repo, "merge", "--no-edit", "feature", CAIRN_HOOK_WAIT="60")
+    git(repo, "checkout", "-q", "main", **WAIT)
+    git(repo, "merge", "--no-edit", "feature", **WAIT)
     shown = json.loads(cairn(repo, "show", note_id, "--json", check=True).stdout)
     assert shown["anchors"][0]["lines"] == [6, 7]
     index = json.loads(repo.read("agent-context/index.json"))

@@ -74,16 +74,20 @@ def sync_lock(ws: Workspace) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _read_state(ws: Workspace) -> set[str] | None:
+def _read_state(ws: Workspace) -> dict[str, list[str]] | None:
+    """The stale notes of the last sync, each with its reasons (None when there was no sync yet)."""
     try:
         data = json.loads((ws.cache_dir() / STATE_FILE).read_text(encoding="utf-8"))
-        return set(data.get("stale", []))
+        stale = data.get("stale", {})
+        if isinstance(stale, list):  # older format: ids only
+            return {note_id: [] for note_id in stale}
+        return {str(k): list(v) for k, v in stale.items()}
     except (OSError, ValueError, AttributeError):
         return None
 
 
-def _write_state(ws: Workspace, stale: set[str]) -> None:
-    atomic_write(ws.cache_dir() / STATE_FILE, json.dumps({"stale": sorted(stale)}, indent=1) + "\n")
+def _write_state(ws: Workspace, stale: dict[str, list[str]]) -> None:
+    atomic_write(ws.cache_dir() / STATE_FILE, json.dumps({"stale": stale}, indent=1, sort_keys=True) + "\n")
 
 
 def sync(ws: Workspace) -> SyncReport:
@@ -104,15 +108,18 @@ def sync(ws: Workspace) -> SyncReport:
         report.invalid = len(checked.invalid)
         stale_now = {n.id: n for n in checked.stale}
         write_index_json(store)
-        previous = _read_state(ws)
         # First sync ever: everything stale is news (the hook was just installed or the cache wiped).
-        before = previous if previous is not None else set()
-        for note_id in sorted(set(stale_now) - before):
-            result = stale_now[note_id]
-            report.newly_stale.append(StaleNote(note_id, result.title, result.path,
-                                                [v.message for v in result.stale_anchors]))
+        before = _read_state(ws) or {}
+        now: dict[str, list[str]] = {}
+        for note_id, result in sorted(stale_now.items()):
+            reasons = [v.message for v in result.stale_anchors]
+            now[note_id] = reasons
+            # News when it was not stale, or is stale for another reason now (e.g. an uncommitted edit
+            # seen by an earlier sync has since been committed or merged).
+            if before.get(note_id) != reasons:
+                report.newly_stale.append(StaleNote(note_id, result.title, result.path, reasons))
         report.stale = len(stale_now)
-        _write_state(ws, set(stale_now))
+        _write_state(ws, now)
     return report
 
 
