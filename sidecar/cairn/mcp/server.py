@@ -177,7 +177,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         query: Annotated[str, Field(description="words to look for", min_length=1)],
         limit: Annotated[int, Field(description="maximum number of hits", ge=1, le=100)] = 10,
     ) -> dict[str, Any]:
-        from cairn.index import search as do_search
+        from cairn.recall import search as do_search
 
         try:
             if not query.strip():
@@ -185,7 +185,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             hits = do_search(ws, query, limit)
         except CairnError as exc:
             raise _fail(exc) from None
-        return {"hits": [h.to_json() if hasattr(h, "to_json") else dict(vars(h)) for h in hits]}
+        return {"hits": [h.to_dict() for h in hits]}
 
     @server.tool(description=CHECK_DESC)
     def check(
