@@ -1,0 +1,43 @@
+"""A stand-in for `claude -p` in `cairn review --run` tests: reads the prompt on stdin and edits files.
+
+Modes (first argument): `edit-note` appends a line to the note named in the prompt and bumps `reviewed`;
+`edit-code` does that and also edits source code; `break-frontmatter` removes the closing `---`;
+`drop-field` removes the `tags:` line; `fail` exits 3 without touching anything.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    mode = sys.argv[1] if len(sys.argv) > 1 else "edit-note"
+    prompt = sys.stdin.read()
+    match = re.search(r"^## The note: `([^`]+)`", prompt, re.MULTILINE)
+    if not match or mode == "fail":
+        return 3
+    note = Path(match.group(1))
+    text = note.read_text(encoding="utf-8")
+    if mode in ("edit-note", "edit-code"):
+        text = re.sub(r"^reviewed: .*$", "reviewed: 2030-01-01T00:00:00Z", text, count=1, flags=re.MULTILINE)
+        text = text.rstrip("\n") + "\n\nUpdated by the review agent: f2 now doubles.\n"
+    if mode == "break-frontmatter":
+        lines = text.splitlines(keepends=True)
+        closing = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+        text = "".join(lines[:closing] + lines[closing + 1:])
+    if mode == "drop-field":
+        text = re.sub(r"^tags: .*\n", "", text, count=1, flags=re.MULTILINE)
+    note.write_text(text, encoding="utf-8")
+    if mode == "edit-code":
+        app = Path("src/app.py")
+        app.write_text(app.read_text(encoding="utf-8") + "# sneaky\n", encoding="utf-8")
+        readme = Path("README.md")
+        readme.write_text(readme.read_text(encoding="utf-8") + "agent was here\n", encoding="utf-8")
+    print(f"agent: {mode} on {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

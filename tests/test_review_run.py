@@ -1,0 +1,81 @@
+"""`cairn review` prompts and `cairn review --run` with a test agent: valid note edits kept, the rest refused."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tests.conftest import GitRepo
+from tests.mcp.helpers import cairn, git, setup_repo_with_note
+
+AGENT = Path(__file__).parent / "mcp" / "review_agent.py"
+
+
+def _agent(mode: str) -> str:
+    return f"{sys.executable} {AGENT} {mode}"
+
+
+def _branch_with_change(repo: GitRepo) -> str:
+    note_id = setup_repo_with_note(repo)
+    repo.write("README.md", "readme\n")
+    repo.commit("readme")
+    git(repo, "checkout", "-q", "-b", "feature")
+    repo.write("src/app.py", repo.read("src/app.py").replace("return x + 2\n", "return x * 2\n"))
+    repo.commit("f2 doubles")
+    return note_id
+
+
+def test_review_prints_agent_ready_prompt(repo: GitRepo) -> None:
+    note_id = _branch_with_change(repo)
+    out = cairn(repo, "review", check=True).stdout
+    assert f"## The note: `agent-context/{note_id}.md`" in out
+    assert "-    return x + 2" in out and "+    return x * 2" in out
+    assert "Update it" in out and "Re-anchor it" in out and "Retire it" in out
+    data = json.loads(cairn(repo, "review", "--json", check=True).stdout)
+    assert [p["note"] for p in data["prompts"]] == [note_id]
+
+
+def test_run_keeps_a_valid_note_edit(repo: GitRepo) -> None:
+    note_id = _branch_with_change(repo)
+    config = repo.root / "agent-context/config.toml"
+    config.write_text(config.read_text() + f'\n[review]\nagent = "{_agent("edit-note")}"\n')
+    result = cairn(repo, "review", "--run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{note_id}: agent exited 0; kept 1 change(s): agent-context/{note_id}.md" in result.stdout
+    text = repo.read(f"agent-context/{note_id}.md")
+    assert "Updated by the review agent" in text and "reviewed: 2030-01-01T00:00:00Z" in text
+
+
+def test_run_refuses_code_edits_and_restores_them(repo: GitRepo) -> None:
+    note_id = _branch_with_change(repo)
+    repo.write("README.md", "readme\nmy own uncommitted edit\n")
+    app_before = repo.read("src/app.py")
+    result = cairn(repo, "review", "--run", "--agent", _agent("edit-code"))
+    assert result.returncode == 1
+    assert "rejected src/app.py: not a note file: the agent may only edit notes (restored)" in result.stdout
+    assert "rejected README.md: not a note file" in result.stdout
+    assert repo.read("src/app.py") == app_before
+    assert repo.read("README.md") == "readme\nmy own uncommitted edit\n"  # back to the user's version
+    assert "Updated by the review agent" in repo.read(f"agent-context/{note_id}.md")
+
+
+def test_run_refuses_broken_frontmatter_and_lost_fields(repo: GitRepo) -> None:
+    note_id = _branch_with_change(repo)
+    path = f"agent-context/{note_id}.md"
+    before = repo.read(path)
+    broken = cairn(repo, "review", "--run", "--agent", _agent("break-frontmatter"))
+    assert broken.returncode == 1
+    assert f"rejected {path}: invalid note" in broken.stdout
+    assert repo.read(path) == before
+    dropped = cairn(repo, "review", "--run", "--agent", _agent("drop-field"))
+    assert dropped.returncode == 1
+    assert f"rejected {path}: removed frontmatter field(s): tags (restored)" in dropped.stdout
+    assert repo.read(path) == before
+
+
+def test_run_without_agent_is_a_usage_error(repo: GitRepo) -> None:
+    _branch_with_change(repo)
+    result = cairn(repo, "review", "--run")
+    assert result.returncode == 2
+    assert "no review agent configured" in result.stderr
