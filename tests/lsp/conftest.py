@@ -8,11 +8,12 @@ anchored to it, starts the server on it and talks LSP. Waiting is always on noti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 import pytest_lsp
@@ -34,6 +35,17 @@ def make_client() -> LanguageClient:
     @client.feature("cairn/statusChanged")
     def status_changed(ls: LanguageClient, params: Any) -> None:
         ls.cairn_status.append(params)  # type: ignore[attr-defined]
+
+    # lsprotocol's converter reads every `Command | CodeAction` item as a Command (both have `title` and
+    # `command`), mangling code actions on the client side; decide by the shape of `command` instead.
+    converter = client.protocol._converter
+
+    def command_or_action(obj: Any, _: Any) -> Any:
+        if isinstance(obj.get("command"), dict) or {"kind", "edit", "diagnostics", "isPreferred"} & set(obj):
+            return converter.structure(obj, types.CodeAction)
+        return converter.structure(obj, types.Command)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
 
     @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
     def lens_refresh(ls: LanguageClient, params: Any) -> None:
@@ -95,7 +107,7 @@ def ws(repo: Any) -> Workspace:
 
 
 async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None,
-                folders: bool = True) -> types.InitializeResult:
+                folders: bool = True, wait: bool = True) -> types.InitializeResult:
     caps = client_capabilities("visual-studio-code")
     params = types.InitializeParams(
         capabilities=caps, root_uri=root.as_uri(),
@@ -103,6 +115,10 @@ async def start(client: LanguageClient, root: Path, options: dict[str, Any] | No
         initialization_options=options,
     )
     result = await client.initialize_session(params)
+    if wait:
+        # The server announces its first counts once the notes are loaded and diagnostics published.
+        await wait_for(client, "cairn/statusChanged", lambda: bool(client.cairn_status),  # type: ignore[attr-defined]
+                       what="the first cairn/statusChanged")
     return result
 
 
@@ -129,10 +145,8 @@ async def wait_for(client: LanguageClient, method: str, predicate: Callable[[], 
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise AssertionError(f"timed out after {timeout}s waiting for {method}: {what}")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(future, min(remaining, 2.0))
-        except TimeoutError:
-            pass
 
 
 async def wait_diagnostics(client: LanguageClient, uri: str,

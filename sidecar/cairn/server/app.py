@@ -6,6 +6,7 @@ file or a bug in one feature must never take the server (and every other feature
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -38,6 +39,7 @@ class CairnServer(LanguageServer):
         self.state = ServerState(self)
         self.queues: dict[Path, RefreshQueue] = {}
         self.watchers: list[Watcher] = []
+        self.background: list[asyncio.Future[None]] = []
 
 
 def guarded(name: str, empty: Any = None) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[Any]]]:
@@ -115,7 +117,15 @@ def build_server() -> CairnServer:
             watcher.start()
             ls.watchers.append(watcher)
             await diagnostics.publish_all(state, session)
+            ls.background.append(asyncio.ensure_future(_warm_index(session)))
         requests.notify_status(state)
+
+    async def _warm_index(session: Session) -> None:
+        """Open the search index after the first diagnostics, so the first search or recall is quick."""
+        try:
+            await state.run(session.index)
+        except Exception as exc:
+            state.log(f"search index unavailable: {type(exc).__name__}: {exc}", types.MessageType.Warning)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: CairnServer, params: Any) -> None:

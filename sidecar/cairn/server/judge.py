@@ -17,6 +17,7 @@ from cairn.workspace import Workspace
 
 if TYPE_CHECKING:
     from cairn.anchors import Checker, NoteCheck
+    from cairn.index import NoteIndex
     from cairn.server.engine import NoteView, Session
 
 
@@ -105,36 +106,41 @@ class Judging:
         return out
 
 
-def open_index(ws: Workspace) -> Any:
-    return None
+def open_index(ws: Workspace) -> NoteIndex:
+    """The long-lived search index of a workspace (built or updated on open; notices go to the log)."""
+    import logging
+
+    from cairn.index import NoteIndex
+
+    index = NoteIndex(ws, notice=lambda message: logging.getLogger("cairn.server").info("%s", message))
+    index.refresh()
+    return index
 
 
-def update_index(session: Session, index: Any, note_files: Iterable[Path] | None) -> None:
-    return None
+def update_index(session: Session, index: NoteIndex, note_files: Iterable[Path] | None) -> None:
+    """Incremental: only the changed note files (or a cheap stat-only scan of all of them)."""
+    index.refresh(list(note_files) if note_files is not None else None)
 
 
 def search(session: Session, query: str, limit: int) -> list[dict[str, Any]]:
-    words = [w.casefold() for w in query.split()]
-    hits = []
-    for view in session.snapshot.notes.values():
-        hay = f"{view.note.title} {' '.join(view.note.tags)} {view.note.body}".casefold()
-        if all(w in hay for w in words):
-            hits.append(view)
-    hits.sort(key=lambda v: v.id)
-    return [{"id": v.id, "path": v.note.rel_path, "uri": (session.ws.root / v.note.rel_path).as_uri(),
-             "title": v.note.title, "kind": v.note.kind, "state": v.state, "score": 1.0,
-             "snippet": v.note.body.strip()[:120]} for v in hits[:limit]]
+    """`cairn/search` hits: the index's BM25 ranking with each note's freshness from the engine."""
+    from cairn.recall import search as recall_search
+
+    hits = recall_search(session.ws, query, limit, index=session.index(), checker=session.judging.worktree())
+    return [{"id": h.id, "path": h.path, "uri": (session.ws.root / h.path).as_uri(), "title": h.title,
+             "kind": h.kind, "state": h.state or "fresh", "score": round(h.score, 4), "snippet": h.snippet}
+            for h in hits]
 
 
 def recall(session: Session, rel: str, line: int | None, query: str | None, budget: int | None,
            buffers: Mapping[str, str] | None) -> tuple[str, dict[str, Any]]:
-    view = session.file_view(rel, (buffers or {}).get(rel))
-    notes = [v for v in view.notes.values()]
-    pack = {"repository": str(session.ws.root), "head": session.snapshot.head, "file": rel, "line": line,
-            "budget": budget or 2000, "tokens": 0, "truncated": False,
-            "notes": [{"id": v.id, "path": v.note.rel_path, "uri": (session.ws.root / v.note.rel_path).as_uri(),
-                       "title": v.note.title, "kind": v.note.kind, "state": v.state, "freshness": v.badge,
-                       "anchors": [a.label() for a in v.note.anchors], "body": v.note.body, "score": 1.0}
-                      for v in notes]}
-    md = "\n".join(f"## {v.note.title}\n{v.note.body}" for v in notes)
-    return md, pack
+    """The context pack for a place in the code, judged on the editor's buffer when it has one."""
+    from cairn.recall import recall as engine_recall
+
+    target = Target.with_buffers(buffers) if buffers else None
+    checker = None if buffers else session.judging.worktree()
+    pack = engine_recall(session.ws, rel, line, query, budget, target, index=session.index(), checker=checker)
+    data = pack.to_dict()
+    for note in data.get("notes", []):
+        note["uri"] = (session.ws.root / note["path"]).as_uri()
+    return pack.to_markdown(), data
