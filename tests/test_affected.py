@@ -42,7 +42,7 @@ def test_affected_lists_touched_notes_with_hunks(repo: GitRepo) -> None:
 
 
 def test_insertion_inside_an_anchor_counts_and_outside_does_not(repo: GitRepo) -> None:
-    first, second = _two_notes(repo)
+    first, _ = _two_notes(repo)
     lines = repo.read("src/app.py").splitlines(keepends=True)
     lines.insert(4, "    # inside f2\n")  # between lines 4 and 5 (first note)
     lines.insert(16, "# after f5, outside its anchor\n")  # after line 15 in the original

@@ -179,10 +179,7 @@ def merge_note_texts(base: str, ours: str, theirs: str, path: str = "note",
     messages = [f"{path}: both sides changed `{key}` differently" for key in conflicts]
     if body_conflicts:
         messages.append(f"{path}: {body_conflicts} conflicting change(s) in the body")
-    if conflicts:
-        text = _render_conflicted(ours_doc, merged, conflicts, body, labels)
-    else:
-        text = render(merged, body, ours)
+    text = _render_conflicted(ours_doc, merged, conflicts, body, labels) if conflicts else render(merged, body, ours)
     return MergeResult(text, messages)
 
 
