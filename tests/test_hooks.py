@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import stat
 import time
 from pathlib import Path
@@ -64,6 +65,38 @@ def test_install_chains_reports_stale_and_uninstall_restores(repo: GitRepo) -> N
     attributes = repo.root / ".gitattributes"
     assert not attributes.exists() or "cairn" not in attributes.read_text()
     assert git(repo, "config", "--get", "merge.cairn-note.driver", check=False).returncode != 0
+
+
+def _wait_for_last_background_sync(repo: GitRepo) -> None:
+    """Block until the sync process the last hook started has exited (pidfd: an event, not a sleep)."""
+    log = (repo.root / ".git/cairn/sync.log").read_text()
+    pid = int([line for line in log.splitlines() if line.startswith("sync pid ")][-1].split()[-1])
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        select.select([fd], [], [], 60)
+    finally:
+        os.close(fd)
+
+
+def test_background_result_is_shown_by_the_next_hook(repo: GitRepo) -> None:
+    note_id = setup_repo_with_note(repo)
+    cairn(repo, "hooks", "install", check=True)
+    repo.commit("attributes")
+    git(repo, "checkout", "-q", "-b", "feature", **WAIT)
+    repo.write("src/app.py", repo.read("src/app.py").replace("return x + 2\n", "return x + 20\n"))
+    repo.commit("change f2")
+    git(repo, "checkout", "-q", "main", **WAIT)
+    merged = git(repo, "merge", "--no-edit", "feature", CAIRN_HOOK_WAIT="0")
+    assert "went stale" not in merged.stdout + merged.stderr  # the foreground did not wait
+    _wait_for_last_background_sync(repo)
+    nxt = git(repo, "checkout", "-q", "-b", "other", **WAIT)
+    out = nxt.stdout + nxt.stderr
+    assert "(from the last background check)" in out and f"note went stale: {note_id}" in out, out
+    again = git(repo, "checkout", "-q", "main", **WAIT)
+    assert "went stale" not in again.stdout + again.stderr  # shown once
 
 
 def test_sync_reanchors_moved_code_and_refreshes_index(repo: GitRepo) -> None:

@@ -255,6 +255,8 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
             wait = DEFAULT_WAIT.get(hook, 1.0)
     cache = ws.cache_dir()
     result, log_file = cache / RESULT_FILE, cache / LOG_FILE
+    # A background sync that finished after its hook returned: show its news now, once.
+    _show_result(result, None, prefix="cairn: (from the last background check)\n")
     with log_file.open("ab") as log:
         log.write(f"--- {hook} {' '.join(args)}\n".encode())
         log.flush()
@@ -263,21 +265,35 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
             [sys.executable, "-m", "cairn", "-C", str(ws.root), "sync", "--record"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True,
         )
+    with log_file.open("a", encoding="utf-8") as note:
+        note.write(f"sync pid {proc.pid}\n")
     try:
         proc.wait(timeout=max(wait, 0.0))
     except subprocess.TimeoutExpired:
         if wait >= 1.0:
             print(f"cairn: still checking notes in the background (see {log_file})", file=sys.stderr)
         return 0
+    _show_result(result, proc.pid)
+    return 0
+
+
+def _show_result(result: Path, pid: int | None, prefix: str = "") -> None:
+    """Print a recorded sync result not shown yet (only the one of `pid` when given); mark it shown."""
     try:
         data = json.loads(result.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return 0
-    if data.get("pid") != proc.pid:
-        return 0
+        return
+    if data.get("shown") or (pid is not None and data.get("pid") != pid):
+        return
+    data["shown"] = True
+    tmp = result.with_name(f".{result.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        os.replace(tmp, result)
+    except OSError:
+        return
+    if not data.get("newly_stale"):
+        return
     from cairn.sync import report_from_json
 
-    text = report_from_json(data).to_text()
-    if text:
-        sys.stderr.write(text)
-    return 0
+    sys.stderr.write(prefix + report_from_json(data).to_text())

@@ -141,5 +141,5 @@ def result_path(ws: Workspace) -> Path:
 def run_and_record(ws: Workspace) -> SyncReport:
     """Sync and leave the result where a waiting hook (or the next one) can print it."""
     report = sync(ws)
-    atomic_write(result_path(ws), json.dumps({"pid": os.getpid(), **report.to_json()}) + "\n")
+    atomic_write(result_path(ws), json.dumps({"pid": os.getpid(), "shown": False, **report.to_json()}) + "\n")
     return report
