@@ -229,11 +229,19 @@ class Judge:
             expected = span[0]
             if span[0] <= span[1] and ws_hash(target.lines[span[0]:span[1] + 1]) == fp.ws:
                 return self._fresh(anchor, target.path, span[0], span[1], False, global_deps)
+            outside = {j for i, j in enumerate(a2b) if j >= 0 and not s0 <= i <= e0}
+            own = {j for j in mapped if j >= 0}
+            found = self._windows(target, fp)
+            windows = [w for w in found if _eligible(w, target, outside)]
+            # The block itself where it should be (the alignment merely paired some of its lines elsewhere).
+            near = self._best([w for w in found if w.start <= span[1] + 1 and w.end >= span[0] - 1
+                               and (w in windows or _owned(w, target, own, outside))],
+                              fp, target.path, expected, lambda w: True)
+            if near is not None:
+                return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
             in_place = _edited_in_place(block, rec.norms[s0:e0 + 1], mapped, target, span)
             if not in_place:
-                outside = {j for i, j in enumerate(a2b) if j >= 0 and not s0 <= i <= e0}
-                best = self._best(self._windows(target, fp), fp, target.path, expected,
-                                  lambda w: _eligible(w, target, outside))
+                best = self._best(windows, fp, target.path, expected, lambda w: True, far=True)
                 if best is not None:
                     return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
         if not in_place:
@@ -304,7 +312,7 @@ class Judge:
                 pre = {j for j in self.alignment(old, text) if j >= 0}
                 windows = [w for w in windows if _eligible(w, text, pre)]
             candidates.extend(windows)
-        return self._best(candidates, fp, None, 0, lambda w: True)
+        return self._best(candidates, fp, None, 0, lambda w: True, far=True)
 
     def _windows(self, text: FileText, fp: Fingerprint) -> list[Window]:
         """Places in `text` whose lines equal the block's, ignoring whitespace (verified by hash)."""
@@ -340,8 +348,14 @@ class Judge:
         return out
 
     def _best(self, windows: Iterable[Window], fp: Fingerprint, near_path: str | None, expected: int,
-              eligible: Callable[[Window], bool]) -> Window | None:
-        """The candidate whose surroundings match best; ties go to the nearest to where it should be."""
+              eligible: Callable[[Window], bool], far: bool = False) -> Window | None:
+        """The candidate whose surroundings match best; ties go to the nearest to where it should be.
+
+        `far`: candidates away from where the block was. A block of one or two short lines is common
+        text (`return None`, `}`), so a copy of it elsewhere only counts when its surroundings agree too.
+        """
+        nonblank = sum(1 for h in fp.line_hashes if h != BLANK)
+        need = (2 if nonblank <= 1 else 1 if nonblank == 2 else 0) if far else 0
         best: tuple[tuple[int, int, int, int], Window] | None = None
         for w in windows:
             if not eligible(w):
@@ -350,6 +364,8 @@ class Judge:
             if text is None:
                 continue
             score = _context_score(text, w, fp)
+            if score < need:
+                continue
             same = 1 if w.path == near_path else 0
             dist = abs(w.start - expected) if same else 0
             rank = (score, same, int(w.exact), -dist)
@@ -363,26 +379,35 @@ class Judge:
         target = self.target_file(anchor.path)
         global_deps = False
         span: tuple[int, int] | None = None
-        in_place = False
+        in_place = strong = False
         if target is not None:
-            span, in_place = _locate_by_hashes(target, fp, s0)
+            span, evidence, frame = _locate_by_hashes(target, fp, s0)
+            in_place, strong = evidence >= 1, evidence >= 2
             expected = span[0] if span is not None else s0
-            windows = self._windows(target, fp)
-            if span is not None:
-                near = self._best([w for w in windows if w.start <= span[1] + 1 and w.end >= span[0] - 1],
-                                  fp, target.path, expected, lambda w: True)
-                if near is not None:
-                    return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
-            if not in_place:
-                best = self._best(windows, fp, target.path, expected, lambda w: True)
-                if best is not None:
-                    return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
-        if not in_place:
+            nonblank = sum(1 for h in fp.line_hashes if h != BLANK)
+            need = 2 if nonblank <= 1 else 1 if nonblank == 2 else 0
+            ranked = []
+            for w in self._windows(target, fp):
+                near = span is not None and w.start <= span[1] + 1 and w.end >= span[0] - 1
+                dist = min(abs(w.start - s0), abs(w.start - expected))
+                ranked.append((_context_score(target, w, fp), -dist, near, w.start, w))
+            if ranked:
+                score, _, near, _, w = max(ranked, key=lambda r: r[:4])
+                # Surroundings decide between copies; a copy away from where the block was must beat
+                # the evidence that the block is still there, edited.
+                if near or (score >= need and (not in_place or score > frame)):
+                    return self._fresh(anchor, w.path, w.start, w.end, w.exact, global_deps)
+        if not strong:
+            # Only surroundings suggest an in-place edit: a copy elsewhere that brought some of its
+            # own surroundings along is the better explanation (the block moved).
             global_deps = True
             tree = self.recorded_tree(anchor.commit)
             best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree)
             if best is not None:
-                return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
+                best_text = self.target_file(best.path)
+                score = _context_score(best_text, best, fp) if best_text is not None else 0
+                if not in_place or score >= 1:
+                    return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
         if target is not None and span is not None and span[0] <= span[1]:
             return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
                              global_deps, by_content=True)
@@ -451,6 +476,13 @@ def _eligible(w: Window, text: FileText, pre_existing: set[int]) -> bool:
     return old * 2 < len(lines)
 
 
+def _owned(w: Window, text: FileText, own: set[int], pre_existing: set[int]) -> bool:
+    """More of the window's lines are images of the anchor's own lines than of other recorded lines."""
+    lines = [i for i in range(w.start, w.end + 1) if text.norms[i]]
+    mine = sum(1 for i in lines if i in own)
+    return mine > 0 and mine >= sum(1 for i in lines if i in pre_existing)
+
+
 def _context_score(text: FileText, w: Window, fp: Fingerprint) -> int:
     up, down = nonblank_neighbours(text.lines, w.start, w.end, CONTEXT_LINES)
     hashes = text.hashes
@@ -462,11 +494,12 @@ def _context_score(text: FileText, w: Window, fp: Fingerprint) -> int:
     return score
 
 
-def _locate_by_hashes(text: FileText, fp: Fingerprint, s0: int) -> tuple[tuple[int, int] | None, bool]:
+def _locate_by_hashes(text: FileText, fp: Fingerprint, s0: int) -> tuple[tuple[int, int] | None, int, int]:
     """Where the block sits in `text` judging by its stored line hashes and context.
 
-    Returns the span (0-based, may be empty when the block was removed between intact context) and
-    whether there is evidence that the block is still there but edited.
+    Returns the span (0-based, may be empty when the block was removed between intact context), the
+    evidence that the block is still there but edited (2: most of its lines are; 1: only its
+    surroundings frame the place; 0: none), and how many context lines sit right around the span.
     """
     pattern = list(fp.above) + list(fp.line_hashes) + list(fp.below)
     na, nbk = len(fp.above), len(fp.line_hashes)
@@ -494,7 +527,7 @@ def _locate_by_hashes(text: FileText, fp: Fingerprint, s0: int) -> tuple[tuple[i
     if below_hits:
         end = below_hits[0] - 1 if not block_hits else min(end, below_hits[0] - 1)
     if start < 0 or end < -1 or (not above_hits and not block_hits) or (not below_hits and not block_hits):
-        return None, False
+        return None, 0, 0
     start, end = max(0, start), min(n - 1, end)
     # Trim blank lines the block did not start/end with (context skips blank lines).
     if fp.line_hashes and fp.line_hashes[0] != BLANK:
@@ -505,6 +538,10 @@ def _locate_by_hashes(text: FileText, fp: Fingerprint, s0: int) -> tuple[tuple[i
             end -= 1
     nonblank = sum(1 for h in fp.line_hashes if h != BLANK)
     mostly_there = bool(nonblank) and len(block_hits) * 2 >= nonblank
-    framed = bool(above_hits and below_hits) and end - start + 1 <= 2 * nbk + 10
-    evidence = start <= end and (mostly_there or framed)
-    return (start, end), evidence
+    # Context only vouches for this place when it sits right next to it (blank lines aside).
+    up = bool(above_hits) and all(not text.norms[i] for i in range(above_hits[-1] + 1, start))
+    down = bool(below_hits) and all(not text.norms[i] for i in range(end + 1, below_hits[0]))
+    frame = (len(above_hits) if up else 0) + (len(below_hits) if down else 0)
+    framed = up and down and end - start + 1 <= 2 * nbk + 10
+    evidence = 0 if start > end else 2 if mostly_there else 1 if framed else 0
+    return (start, end), evidence, frame
