@@ -34,8 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.index.fields import FORMAT_VERSION, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
-from cairn.index.query import Compiler, ParsedQuery, QueryError, parse
+from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
+from cairn.index.query import TOKENIZER, Compiler, ParsedQuery, QueryError, analyzer, parse
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -90,14 +90,15 @@ class RefreshReport:
 
 
 def _schema(tantivy: Any) -> Any:
+    """The index schema. Text fields use `cairn.index.query.analyzer` (registered as TOKENIZER)."""
     b = tantivy.SchemaBuilder()
     b.add_text_field("id", stored=True, tokenizer_name="raw")
     b.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
-    b.add_text_field("title", stored=False, tokenizer_name="en_stem")
-    b.add_text_field("tags_text", stored=False, tokenizer_name="en_stem")
-    b.add_text_field("body", stored=True, tokenizer_name="en_stem")
-    b.add_text_field("ident", stored=False, tokenizer_name="en_stem")
-    b.add_text_field("paths_text", stored=False, tokenizer_name="en_stem")
+    b.add_text_field("title", stored=False, tokenizer_name=TOKENIZER)
+    b.add_text_field("tags_text", stored=False, tokenizer_name=TOKENIZER)
+    b.add_text_field("body", stored=True, tokenizer_name=TOKENIZER)
+    b.add_text_field("ident", stored=False, tokenizer_name=TOKENIZER)
+    b.add_text_field("paths_text", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field("kind", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_text_field("status", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_text_field("tag", stored=False, tokenizer_name="raw", index_option="basic")
@@ -248,6 +249,11 @@ class NoteIndex:
         return sum(1 for entry in self._manifest["notes"].values() if entry[3] is not None)
 
     # ---- opening -----------------------------------------------------------------------------
+    def _new_index(self, path: str | None, reuse: bool = True) -> Any:
+        index = self.t.Index(self.schema) if path is None else self.t.Index(self.schema, path, reuse=reuse)
+        index.register_tokenizer(TOKENIZER, analyzer(self.t))
+        return index
+
     def _open_disk(self) -> str:
         """Open the on-disk index; '' when it is usable, else why not."""
         manifest, why = self._read_manifest()
@@ -260,7 +266,7 @@ class NoteIndex:
                 return "missing"
             if not self.t.Index.is_compatible(str(self.tantivy_dir)):
                 return "it was written by another Tantivy version"
-            index = self.t.Index(self.schema, str(self.tantivy_dir), reuse=True)
+            index = self._new_index(str(self.tantivy_dir), reuse=True)
             index.reload()
             searcher = index.searcher()
             count = searcher.num_docs
@@ -393,7 +399,7 @@ class NoteIndex:
         with contextlib.suppress(FileNotFoundError):
             self.manifest_path.unlink()
         self.tantivy_dir.mkdir(parents=True, exist_ok=True)
-        index = self.t.Index(self.schema, str(self.tantivy_dir), reuse=False)
+        index = self._new_index(str(self.tantivy_dir), reuse=False)
         self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
         self._fill(index, report)
         self._index = index
@@ -535,7 +541,7 @@ class NoteIndex:
             return report
         self.notice("cairn: the search index is busy in another process and not usable yet; "
                     "searching an in-memory index instead")
-        index = self.t.Index(self.schema)
+        index = self._new_index(None)
         self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
         self._fill(index, report)
         self._index = index
@@ -570,15 +576,19 @@ class NoteIndex:
         only_filters = all(c.field is not None or c.occur == "must_not" for c in parsed.clauses)
         hits = []
         words = list(parsed.words) + [c.text for c in parsed.clauses if c.phrase]
-        for score, doc, _ in self._run(compiled, limit, order_by_reviewed=only_filters):
+        # Fetch a few more than asked so superseded/archived notes can sink below active ones.
+        for score, doc, _ in self._run(compiled, limit * 2 + 5, order_by_reviewed=only_filters):
             note_id = doc.get_first("id")
             info = _meta_doc(note_id, doc.get_first("meta"))
+            weight = STATUS_WEIGHT.get(info.status, 1.0)
             hits.append(Hit(
                 id=note_id, path=info.rel_path, title=info.title, kind=info.kind, status=info.status,
                 tags=info.tags, anchors=tuple(f"{a.path}:{a.start}-{a.end}" for a in info.anchors),
-                score=1.0 if only_filters else score, snippet=snippet(doc.get_first("body") or "", words),
+                score=(1.0 if only_filters else score) * weight,
+                snippet=snippet(doc.get_first("body") or "", words),
             ))
-        return hits
+        hits.sort(key=lambda h: -h.score)  # stable: equal scores keep the index's order
+        return hits[:limit]
 
     def _docs(self, query: Any, limit: int) -> list[tuple[float, IndexDoc]]:
         return [(score, _meta_doc(doc.get_first("id"), doc.get_first("meta")))
@@ -604,13 +614,10 @@ class NoteIndex:
         Q, Occur = self.t.Query, self.t.Occur
         clauses = []
         for word in dict.fromkeys(words):
-            tokens: list[Any] = list(self.compiler.analyze(word))
-            if not tokens:
+            if not self.compiler.positioned(word):
                 continue
             for name, boost in (("title", 2.0), ("body", 1.0), ("tags_text", 1.5)):
-                q = Q.phrase_query(self.schema, name, tokens) if len(tokens) > 1 \
-                    else Q.term_query(self.schema, name, tokens[0])
-                clauses.append((Occur.Should, Q.boost_query(q, boost)))
+                clauses.append((Occur.Should, Q.boost_query(self.compiler.phrase(name, word), boost)))
         if not clauses:
             return []
         return self._docs(Q.boolean_query(clauses), limit)

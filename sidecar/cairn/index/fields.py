@@ -23,13 +23,16 @@ import yaml
 
 # Bump whenever the schema, the analysis or what goes into a field changes: an index written with
 # another number is rebuilt on open.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
-# Text fields (analysed with tantivy's `en_stem`: split on non-alphanumerics, lowercase, English stem).
+# Text fields (analysed by `cairn.index.query.analyzer`: words, lowercase, no stop words, English stem).
 TEXT_FIELDS = ("title", "tags_text", "body", "ident", "paths_text")
 # Relative weight of a term match per field: title over tags over body (identifiers and anchor paths
 # sit between tags and body: they are precise but not written by a person).
 FIELD_BOOSTS = {"title": 3.0, "tags_text": 2.0, "ident": 1.5, "paths_text": 1.2, "body": 1.0}
+
+# Superseded and archived notes stay findable but rank lower (search and recall alike).
+STATUS_WEIGHT = {"active": 1.0, "superseded": 0.4, "archived": 0.25}
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -69,6 +72,16 @@ def definitions(code: str) -> list[str]:
         if len(name) > 1:
             seen.setdefault(name, None)
     return list(seen)
+
+
+def enclosing_definition(code: str, line: int) -> str | None:
+    """The name of the nearest definition at or above `line` (1-based): the function being edited."""
+    lines = code.splitlines()
+    for number in range(min(line, len(lines)), 0, -1):
+        names = definitions(lines[number - 1])
+        if names and not lines[number - 1].lstrip().startswith(("#", "//")):
+            return names[0]
+    return None
 
 
 def identifier_words(names: list[str]) -> str:

@@ -28,8 +28,22 @@ FILTERS = ("kind", "tag", "path", "status")
 FUZZY_MIN_LENGTH = 5
 _FUZZY_WEIGHT = 0.35
 _PREFIX_WEIGHT = 0.5
+_PROXIMITY_WEIGHT = 1.5
 _CLAUSE = re.compile(r'([+-]?)(?:([A-Za-z_]+):)?(?:"([^"]*)("?)|([^\s"]*))')
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
+
+
+TOKENIZER = "cairn_en"
+
+
+def analyzer(tantivy: Any, stem: bool = True) -> Any:
+    """Text analysis of the index and of queries: split on non-alphanumerics, drop tokens over 40
+    characters, lowercase, drop English stop words, English (Porter) stem."""
+    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+               .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase()))
+    if stem:
+        builder = builder.filter(tantivy.Filter.stopword("english")).filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
 
 
 class QueryError(UsageError):
@@ -134,20 +148,28 @@ class Compiler:
     def __init__(self, tantivy: Any, schema: Any) -> None:
         self.t = tantivy
         self.schema = schema
-        self.analyzer = (
-            tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(40))
-            .filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.stemmer("english"))
-            .build()
-        )
-        self.lowercaser = (
-            tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase()).build()
-        )
+        self.analyzer = analyzer(tantivy)
+        self.lowercaser = analyzer(tantivy, stem=False)
 
     def analyze(self, text: str) -> list[str]:
         return list(self.analyzer.analyze(text))
+
+    def positioned(self, text: str) -> list[tuple[int, str]]:
+        """(position, term) pairs: positions count the stop words the index also skipped, so a phrase
+        like `amount_in_cents` matches `amount in cents` in the index."""
+        out = []
+        for position, word in enumerate(self.lowercaser.analyze(text)):
+            terms = self.analyzer.analyze(word)
+            if terms:
+                out.append((position, terms[0]))
+        return out
+
+    def phrase(self, field: str, text: str, slop: int = 0) -> Any:
+        """A phrase query on `field` for `text` (a term query when it is one word)."""
+        terms = self.positioned(text)
+        if len(terms) == 1:
+            return self.t.Query.term_query(self.schema, field, terms[0][1])
+        return self.t.Query.phrase_query(self.schema, field, terms, slop=slop)
 
     # ---- text clauses ------------------------------------------------------------------------
     def _boosted(self, query: Any, boost: float) -> Any:
@@ -160,13 +182,14 @@ class Compiler:
         if len(tokens) > 1:
             # `refresh_token`, `session.py`: the parts next to each other.
             for name in TEXT_FIELDS:
-                alternatives.append(self._boosted(Q.phrase_query(self.schema, name, tokens), FIELD_BOOSTS[name]))
+                alternatives.append(self._boosted(self.phrase(name, clause.text), FIELD_BOOSTS[name]))
         elif len(tokens) == 1:
             token = tokens[0]
             for name in TEXT_FIELDS:
                 alternatives.append(self._boosted(Q.term_query(self.schema, name, token), FIELD_BOOSTS[name]))
             letters = sum(c.isalpha() for c in clause.text)
-            if letters >= FUZZY_MIN_LENGTH and not clause.prefix:
+            # Long words only, judged on the stem too: `liveness` → `live` would match `life`.
+            if letters >= FUZZY_MIN_LENGTH and len(token) >= FUZZY_MIN_LENGTH and not clause.prefix:
                 for name in ("title", "tags_text", "body", "ident"):
                     fuzzy = Q.fuzzy_term_query(self.schema, name, token, distance=1, transposition_cost_one=True)
                     alternatives.append(self._boosted(fuzzy, FIELD_BOOSTS[name] * _FUZZY_WEIGHT))
@@ -189,7 +212,7 @@ class Compiler:
         if len(tokens) == 1:
             return self._word(Clause(clause.occur, None, clause.text))
         return Q.boolean_query([
-            (Occur.Should, self._boosted(Q.phrase_query(self.schema, name, tokens), FIELD_BOOSTS[name]))
+            (Occur.Should, self._boosted(self.phrase(name, clause.text), FIELD_BOOSTS[name]))
             for name in TEXT_FIELDS
         ])
 
@@ -232,6 +255,14 @@ class Compiler:
         for queries in filters.values():
             # Two values of one filter (kind:decision kind:gotcha) mean either.
             must.append(queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Should, q) for q in queries]))
+        plain = [c for c in parsed.clauses if c.field is None and c.occur == "should" and not c.phrase]
+        if len(plain) >= 2:
+            # Words near each other (`double charge`, `logged out on all devices`) rank first.
+            words = " ".join(c.text for c in plain)
+            if len(self.positioned(words)) >= 2:
+                for name in ("title", "body"):
+                    near = self.phrase(name, words, slop=3)
+                    should.append(self._boosted(near, FIELD_BOOSTS[name] * _PROXIMITY_WEIGHT))
         parts: list[tuple[Any, Any]] = []
         if should:
             text = should[0] if len(should) == 1 else Q.boolean_query([(Occur.Should, q) for q in should])

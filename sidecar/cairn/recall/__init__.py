@@ -58,9 +58,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
            checker: Any = None, now: datetime | None = None, max_notes: int = 30,
            notice: Notice | None = None) -> Pack:
     """The context pack for `path[:line]` (see the module docstring)."""
-    from cairn.index.fields import IndexDoc
+    from cairn.index.fields import IndexDoc, enclosing_definition
     from cairn.recall.freshness import STATUS_FACTOR, Assessor, decay, half_lives
-    from cairn.recall.rank import Candidate, line_tier, mention_words, query_text
+    from cairn.recall.rank import SYMBOL_HERE, Candidate, line_tier, mention_words, query_text
     from cairn.timeutil import now_utc
 
     rel = _repo_path(ws, path)
@@ -94,6 +94,13 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
         text = (ws.root / rel).read_text(encoding="utf-8", errors="replace") if (ws.root / rel).is_file() else None
     except OSError:
         text = None
+    if text and line is not None:
+        here = enclosing_definition(text, line)
+        if here and len(here) >= 4:
+            for score, doc in idx.mentioning([here]):
+                cand = consider(doc)
+                if score > 0 and cand.tier < SYMBOL_HERE:
+                    cand.tier, cand.reason = SYMBOL_HERE, f"mentions {here}"
     mentions = idx.mentioning(mention_words(rel, text))
     if mentions:
         top = mentions[0][0] or 1.0
@@ -137,7 +144,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 if note is None or info is None:
                     continue  # invalid note: `cairn check` reports it; never shown as knowledge
                 places = [a.current or _recorded(a.label) for a in info.anchors]
-                cand.tier, cand.reason = line_tier(places, rel, line)
+                tier, reason = line_tier(places, rel, line)
+                if tier > cand.tier or cand.tier != SYMBOL_HERE:
+                    cand.tier, cand.reason = tier, reason
                 if cand.base() <= 0:
                     continue
                 score = cand.base() * info.factor

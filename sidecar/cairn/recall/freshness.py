@@ -5,8 +5,10 @@ verdicts into (a) one human line per note and (b) a ranking factor:
 
 * fresh (not expired): `0.8 + 0.2 * 0.5 ** (age / half_life)`, in (0.8, 1]: recently reviewed first,
   and an old-but-valid note never falls below an expired one;
-* expired (reviewed + ttl is past): `0.6 * 0.5 ** (overdue / half_life)`: starts below any fresh note
-  and halves every half-life of its kind (`[kinds.<kind>] half_life` in config.toml);
+* expired (reviewed + ttl is past): `0.35 + 0.3 * 0.5 ** (overdue / half_life)`: starts below any fresh
+  note and decays towards 0.35 with the half-life of its kind (`[kinds.<kind>] half_life` in
+  config.toml). The floor keeps an expired note about *this line* above fresh notes about other files:
+  expired means "nobody confirmed it lately", not "wrong";
 * stale (anchored code changed or deleted): the above times 0.5: kept in the pack, ranked lower, and
   marked with the commit that changed the code;
 * status: superseded x 0.4, archived x 0.25.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cairn.index.fields import STATUS_WEIGHT
 from cairn.timeutil import format_age
 
 if TYPE_CHECKING:
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from cairn.workspace import Workspace
 
 STALE_FACTOR = 0.5
-STATUS_FACTOR = {"active": 1.0, "superseded": 0.4, "archived": 0.25}
+STATUS_FACTOR = STATUS_WEIGHT
 _DEFAULT_HALF_LIFE = timedelta(days=120)
 
 
@@ -76,7 +79,7 @@ def decay(note_kind: str, reviewed: datetime | None, expires: datetime | None, n
     half = half_lives.get(note_kind, _DEFAULT_HALF_LIFE).total_seconds() or 1.0
     if expires is not None and now >= expires:
         overdue = (now - expires).total_seconds()
-        return True, 0.6 * 0.5 ** (overdue / half)
+        return True, 0.35 + 0.3 * 0.5 ** (overdue / half)
     age = max(0.0, (now - reviewed).total_seconds()) if reviewed else half
     return False, 0.8 + 0.2 * 0.5 ** (age / half)
 

@@ -2,19 +2,23 @@
 
 Structural tiers (a note gets its best one):
 
-    at the line          100   an anchor covers the line (its current place, per the anchor engine)
-    near the line         90   an anchor within 10 lines of it
-    in the file           70   an anchor anywhere in the file
-    same directory        40   an anchor in a file next to it
-    same module           25   an anchor elsewhere under the parent directory
+    at the line              100   an anchor covers the line (its current place, per the anchor engine)
+    near the line             80   an anchor within 10 lines of it
+    in the file               55   an anchor anywhere in the file
+    mentions this function    30   title/body/tags name the function or class the line is in
+    same directory            20   an anchor in a file next to it
+    same module               12   an anchor elsewhere under the parent directory
 
-plus up to 20 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
-body, normalised to the best match; only 4 for a note that already has a tier) and, with a query, up to
-18 for text relevance (BM25, normalised).
-The gaps between tiers are larger than those bonuses where the issue's order demands it (line > file >
-directory), so relevance reorders notes within a tier and lifts mention-only notes, but never lifts a
-directory note over a same-file one. The sum is multiplied by the freshness factor
-(`cairn.recall.freshness`).
+plus up to 10 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
+body, normalised to the best match; only 3 for a note that already has a tier) and, with a query, up to
+12 for text relevance (BM25, normalised). The score is multiplied by the freshness factor
+(`cairn.recall.freshness`: fresh 0.8-1, expired 0.35-0.65, stale x 0.5).
+
+The tiers are spaced geometrically so location dominates, as the issue orders it (line > file >
+directory > mentions > query), while freshness still reorders neighbours: a stale note at the line (50)
+ties a fresh one elsewhere in the file, an expired one there (19-36) still beats fresh notes about other
+files in the directory (16-20). The one refinement of the issue's order: a note that names the very
+function being edited ranks above notes that merely share its directory.
 
 Judging anchors costs more than scoring, so candidates are first ranked by an optimistic score (dates
 only, anchors assumed intact) and judged in batches, best first, until no unjudged candidate could still
@@ -29,10 +33,10 @@ from pathlib import PurePosixPath
 
 from cairn.index.fields import IndexDoc, definitions
 
-AT_LINE, NEAR_LINE, IN_FILE, SAME_DIR, SAME_MODULE = 100.0, 90.0, 70.0, 40.0, 25.0
-MENTION_WEIGHT = 20.0
-MENTION_WEIGHT_ANCHORED = 4.0
-QUERY_WEIGHT = 18.0
+AT_LINE, NEAR_LINE, IN_FILE, SYMBOL_HERE, SAME_DIR, SAME_MODULE = 100.0, 80.0, 55.0, 30.0, 20.0, 12.0
+MENTION_WEIGHT = 10.0
+MENTION_WEIGHT_ANCHORED = 3.0
+QUERY_WEIGHT = 12.0
 NEAR_LINES = 10
 MAX_SYMBOLS = 40
 _GENERIC_STEMS = {"index", "main", "init", "__init__", "utils", "util", "helpers", "common", "base", "types",
