@@ -17,7 +17,9 @@ from cairn.anchors.judge import Judge
 from cairn.anchors.text import split_lines
 from cairn.gitio import blob_id
 from cairn.notes import Anchor
+from tests.anchors.helpers import judge, record
 from tests.anchors.history_gen import World, new_world
+from tests.conftest import GitRepo
 
 
 @dataclass
@@ -125,3 +127,55 @@ def test_accuracy_with_duplicates_and_common_lines(by_fingerprint_only: bool, li
         total += 10
         wrong += len(run_history(seed, 1 + seed % 12, anchors=10, by_fingerprint_only=by_fingerprint_only))
     assert wrong / total <= limit, f"{wrong}/{total} verdicts disagree with the truth"
+
+
+def _write_world(repo: GitRepo, world: World) -> None:
+    tracked = set(repo.git("ls-files").split())
+    for path in tracked - set(world.files):
+        (repo.root / path).unlink()
+    for path in world.files:
+        repo.write(path, world.text(path))
+
+
+def run_git_history(repo: GitRepo, seed: int, edits: int, uncommitted: int) -> list[str]:
+    """Like run_history, in a real repository with one commit per edit; also checks changed_in."""
+    world = new_world(seed, files=3, functions=6, ambiguous=False)
+    _write_world(repo, world)
+    repo.commit("Initial")
+    anchors = []
+    for _ in range(6):
+        path, s, e, lines = world.pick_anchor()
+        anchors.append((record(repo.root, path, s, e), lines, None))
+    names: list[str | None] = [None] * len(anchors)
+    for step in range(edits):
+        op = world.edit()
+        _write_world(repo, world)
+        sha = "uncommitted" if step >= edits - uncommitted else repo.commit(f"Edit {step}: {op}")
+        for k, (data, lines, _) in enumerate(anchors):
+            start = int(data["lines"].split("-")[0])
+            if names[k] is None and world.truth(lines, data["path"], start).status == "stale":
+                names[k] = sha
+    problems = []
+    for k, (data, lines, _) in enumerate(anchors):
+        truth = world.truth(lines, data["path"], int(data["lines"].split("-")[0]))
+        v = judge(repo.root, data)
+        got_status = v.status if v.fresh else "stale"
+        got = (got_status, v.current, v.changed_in if v.stale else None)
+        want_current = (truth.path, truth.start, truth.end) if truth.path else None
+        want = (truth.status, want_current, names[k] if truth.status == "stale" else None)
+        if got != want:
+            problems.append(f"seed={seed} edits={edits} anchor={data['path']}:{data['lines']} want={want} got={got}")
+    return problems
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 10**9), edits=st.integers(1, 8), uncommitted=st.integers(0, 2))
+def test_random_git_histories_name_the_commit(tmp_path_factory: pytest.TempPathFactory, seed: int, edits: int,
+                                             uncommitted: int) -> None:
+    root = tmp_path_factory.mktemp("hist")
+    repo = GitRepo(root)
+    repo.git("init", "-q", "-b", "main")
+    repo.git("config", "user.name", "T")
+    repo.git("config", "user.email", "t@example.com")
+    problems = run_git_history(repo, seed, edits, min(uncommitted, edits))
+    assert not problems, "\n".join(problems)
