@@ -104,7 +104,7 @@ def build_corpus(root: Path) -> Path:
     for source in sorted((CORPUS / "notes").rglob("*.md")):
         text = source.read_text(encoding="utf-8")
         _, fm, body = text.split("---\n", 2)
-        meta: dict[str, Any] = yaml.load(fm, Loader=NoteLoader)  # noqa: S506 - SafeLoader subclass
+        meta: dict[str, Any] = yaml.load(fm, Loader=NoteLoader)
         anchors = []
         for item in meta.get("anchors", []) or []:
             lines = (root / item["path"]).read_text(encoding="utf-8").splitlines()

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
-from cairn.index.query import TOKENIZER, Compiler, ParsedQuery, QueryError, analyzer, parse
+from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, ParsedQuery, QueryError, analyzer, parse
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -99,6 +99,7 @@ def _schema(tantivy: Any) -> Any:
     b.add_text_field("body", stored=True, tokenizer_name=TOKENIZER)
     b.add_text_field("ident", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field("paths_text", stored=False, tokenizer_name=TOKENIZER)
+    b.add_text_field(RAW_FIELD, stored=False, tokenizer_name=RAW_TOKENIZER, index_option="basic")
     b.add_text_field("kind", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_text_field("status", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_text_field("tag", stored=False, tokenizer_name="raw", index_option="basic")
@@ -252,6 +253,7 @@ class NoteIndex:
     def _new_index(self, path: str | None, reuse: bool = True) -> Any:
         index = self.t.Index(self.schema) if path is None else self.t.Index(self.schema, path, reuse=reuse)
         index.register_tokenizer(TOKENIZER, analyzer(self.t))
+        index.register_tokenizer(RAW_TOKENIZER, analyzer(self.t, stem=False))
         return index
 
     def _open_disk(self) -> str:
@@ -344,6 +346,8 @@ class NoteIndex:
         d.add_text("body", doc.body)
         d.add_text("ident", doc.ident)
         d.add_text("paths_text", " ".join(doc.anchor_paths()))
+        d.add_text(RAW_FIELD, " ".join((doc.title, " ".join(doc.tags), doc.body, doc.ident,
+                                        " ".join(doc.anchor_paths()))))
         d.add_text("kind", doc.kind)
         d.add_text("status", doc.status.lower())
         for tag in doc.tags:

@@ -26,14 +26,16 @@ from cairn.index.fields import FIELD_BOOSTS, TEXT_FIELDS
 
 FILTERS = ("kind", "tag", "path", "status")
 FUZZY_MIN_LENGTH = 5
-_FUZZY_WEIGHT = 0.35
-_PREFIX_WEIGHT = 0.5
+_FUZZY_WEIGHT = 1.0  # fuzzy and prefix matches score a constant (times this), below a real BM25 match
+_PREFIX_WEIGHT = 1.5
 _PROXIMITY_WEIGHT = 1.5
 _CLAUSE = re.compile(r'([+-]?)(?:([A-Za-z_]+):)?(?:"([^"]*)("?)|([^\s"]*))')
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
 TOKENIZER = "cairn_en"
+RAW_TOKENIZER = "cairn_raw"
+RAW_FIELD = "words"  # every word of title, tags, body, identifiers and paths, lowercased, unstemmed
 
 
 def analyzer(tantivy: Any, stem: bool = True) -> Any:
@@ -187,19 +189,18 @@ class Compiler:
             token = tokens[0]
             for name in TEXT_FIELDS:
                 alternatives.append(self._boosted(Q.term_query(self.schema, name, token), FIELD_BOOSTS[name]))
+            raw = list(self.lowercaser.analyze(clause.text))
             letters = sum(c.isalpha() for c in clause.text)
-            # Long words only, judged on the stem too: `liveness` → `live` would match `life`.
-            if letters >= FUZZY_MIN_LENGTH and len(token) >= FUZZY_MIN_LENGTH and not clause.prefix:
-                for name in ("title", "tags_text", "body", "ident"):
-                    fuzzy = Q.fuzzy_term_query(self.schema, name, token, distance=1, transposition_cost_one=True)
-                    alternatives.append(self._boosted(fuzzy, FIELD_BOOSTS[name] * _FUZZY_WEIGHT))
+            # Typos are matched against the unstemmed words (`exponentail` is one transposition from
+            # `exponential`, but far from its stem `exponenti`); only words of five letters or more.
+            if letters >= FUZZY_MIN_LENGTH and len(raw) == 1 and not clause.prefix:
+                fuzzy = Q.fuzzy_term_query(self.schema, RAW_FIELD, raw[0], distance=1, transposition_cost_one=True)
+                alternatives.append(self._boosted(fuzzy, _FUZZY_WEIGHT))
         if clause.prefix or clause.also_prefix:
             raw = list(self.lowercaser.analyze(clause.text))
             if raw:
-                stem = raw[-1]
-                for name in ("title", "tags_text", "body", "ident", "paths_text"):
-                    pq = Q.fuzzy_term_query(self.schema, name, stem, distance=0, prefix=True)
-                    alternatives.append(self._boosted(pq, FIELD_BOOSTS[name] * _PREFIX_WEIGHT))
+                pq = Q.fuzzy_term_query(self.schema, RAW_FIELD, raw[-1], distance=0, prefix=True)
+                alternatives.append(self._boosted(pq, _PREFIX_WEIGHT))
         if not alternatives:
             return None
         return Q.boolean_query([(Occur.Should, q) for q in alternatives])
