@@ -20,8 +20,11 @@ def _without_timestamps(resolvers: dict[Any, list[tuple[str, Any]]]) -> dict[Any
     return {key: [(tag, rx) for tag, rx in items if tag != _TIMESTAMP_TAG] for key, items in resolvers.items()}
 
 
-class NoteLoader(yaml.SafeLoader):
-    """SafeLoader that leaves timestamps as strings (we parse and validate them ourselves)."""
+class NoteLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that leaves timestamps as strings (we parse and validate them ourselves).
+
+    Built on libyaml when available (10x faster: `cairn check` reads every note on each run).
+    """
 
 
 class NoteDumper(yaml.SafeDumper):
