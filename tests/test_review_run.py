@@ -79,3 +79,11 @@ def test_run_without_agent_is_a_usage_error(repo: GitRepo) -> None:
     result = cairn(repo, "review", "--run")
     assert result.returncode == 2
     assert "no review agent configured" in result.stderr
+
+
+def test_run_reports_commits_made_by_the_agent(repo: GitRepo) -> None:
+    _branch_with_change(repo)
+    before = repo.head()
+    result = cairn(repo, "review", "--run", "--agent", _agent("commit"))
+    assert result.returncode == 1
+    assert f"rejected HEAD: the agent made commits ({before[:10]}..{repo.head()[:10]})" in result.stdout

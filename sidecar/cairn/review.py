@@ -218,6 +218,7 @@ def run_agent(ws: Workspace, prompt: ReviewPrompt, command: str, timeout: float 
     if not argv:
         raise UsageError("[review] agent is empty")
     before = snapshot(ws)
+    head_before = _head(ws)
     try:
         proc = subprocess.run(argv, input=prompt.text, cwd=ws.root, capture_output=True, text=True,
                               timeout=timeout, check=False)
@@ -227,11 +228,23 @@ def run_agent(ws: Workspace, prompt: ReviewPrompt, command: str, timeout: float 
     except subprocess.TimeoutExpired:
         code, output = 124, "agent timed out"
     verdicts = validate_changes(ws, touched_files(ws, before))
+    head_after = _head(ws)
+    if head_after != head_before:
+        # Commits are not undone (that would rewrite the user's branch); they are reported for review.
+        verdicts.append(Verdict("HEAD", False, f"the agent made commits ({(head_before or 'none')[:10]}.."
+                                f"{(head_after or 'none')[:10]}); it must only edit note files: review them"))
     if any(v.kept for v in verdicts):
         from cairn.notes.index_json import write_index_json
 
         write_index_json(NoteStore(ws))
     return RunResult(prompt.note_id, code, verdicts, output)
+
+
+def _head(ws: Workspace) -> str | None:
+    from cairn.gitio.ranges import repo_for
+
+    out = repo_for(ws.root).run(["rev-parse", "--verify", "-q", "HEAD"], check=False).decode().strip()
+    return out or None
 
 
 def agent_command(ws: Workspace, override: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 Modes (first argument): `edit-note` appends a line to the note named in the prompt and bumps `reviewed`;
 `edit-code` does that and also edits source code; `break-frontmatter` removes the closing `---`;
-`drop-field` removes the `tags:` line; `fail` exits 3 without touching anything.
+`drop-field` removes the `tags:` line; `commit` edits the note and commits it; `fail` exits 3 without touching anything.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def main() -> int:
         return 3
     note = Path(match.group(1))
     text = note.read_text(encoding="utf-8")
-    if mode in ("edit-note", "edit-code"):
+    if mode in ("edit-note", "edit-code", "commit"):
         text = re.sub(r"^reviewed: .*$", "reviewed: 2030-01-01T00:00:00Z", text, count=1, flags=re.MULTILINE)
         text = text.rstrip("\n") + "\n\nUpdated by the review agent: f2 now doubles.\n"
     if mode == "break-frontmatter":
@@ -35,6 +35,10 @@ def main() -> int:
         app.write_text(app.read_text(encoding="utf-8") + "# sneaky\n", encoding="utf-8")
         readme = Path("README.md")
         readme.write_text(readme.read_text(encoding="utf-8") + "agent was here\n", encoding="utf-8")
+    if mode == "commit":
+        import subprocess
+
+        subprocess.run(["git", "commit", "-q", "-am", "agent commit"], check=True)
     print(f"agent: {mode} on {note}")
     return 0
 

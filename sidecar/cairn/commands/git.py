@@ -116,7 +116,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        sys.stdout.write(report.to_text())
+        text = report.to_text()
+        sys.stdout.write(text or f"cairn: nothing new ({report.stale} stale note(s), {report.invalid} invalid)\n")
     return EXIT_OK
 
 
@@ -162,7 +163,8 @@ def cmd_review(args: argparse.Namespace) -> int:
             print(f"{result.note_id}: agent exited {result.exit_code}; kept {len(kept)} change(s)"
                   + (f": {', '.join(kept)}" if kept else ""))
             for verdict in result.rejected:
-                print(f"  rejected {verdict.path}: {verdict.reason} (restored)")
+                restored = " (restored)" if verdict.path != "HEAD" else ""
+                print(f"  rejected {verdict.path}: {verdict.reason}{restored}")
     failed = any(r.rejected or r.exit_code != 0 for r in results)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
