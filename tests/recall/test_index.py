@@ -141,7 +141,7 @@ def manifest(root: Path) -> dict[str, Any]:
 
 def test_unchanged_notes_are_not_even_read(notes_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     index, notices = open_index(notes_repo)
-    assert notices == []  # first build of a missing index is silent
+    assert len(notices) == 1 and "was missing; built it (5 notes" in notices[0]
     assert len(index) == 5
     from cairn.index import core
 
@@ -227,9 +227,10 @@ def test_anchor_paths_outside_the_repository_are_never_read(notes_repo: Path, he
 
 # ---- recovery and concurrency --------------------------------------------------------------------
 def test_deleted_index_folder_is_rebuilt(notes_repo: Path) -> None:
-    index, _ = open_index(notes_repo)
+    open_index(notes_repo)
     shutil.rmtree(notes_repo / ".git" / "cairn" / "index")
     again, notices = open_index(notes_repo)
+    assert len(notices) == 1 and "missing" in notices[0]
     assert len(again) == 5 and ids(again.search("quokkas")) == []
     assert ids(again.search("backoff"))[:1] == ["patterns/retry-backoff"]
 

@@ -385,14 +385,14 @@ class NoteIndex:
             if self.mode != "disk" or self._index is None or not self._reload_manifest_if_changed():
                 why = self._open_disk()
                 if why:
-                    self._rebuild(why if why != "missing" else "", report)
+                    self._rebuild(why, report)
                     self.mode = "disk"
                     return report
                 self.mode = "disk"
             try:
                 self._incremental(paths, report)
             except Exception as exc:
-                self._rebuild(f"it could not be updated ({type(exc).__name__})", RefreshReport())
+                self._rebuild(f"it could not be updated ({type(exc).__name__}: {exc})"[:200], RefreshReport())
                 report.rebuilt = "damaged"
             return report
 
@@ -408,10 +408,12 @@ class NoteIndex:
         self._fill(index, report)
         self._index = index
         self._write_manifest()
-        report.rebuilt = why or "missing"
-        if why:
-            self.notice(f"cairn: search index rebuilt because {why} "
-                        f"({len(report.added)} notes, {time.perf_counter() - started:.1f}s)")
+        report.rebuilt = why
+        took = f"{len(report.added)} notes, {time.perf_counter() - started:.1f}s"
+        if why == "missing":
+            self.notice(f"cairn: search index was missing; built it ({took})")
+        else:
+            self.notice(f"cairn: search index rebuilt because {why} ({took})")
 
     def _fill(self, index: Any, report: RefreshReport) -> None:
         """Index every note into an empty `index` and fill the manifest."""

@@ -11,8 +11,8 @@ Structural tiers (a note gets its best one):
 
 plus up to 10 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
 body, normalised to the best match; only 3 for a note that already has a tier) and, with a query, up to
-12 for text relevance (BM25, normalised). The score is multiplied by the freshness factor
-(`cairn.recall.freshness`: fresh 0.8-1, expired 0.35-0.65, stale x 0.5).
+8 for text relevance (BM25, normalised: below a full mention, as the issue orders them). The score is
+multiplied by the freshness factor (`cairn.recall.freshness`: fresh 0.8-1, expired 0.35-0.65, stale x 0.5).
 
 The tiers are spaced geometrically so location dominates, as the issue orders it (line > file >
 directory > mentions > query), while freshness still reorders neighbours: a stale note at the line (50)
@@ -36,7 +36,7 @@ from cairn.index.fields import IndexDoc, definitions
 AT_LINE, NEAR_LINE, IN_FILE, SYMBOL_HERE, SAME_DIR, SAME_MODULE = 100.0, 80.0, 55.0, 30.0, 20.0, 12.0
 MENTION_WEIGHT = 10.0
 MENTION_WEIGHT_ANCHORED = 3.0
-QUERY_WEIGHT = 12.0
+QUERY_WEIGHT = 8.0
 NEAR_LINES = 10
 MAX_SYMBOLS = 40
 _GENERIC_STEMS = {"index", "main", "init", "__init__", "utils", "util", "helpers", "common", "base", "types",
