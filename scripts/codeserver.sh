@@ -126,7 +126,14 @@ cs_prepare_profile() {
   "extensions.ignoreRecommendations": true,
   "update.mode": "none",
   "git.enabled": true,
-  "chat.commandCenter.enabled": true,
+  "chat.commandCenter.enabled": true
+}
+EOF
+  # The extension host is "remote" in code-server: machine(-overridable) settings such as
+  # cairn.server.command are read from the remote (Machine) settings, not from the browser's User settings.
+  mkdir -p "$CS_PROFILE/data/Machine"
+  cat > "$CS_PROFILE/data/Machine/settings.json" <<EOF
+{
   "cairn.server.command": ["$cairn_cmd", "serve"],
   "cairn.trace.server": "${CAIRN_TRACE:-off}"
 }

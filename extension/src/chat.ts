@@ -117,24 +117,10 @@ async function runRecall(
       stream.reference(vscode.Uri.parse(note.uri));
     }
   }
-  const file = pack.file ?? label.path;
-  stream.markdown(untrustedMarkdown(`### Cairn recall: ${file}${pack.line ? `:${pack.line}` : ''}\n\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n`));
-  if (pack.notes.length === 0) {
-    stream.markdown(untrustedMarkdown(formatPack(pack, { headingLevel: 3 }).split('\n').slice(3).join('\n')));
-  }
-  for (const note of pack.notes) {
-    stream.markdown(untrustedMarkdown(formatPackNote(note, { headingLevel: 3 }) + '\n\n'));
-    if (note.uri) {
-      stream.anchor(vscode.Uri.parse(note.uri), note.path);
-      stream.markdown('\n\n');
-    }
-  }
-  if (pack.notes.length > 0) {
-    stream.button({ command: 'cairn.copyRecall', title: 'Copy for Agent Chat' });
-  }
 
-  // a question with /recall: let the chat's model answer it from the pack
-  const model = await chatModel(request);
+  // a question with /recall: the chat's model answers it from the pack first (VS Code folds what a
+  // participant streams before its last step into "Completed N steps"), then the pack follows as sources
+  const model = route.query ? await chatModel(request) : undefined;
   if (route.query && model) {
     const messages = [
       vscode.LanguageModelChatMessage.User(
@@ -146,13 +132,32 @@ async function runRecall(
     ];
     try {
       const response = await model.sendRequest(messages, {}, token);
-      stream.markdown('\n\n---\n\n');
       for await (const chunk of response.text) {
         stream.markdown(untrustedMarkdown(chunk));
       }
+      stream.markdown('\n\n---\n\n');
     } catch (e) {
       server.log.warn(`@cairn: the language model did not answer: ${String(e)}`);
     }
+  }
+
+  const file = pack.file ?? label.path;
+  let text = `### Cairn recall: ${file}${pack.line ? `:${pack.line}` : ''}\n\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n`;
+  if (pack.notes.length === 0) {
+    text += formatPack(pack, { headingLevel: 3 }).split('\n').slice(3).join('\n');
+  }
+  for (const note of pack.notes) {
+    text += formatPackNote(note, { headingLevel: 3 }) + '\n\n';
+  }
+  stream.markdown(untrustedMarkdown(text));
+  for (const note of pack.notes) {
+    if (note.uri) {
+      stream.anchor(vscode.Uri.parse(note.uri), note.path);
+      stream.markdown(' ');
+    }
+  }
+  if (pack.notes.length > 0) {
+    stream.button({ command: 'cairn.copyRecall', title: 'Copy for Agent Chat' });
   }
 }
 

@@ -72,7 +72,9 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
           path: `/${recallTitle(file)}.md`,
           query: new URLSearchParams({ file: target.uri.toString(), line: String((target.line ?? 0) + 1) }).toString(),
         });
-        docs.set(uri, { preview: formatPack(result.pack, { linkNotes: true }), agent: agentText(result) });
+        // no links to the notes: the markdown preview refuses file: links (its link validation), and the note
+        // paths are shown as text under each title
+        docs.set(uri, { preview: formatPack(result.pack), agent: agentText(result) });
         try {
           await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
         } catch {
