@@ -117,11 +117,15 @@ def build_server() -> CairnServer:
             watcher.start()
             ls.watchers.append(watcher)
             await diagnostics.publish_all(state, session)
-            ls.background.append(asyncio.ensure_future(_warm_index(session)))
+            ls.background.append(asyncio.ensure_future(_after_start(session)))
         requests.notify_status(state)
 
-    async def _warm_index(session: Session) -> None:
-        """Open the search index after the first diagnostics, so the first search or recall is quick."""
+    async def _after_start(session: Session) -> None:
+        """After the first diagnostics: save the state for the next start, open the search index."""
+        try:
+            await state.run(session.save_state)
+        except Exception as exc:
+            state.log(f"cannot save the server state: {type(exc).__name__}: {exc}", types.MessageType.Warning)
         try:
             await state.run(session.index)
         except Exception as exc:
@@ -131,6 +135,11 @@ def build_server() -> CairnServer:
     async def shutdown(ls: CairnServer, params: Any) -> None:
         for watcher in ls.watchers:
             await watcher.close()
+        for session in list(state.sessions.values()):
+            try:
+                await state.run(session.save_state)
+            except Exception as exc:
+                log.info("cannot save the server state: %s", exc)
 
     # ---- documents -------------------------------------------------------------------------
     async def _publish(uri: str) -> None:

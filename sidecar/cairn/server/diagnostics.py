@@ -79,10 +79,17 @@ def note_diagnostics(session: Session, view: NoteFileView, lines: Sequence[str] 
     return out
 
 
+def _signature(diagnostics: list[types.Diagnostic]) -> tuple[tuple[object, ...], ...]:
+    return tuple((d.range.start.line, d.range.end.line, d.range.end.character, d.message, d.code, d.severity,
+                  repr(d.data)) for d in diagnostics)
+
+
 def _publish(state: ServerState, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
-    if not diagnostics and not state.published.get(uri) and uri in state.published:
+    """Send diagnostics unless the client already has exactly these (a checkout republishes little)."""
+    signature = _signature(diagnostics)
+    if state.published.get(uri) == signature:
         return
-    state.published[uri] = len(diagnostics)
+    state.published[uri] = signature
     state.server.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
@@ -102,8 +109,7 @@ async def publish_document(state: ServerState, uri: str) -> None:
         return
     got = await state.file_view(uri, quiet=True)
     if got is None:
-        if state.published.get(uri):
-            _publish(state, uri, [], version)
+        _publish(state, uri, [], version)
         return
     current = state.document(uri)
     if doc is not None and (current is None or current[0] != version):
@@ -178,6 +184,6 @@ async def publish_all(state: ServerState, session: Session) -> None:
     root_prefix = path_to_uri(session.root) + "/"
     for uri, diags in found.items():
         _publish(state, uri, diags)
-    for uri, count in list(state.published.items()):
-        if count and uri.startswith(root_prefix) and uri not in found and uri not in open_uris:
+    for uri, signature in list(state.published.items()):
+        if signature and uri.startswith(root_prefix) and uri not in found and uri not in open_uris:
             _publish(state, uri, [])

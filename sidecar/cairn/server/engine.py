@@ -9,8 +9,12 @@ calls the engine, and it imports nothing from pygls: every line number here is 1
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import pickle
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +32,8 @@ STALE = frozenset({"changed", "deleted"})
 # Order in which notes are listed on one line: freshest first.
 STATE_ORDER = {"fresh": 0, "expired": 1, "stale": 2}
 MAX_FILE_BYTES = 2 * 1024 * 1024
+STATE_FILE = "server-state.pickle"
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,10 @@ class Session:
         self._errors: dict[str, list[NoteError]] = {}  # note file rel path → its problems
         self._views: dict[str, NoteView] = {}
         self._recorded: dict[str, set[str]] = {}  # recorded anchor path → note ids
+        self._stats: dict[str, tuple[int, int, int]] = {}  # note file → (size, mtime_ns, inode) when read
+        self._keys: dict[str, str | None] = {}  # anchored file → blob id when last judged
+        self._head: str | None = None
+        self._dirty_state = False
         self._index: Any = None
         from cairn.server.judge import Judging
 
@@ -182,42 +192,73 @@ class Session:
     def refresh(self, note_files: Iterable[Path] | None = None, code: bool | Iterable[str] = False) -> Snapshot:
         """Bring the snapshot up to date after an event, doing only the work the event needs.
 
-        `note_files=None` and `code=False`: start-up, read and judge everything. `note_files`: re-read
-        those note files and judge only their notes (an agent wrote a note). `code=True`: re-judge every
-        note (a checkout, commit, merge: the engine's caches keyed by blob ids make unchanged files
-        cheap); `code=[paths]`: re-judge the notes anchored in those files (a save).
+        - `refresh()`: start-up. Restores the state saved by the last run (notes whose files did not
+          change are not re-parsed), then continues as for a git change; without saved state, reads and
+          judges everything.
+        - `refresh(note_files)`: those note files were written (an agent, `git pull`): re-read them and
+          judge only their notes, against the same working-tree view (no git call).
+        - `refresh(code=True)`: a checkout, commit, merge or rebase: compare the content id (blob id) of
+          every anchored file with the last one seen, and re-judge only the notes touching changed files,
+          the stale ones when HEAD moved (their `changed_in` depends on it) and those that followed
+          their code into another file (their verdict depended on the rest of the tree).
+        - `refresh(code=[paths])`: those files were saved: the same, restricted to those paths.
         """
         with self.lock:
-            if code is not False or note_files is None:
-                self.judging.code_changed()
+            started = time.perf_counter()
             if note_files is None and code is False:
-                result = self.store.load()
-                self._raw = {n.id: n for n in result.notes}
-                self._errors = {}
-                for error in result.errors:
-                    self._errors.setdefault(error.path, []).append(error)
-                self._views = self._judge(list(self._raw.values()), None)
-            else:
-                changed: set[str] = set()
-                for path in note_files or ():
-                    changed.update(self._reload_note_file(path))
-                if code is True:
-                    self._views = self._judge(list(self._raw.values()), None)
-                else:
-                    for rel in code or ():
-                        changed.update(n.id for n in self.notes_touching(rel))
-                    for note_id in changed:
-                        self._views.pop(note_id, None)
-                    todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
-                    if todo:
-                        self._views.update(self._judge(todo, None))
+                restored = self._restore()
+                self._load_notes(restored)
+                code = True
+            changed: set[str] = set()
+            for path in note_files or ():
+                changed.update(self._reload_note_file(path))
+            if code is not False:
+                self.judging.code_changed()
+                changed.update(self._changed_by_code(None if code is True else list(code)))
+            changed.update(i for i in self._raw if i not in self._views)
+            for note_id in changed:
+                self._views.pop(note_id, None)
+            todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
+            if todo:
+                self._views.update(self._judge(todo, None))
             self._generation += 1
             self.snapshot = self._build(self._views)
-            if code is True or note_files is None:
-                self.judging.persist()
+            log.debug("refresh: %d notes judged in %.0f ms", len(todo), (time.perf_counter() - started) * 1000)
             if self._index is not None:
                 self._update_index(note_files)
+            self._dirty_state = True
             return self.snapshot
+
+    # ---- notes on disk ---------------------------------------------------------------------
+    def _load_notes(self, restored: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]) -> None:
+        """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
+        self._raw, self._errors, self._stats = {}, {}, {}
+        seen: dict[str, str] = {}
+        for path in self.store.note_files():
+            rel = self.store.rel_path(path)
+            stat = _stat(path)
+            cached = restored.get(rel)
+            if cached is not None and stat is not None and cached[0] == stat:
+                result = cached[1]
+            else:
+                result = self.store.read_file(path)
+                self._views.pop(self.store.note_id(path), None)
+            note_id = self.store.note_id(path)
+            folded = note_id.casefold()
+            if folded in seen:
+                self._errors[rel] = [NoteError(rel, 1, f"duplicate id {note_id!r}: {seen[folded]} has the same id "
+                                               "(ids must differ by more than letter case)", note_id)]
+                continue
+            seen[folded] = rel
+            if stat is not None:
+                self._stats[rel] = stat
+            if isinstance(result, Note):
+                self._raw[result.id] = result
+            else:
+                self._errors[rel] = list(result)
+        outdated = [i for i, v in self._views.items() if i not in self._raw or self._raw[i].version != v.note.version]
+        for note_id in outdated:
+            self._views.pop(note_id, None)
 
     def _reload_note_file(self, path: Path) -> set[str]:
         """Re-read one note file; the ids whose verdicts must be recomputed."""
@@ -228,18 +269,105 @@ class Session:
             return set()
         self._errors.pop(rel, None)
         self._raw.pop(note_id, None)
+        self._stats.pop(rel, None)
         if not path.is_file() or not self.store.is_note_file(path):
             return {note_id}
+        stat = _stat(path)
         result = self.store.read_file(path)
+        if stat is not None:
+            self._stats[rel] = stat
         if isinstance(result, Note):
             self._raw[result.id] = result
         else:
             self._errors[rel] = list(result)
         return {note_id}
 
+    # ---- code changes ----------------------------------------------------------------------
+    def _changed_by_code(self, paths: list[str] | None) -> set[str]:
+        """Ids of the notes whose verdicts may differ now that files (or HEAD) changed."""
+        checker = self.judging.worktree()
+        snapshot = checker.snapshot
+        touching: dict[str, set[str]] = {}
+        for note in self._raw.values():
+            for anchor in note.anchors:
+                touching.setdefault(anchor.path, set()).add(note.id)
+        for view in self._views.values():
+            for anchor_view in view.anchors:
+                touching.setdefault(anchor_view.shown[0], set()).add(view.id)
+        keys = {p: snapshot.key(p) for p in (touching if paths is None else paths)}
+        changed_paths = {p for p, k in keys.items() if self._keys.get(p, "?") != k}
+        self._keys.update(keys)
+        head = checker.head
+        ids: set[str] = set()
+        for path in changed_paths:
+            ids.update(touching.get(path, ()))
+        if head != self._head:
+            ids.update(i for i, v in self._views.items() if v.state == "stale")
+        if changed_paths or head != self._head:
+            ids.update(i for i, v in self._views.items()
+                       if any(a.current is not None and a.current[0] != a.path for a in v.anchors))
+        self._head = head
+        return ids
+
+    # ---- saved state -----------------------------------------------------------------------
+    def _state_file(self) -> Path:
+        return self.ws.cache_dir() / STATE_FILE
+
+    def _restore(self) -> dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]:
+        """The state saved by the last server run: parsed notes by file, views, content ids, HEAD.
+
+        A private pickle under the git directory (never committed, written only by us); anything odd
+        about it (other version, unreadable) simply means a cold start.
+        """
+        try:
+            with self._state_file().open("rb") as fh:
+                data = pickle.load(fh)  # our own cache file in .git/cairn (see the docstring)
+            if data.get("version") != STATE_VERSION or data.get("root") != str(self.ws.root):
+                return {}
+        except Exception:
+            return {}
+        self._views = {v.id: v for v in data["views"]}
+        self._keys = dict(data["keys"])
+        self._head = data["head"]
+        self.judging.warm = True
+        return dict(data["notes"])
+
+    def save_state(self) -> None:
+        """Persist what the next start needs (called after refreshes, off the editor's critical path)."""
+        with self.lock:
+            if not self._dirty_state:
+                return
+            notes: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]] = {}
+            for note in self._raw.values():
+                if note.rel_path in self._stats:
+                    notes[note.rel_path] = (self._stats[note.rel_path], note)
+            for rel, errors in self._errors.items():
+                if rel in self._stats:
+                    notes[rel] = (self._stats[rel], errors)
+            data = {"version": STATE_VERSION, "root": str(self.ws.root), "notes": notes,
+                    "views": list(self._views.values()), "keys": self._keys, "head": self._head}
+            path = self._state_file()
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            try:
+                with tmp.open("wb") as fh:
+                    pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except OSError as exc:
+                log.info("cannot save the server state: %s", exc)
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            self.judging.persist()
+            self._dirty_state = False
+
     def _build(self, views: dict[str, NoteView]) -> Snapshot:
         by_path: dict[str, list[AnchorView]] = {}
-        for view in views.values():
+        now = now_utc()
+        for note_id, view in list(views.items()):
+            expired = view.note.expired(now, self.ws.config)
+            if expired != view.expired:  # time passed (or a restored state): only the expiry moves
+                state = "stale" if view.stale_anchors() else "expired" if expired else "fresh"
+                view = views[note_id] = NoteView(view.note, state, view.anchors, expired,
+                                                 expiry_text(view.note, self.ws) if expired else "")
             for anchor in view.anchors:
                 by_path.setdefault(anchor.shown[0], []).append(anchor)
         recorded: dict[str, set[str]] = {}
@@ -248,7 +376,7 @@ class Session:
                 recorded.setdefault(recorded_anchor.path, set()).add(note.id)
         self._recorded = recorded
         errors = tuple(e for errs in self._errors.values() for e in errs)
-        return Snapshot(self._generation, self.head(), dict(views), errors,
+        return Snapshot(self._generation, self._head, dict(views), errors,
                         {path: tuple(items) for path, items in by_path.items()})
 
     def _judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
@@ -441,6 +569,14 @@ class Session:
                              "changed_in": a.changed_in} for a in stale],
             })
         return out
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def expiry_text(note: Note, ws: Workspace) -> str:

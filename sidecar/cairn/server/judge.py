@@ -17,6 +17,7 @@ from cairn.workspace import Workspace
 
 if TYPE_CHECKING:
     from cairn.anchors import Checker, NoteCheck
+    from cairn.anchors.cache import VerdictCache
     from cairn.index import NoteIndex
     from cairn.server.engine import NoteView, Session
 
@@ -45,9 +46,18 @@ class Judging:
         from cairn.anchors.cache import VerdictCache
 
         self.ws = ws
-        self.cache = VerdictCache(ws.cache_dir())
+        self.warm = False  # the session restored its own saved verdicts: the engine's file cache is not needed
+        self._cache: VerdictCache | None = None
         self.buffer_cache = VerdictCache(None)
         self._worktree: Checker | None = None
+
+    @property
+    def cache(self) -> VerdictCache:
+        from cairn.anchors.cache import VerdictCache
+
+        if self._cache is None:
+            self._cache = VerdictCache(None if self.warm else self.ws.cache_dir())
+        return self._cache
 
     def worktree(self) -> Checker:
         from cairn.anchors import Checker

@@ -51,12 +51,11 @@ class ServerState:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-engine")
         self.views: dict[str, tuple[int | None, int, FileView]] = {}
         self.note_views: dict[str, tuple[int | None, int, NoteFileView]] = {}
-        self.published: dict[str, int] = {}  # uri → number of diagnostics last published
+        self.published: dict[str, tuple[tuple[object, ...], ...]] = {}  # uri → what was last published
         self.last_status: dict[str, int] | None = None
         self._warned: set[str] = set()
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._doc_dirty: set[str] = set()
-        self.ready = asyncio.Event() if _has_loop() else None
 
     # ---- logging ---------------------------------------------------------------------------
     def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
@@ -221,11 +220,3 @@ def _file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -64,6 +64,10 @@ class RefreshQueue:
                 await after_refresh(self.state, self.session)
             except Exception as exc:
                 self.state.log(f"refresh failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
+        try:
+            await self.state.run(self.session.save_state)
+        except Exception as exc:
+            self.state.log(f"cannot save the server state: {type(exc).__name__}: {exc}", types.MessageType.Warning)
 
 
 async def after_refresh(state: ServerState, session: Session) -> None:
