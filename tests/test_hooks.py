@@ -9,6 +9,8 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import GitRepo
 from tests.mcp.helpers import cairn, git, setup_repo_with_note
 
@@ -81,7 +83,8 @@ def _wait_for_last_background_sync(repo: GitRepo) -> None:
         os.close(fd)
 
 
-def test_background_result_is_shown_by_the_next_hook(repo: GitRepo) -> None:
+@pytest.mark.parametrize("next_env", [{}, WAIT], ids=["sh-fast-path", "python-path"])
+def test_background_result_is_shown_by_the_next_hook(repo: GitRepo, next_env: dict[str, str]) -> None:
     note_id = setup_repo_with_note(repo)
     cairn(repo, "hooks", "install", check=True)
     repo.commit("attributes")
@@ -92,10 +95,11 @@ def test_background_result_is_shown_by_the_next_hook(repo: GitRepo) -> None:
     merged = git(repo, "merge", "--no-edit", "feature", CAIRN_HOOK_WAIT="0")
     assert "went stale" not in merged.stdout + merged.stderr  # the foreground did not wait
     _wait_for_last_background_sync(repo)
-    nxt = git(repo, "checkout", "-q", "-b", "other", **WAIT)
+    nxt = git(repo, "checkout", "-q", "-b", "other", **next_env)
     out = nxt.stdout + nxt.stderr
     assert "(from the last background check)" in out and f"note went stale: {note_id}" in out, out
-    again = git(repo, "checkout", "-q", "main", **WAIT)
+    _wait_for_last_background_sync(repo)
+    again = git(repo, "checkout", "-q", "main", **next_env)
     assert "went stale" not in again.stdout + again.stderr  # shown once
 
 

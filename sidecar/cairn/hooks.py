@@ -13,7 +13,7 @@ in `.gitattributes` (a managed block) and the repository's git config.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import shlex
 import shutil
@@ -30,6 +30,7 @@ from cairn.workspace import Workspace
 
 LOG_FILE = "sync.log"  # in the workspace cache (`<git dir>/cairn/`), as in cairn.sync
 RESULT_FILE = "sync-result.json"
+NEWS_FILE = "sync-news.txt"  # first line: the HEAD it is about; then the text to show, once
 HOOKS = ("post-merge", "post-checkout", "post-rewrite")
 MARKER = "# cairn-managed hook"
 CHAINED_SUFFIX = ".cairn-chained"
@@ -81,7 +82,34 @@ def _script(name: str, cairn: str) -> str:
         'if [ "${CAIRN_HOOKS:-1}" != "0" ]; then',
         f"    cairn_bin={shlex.quote(cairn)}",
         '    command -v "$cairn_bin" >/dev/null 2>&1 || cairn_bin=cairn',
-        f'    "$cairn_bin" sync --hook {name} -- "$@" </dev/null || true',
+    ]
+    if name == "post-checkout":
+        # The fast path, all in sh (no Python in the foreground of `git checkout`): show the news a
+        # background sync left for this very commit, then start the next sync detached.
+        lines += [
+            '    if [ "$3" != "1" ]; then',
+            "        :  # a file checkout: nothing moved between commits",
+            '    elif [ -z "${CAIRN_HOOK_WAIT:-}" ]; then',
+            '        cairn_dir="$(git rev-parse --absolute-git-dir)/cairn"',
+            '        mkdir -p "$cairn_dir"',
+            f'        if [ -s "$cairn_dir/{NEWS_FILE}" ]; then',
+            f'            news_head=$(head -n 1 "$cairn_dir/{NEWS_FILE}")',
+            '            if [ "$news_head" = "$2" ]; then',
+            '                echo "cairn: (from the last background check)" >&2',
+            f'                tail -n +2 "$cairn_dir/{NEWS_FILE}" >&2',
+            "            fi",
+            f'            rm -f "$cairn_dir/{NEWS_FILE}"',
+            "        fi",
+            '        echo "--- post-checkout $*" >> "$cairn_dir/sync.log"',
+            '        nohup "$cairn_bin" sync --record </dev/null >>"$cairn_dir/sync.log" 2>&1 &',
+            '        echo "sync pid $!" >> "$cairn_dir/sync.log"',
+            "    else",
+            f'        "$cairn_bin" sync --hook {name} -- "$@" </dev/null || true',
+            "    fi",
+        ]
+    else:
+        lines.append(f'    "$cairn_bin" sync --hook {name} -- "$@" </dev/null || true')
+    lines += [
         "fi",
         'exit "$status"',
         "",
@@ -254,9 +282,12 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
         except ValueError:
             wait = DEFAULT_WAIT.get(hook, 1.0)
     cache = ws.cache_dir()
-    result, log_file = cache / RESULT_FILE, cache / LOG_FILE
-    # A background sync that finished after its hook returned: show its news now, once.
-    _show_result(result, None, prefix="cairn: (from the last background check)\n")
+    news, log_file = cache / NEWS_FILE, cache / LOG_FILE
+    head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=ws.root, capture_output=True,
+                          text=True, check=False).stdout.strip()
+    # A background sync that finished after its hook returned: show its news now, once, if it is
+    # about the commit we are on (after moving elsewhere it no longer applies).
+    show_news(news, head, prefix="cairn: (from the last background check)\n")
     with log_file.open("ab") as log:
         log.write(f"--- {hook} {' '.join(args)}\n".encode())
         log.flush()
@@ -273,27 +304,18 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
         if wait >= 1.0:
             print(f"cairn: still checking notes in the background (see {log_file})", file=sys.stderr)
         return 0
-    _show_result(result, proc.pid)
+    show_news(news, head)
     return 0
 
 
-def _show_result(result: Path, pid: int | None, prefix: str = "") -> None:
-    """Print a recorded sync result not shown yet (only the one of `pid` when given); mark it shown."""
+def show_news(news: Path, head: str, prefix: str = "") -> None:
+    """Print (once) what a sync left in the news file, if it is about `head`; the file is consumed."""
     try:
-        data = json.loads(result.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    if data.get("shown") or (pid is not None and data.get("pid") != pid):
-        return
-    data["shown"] = True
-    tmp = result.with_name(f".{result.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
-        os.replace(tmp, result)
+        text = news.read_text(encoding="utf-8")
     except OSError:
         return
-    if not data.get("newly_stale"):
-        return
-    from cairn.sync import report_from_json
-
-    sys.stderr.write(prefix + report_from_json(data).to_text())
+    with contextlib.suppress(OSError):
+        news.unlink()
+    about, _, body = text.partition("\n")
+    if about.strip() == head and body.strip():
+        sys.stderr.write(prefix + body)

@@ -25,6 +25,7 @@ STATE_FILE = "stale.json"
 LOCK_FILE = "sync.lock"
 LOG_FILE = "sync.log"
 RESULT_FILE = "sync-result.json"
+NEWS_FILE = "sync-news.txt"
 
 
 @dataclass
@@ -45,12 +46,17 @@ class SyncReport:
     stale: int = 0
     invalid: int = 0
     skipped: list[str] = field(default_factory=list)  # re-anchor lost a race; retried next sync
+    head: str | None = None
+    superseded: bool = False  # git moved the tree while we looked: a newer sync has the real answer
 
     def to_json(self) -> dict[str, Any]:
-        return {"reanchored": self.reanchored, "newly_stale": [n.to_json() for n in self.newly_stale],
+        return {"head": self.head, "superseded": self.superseded,
+                "reanchored": self.reanchored, "newly_stale": [n.to_json() for n in self.newly_stale],
                 "stale": self.stale, "invalid": self.invalid, "skipped": self.skipped}
 
     def to_text(self) -> str:
+        if self.superseded:
+            return ""
         lines = []
         for note in self.newly_stale:
             lines.append(f"cairn: note went stale: {note.id} — {note.title}")
@@ -97,10 +103,16 @@ def sync(ws: Workspace) -> SyncReport:
 
     report = SyncReport()
     with sync_lock(ws):
+        report.head = _head(ws)
         store = NoteStore(ws)
         loaded = store.load()
         with Checker(ws, Target.worktree()) as checker:
             checked = checker.check(loaded.notes, loaded.errors)
+            if _tree_moved(ws, report.head):
+                # A checkout/merge ran while we read the files: what we saw may be half old, half new.
+                # Write nothing; the hook of that git command starts a sync of the settled tree.
+                report.superseded = True
+                return report
             moving = [n.id for n in checked.notes
                       if n.note is not None and any(v.status in ("moved", "reformatted") for v in n.anchors)]
             report.reanchored = update_anchors(ws, checked, checker)
@@ -123,8 +135,25 @@ def sync(ws: Workspace) -> SyncReport:
     return report
 
 
+def _head(ws: Workspace) -> str | None:
+    from cairn.gitio.ranges import repo_for
+
+    if ws.git_dir is None:
+        return None
+    out = repo_for(ws.root).run(["rev-parse", "--verify", "-q", "HEAD"], check=False).decode().strip()
+    return out or None
+
+
+def _tree_moved(ws: Workspace, head: str | None) -> bool:
+    """Whether git is changing the working tree now (index.lock held) or moved HEAD since `head`."""
+    if ws.git_dir is None:
+        return False
+    return (ws.git_dir / "index.lock").exists() or _head(ws) != head
+
+
 def report_from_json(data: dict[str, Any]) -> SyncReport:
     return SyncReport(reanchored=list(data.get("reanchored", [])), stale=int(data.get("stale", 0)),
+                      head=data.get("head"), superseded=bool(data.get("superseded")),
                       invalid=int(data.get("invalid", 0)), skipped=list(data.get("skipped", [])),
                       newly_stale=[StaleNote(n["id"], n["title"], n["path"], list(n.get("messages", [])))
                                    for n in data.get("newly_stale", [])])
@@ -139,7 +168,13 @@ def result_path(ws: Workspace) -> Path:
 
 
 def run_and_record(ws: Workspace) -> SyncReport:
-    """Sync and leave the result where a waiting hook (or the next one) can print it."""
+    """Sync and leave the news (notes that just went stale) where the waiting hook, or the next one, shows it.
+
+    The news file's first line is the HEAD the sync judged, so a hook on another commit drops it.
+    """
     report = sync(ws)
-    atomic_write(result_path(ws), json.dumps({"pid": os.getpid(), "shown": False, **report.to_json()}) + "\n")
+    atomic_write(result_path(ws), json.dumps({"pid": os.getpid(), **report.to_json()}) + "\n")
+    text = report.to_text()
+    if report.newly_stale and text and report.head:
+        atomic_write(ws.cache_dir() / NEWS_FILE, f"{report.head}\n{text}")
     return report
