@@ -48,6 +48,17 @@ def test_latest_reviewed_and_anchor_union() -> None:
     assert "src/b.py" in result.text and "src/c.py" in result.text and "src/a.py" in result.text
 
 
+def test_same_code_reanchored_on_both_sides_is_one_anchor() -> None:
+    base = BASE.replace("    lines: 1-3\n", "    lines: 1-3\n    hash: abc\n")
+    ours = base.replace("lines: 1-3", "lines: 5-7").replace("tags: [auth]", "tags: [auth, x]")
+    theirs = base.replace("lines: 1-3", "lines: 4-6") + "More.\n"
+    # theirs also added an anchor, so both sides changed the list
+    theirs = theirs.replace("    hash: abc\n", "    hash: abc\n  - path: src/z.py\n    lines: 1-1\n")
+    result = merge_note_texts(base, ours, theirs)
+    assert result.clean, result.conflicts
+    assert result.text.count("hash: abc") == 1 and "lines: 5-7" in result.text and "src/z.py" in result.text
+
+
 def test_same_scalar_is_flagged_with_markers() -> None:
     ours = BASE.replace("title: Use JWT", "title: Use JWT (ours)")
     theirs = BASE.replace("title: Use JWT", "title: Use JWT (theirs)")

@@ -86,8 +86,14 @@ def _union(base: Any, ours: Any, theirs: Any, key: Any = None) -> list[Any]:
 
 
 def _anchor_key(item: Any) -> str:
+    """Identity of an anchor across branches: its file and code (content hash), else its lines.
+
+    Both branches re-anchoring the same moved code give two mappings with different lines but the same
+    fingerprint; keyed by content they merge into one anchor instead of a duplicate.
+    """
     if isinstance(item, dict):
-        return f"{item.get('path')}:{item.get('lines')}"
+        content = item.get("ws") or item.get("hash") or item.get("lines")
+        return f"{item.get('path')}#{content}"
     return json.dumps(item, sort_keys=True, default=str)
 
 

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
     h.set_defaults(func=cmd_hooks_uninstall)
     h = hsub.add_parser("status", help="which hooks are installed")
     h.set_defaults(func=cmd_hooks_status)
-    add_example(p, "cairn hooks install", "cairn hooks uninstall")
+    add_example(p, "cairn hooks install", "cairn hooks status", "cairn hooks uninstall")
 
     p = sub.add_parser("sync", help="re-anchor moved code, refresh index.json, print notes that just went stale")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("affected", help="notes whose anchored code changed since REV (exit 1: not updated)")
     p.add_argument("--since", metavar="REV", help="start of the range (default: merge base with the default branch)")
-    p.add_argument("--format", choices=["text", "json", "github"], default="text")
+    p.add_argument("--format", choices=["text", "json", "github"], default="text",
+                   help="text (default), json, or github workflow annotations")
     add_example(p, "cairn affected", "cairn affected --since origin/main --format github")
     p.set_defaults(func=cmd_affected)
 
