@@ -195,6 +195,7 @@ class Checker:
         self.cache = VerdictCache(ws.cache_dir() if persist else None)
         self._identity: str | None = None
         self._head_judge: Judge | None = None
+        self._dirty_paths: set[str] | None = None
 
     def _snapshot(self) -> Snapshot:
         kind = self.target.kind
@@ -254,7 +255,7 @@ class Checker:
             else:
                 todo.append(i)
         placements = {i: self._place(anchors[i]) for i in todo}
-        named = self._name([(i, anchors[i]) for i in todo if not placements[i].fresh])
+        named = self._name([(i, anchors[i], placements[i]) for i in todo if not placements[i].fresh])
         for i in todo:
             anchor, placement = anchors[i], placements[i]
             verdict = self._verdict(anchor, placement, named.get(i))
@@ -277,19 +278,20 @@ class Checker:
         except CairnError:
             return Placement("deleted", None, None, None, True)
 
-    def _name(self, stale: list[tuple[int, Anchor]]) -> dict[int, tuple[str | None, str]]:
+    def _name(self, stale: list[tuple[int, Anchor, Placement]]) -> dict[int, tuple[str | None, str]]:
         """changed_in and the reason text for each stale anchor (index → (changed_in, why))."""
         result: dict[int, tuple[str | None, str]] = {}
         walk: dict[int, Anchor] = {}
         repo = self.repo
-        for i, anchor in stale:
+        for i, anchor, placement in stale:
             commit = anchor.commit
             if repo is None:
                 result[i] = (None, "no git history to name the change")
             elif commit and not repo.has_commit(commit):
                 result[i] = (None, f"the recorded commit {commit[:7]} is not in this repository (squashed, rebased "
                                    "or a shallow clone), so the change cannot be named")
-            elif self.target.kind != "rev" and (not self.head or commit == self.head or self._fresh_at_head(anchor)):
+            elif self.target.kind != "rev" and (not self.head or commit == self.head
+                                                or self._fresh_at_head(anchor, placement)):
                 result[i] = ("uncommitted", "")
             elif not commit:
                 result[i] = (None, "it was anchored before the first commit, so the change cannot be named")
@@ -308,9 +310,22 @@ class Checker:
                     result[i] = (None, "the commit that changed them could not be named")
         return result
 
-    def _fresh_at_head(self, anchor: Anchor) -> bool:
+    def _dirty(self) -> set[str]:
+        """Files whose content in the target differs from HEAD (uncommitted edits, unsaved buffers)."""
+        if self._dirty_paths is None:
+            head_tree = self.repo.tree(self.head) if self.repo is not None and self.head else {}
+            paths = set(self.snapshot.paths()) | set(head_tree)
+            self._dirty_paths = {p for p in paths if self.snapshot.key(p) != head_tree.get(p)}
+        return self._dirty_paths
+
+    def _fresh_at_head(self, anchor: Anchor, placement: Placement) -> bool:
+        """Whether the anchor is still fresh in HEAD, i.e. only uncommitted edits made it stale."""
         if self.repo is None or not self.head:
             return False
+        dirty = self._dirty()
+        if not dirty or (not placement.global_deps and anchor.path not in dirty
+                         and (placement.path is None or placement.path not in dirty)):
+            return False  # the target is HEAD where this verdict looked: same verdict there
         if self._head_judge is None:
             self._head_judge = Judge(self.repo, TreeSnapshot(self.repo, self.head))
         try:

@@ -20,7 +20,11 @@ from cairn.anchors.text import block_hash, decode, is_binary, split_lines
 from cairn.gitio import FileChange, GitRepo
 from cairn.notes import Anchor
 
+RawChanges = list[tuple[str | None, str | None, str | None, str | None]]
 MAX_ROUNDS = 8
+# Up to this many commits since the recorded one, one `git log` over all files is cheaper than
+# following files by name (no second round for code that moved to another file).
+WHOLE_LOG_LIMIT = 3000
 
 
 @dataclass
@@ -81,6 +85,7 @@ class HistoryWalker:
         self.repo = repo
         self.tip = tip
         self.never_committed: set[int] = set()  # anchored text that no commit up to the tip contains
+        self._whole = False
 
     def name(self, items: Mapping[int, Anchor]) -> dict[int, str]:
         """For each key → anchor (recorded commit present), the sha that changed it (when found)."""
@@ -116,6 +121,7 @@ class HistoryWalker:
         for t in trackers:
             if not t.named and not self._verified(start, t):
                 t.started = False
+        self._whole = len(chain) <= WHOLE_LOG_LIMIT
         pending: dict[str, list[_Tracker]] = {start: [t for t in trackers if not t.named]}
         for _ in range(MAX_ROUNDS):
             if not pending:
@@ -158,10 +164,11 @@ class HistoryWalker:
 
     def _run_log(self, since: str, group: list[_Tracker]) -> list[tuple[str, _Tracker]]:
         """Track `group` from `since` to the tip; returns trackers that moved to files outside the log."""
+        whole = self._whole
         paths = {t.path for t in group}
         active = [t for t in group if not t.named]
         moved_out: list[tuple[str, _Tracker]] = []
-        for commit in self.repo.first_parent_log(since, self.tip, paths):
+        for commit in self.repo.first_parent_log(since, self.tip, None if whole else paths):
             if not active:
                 break
             by_old = {c.old_path: c for c in commit.changes if c.old_path}
@@ -185,18 +192,18 @@ class HistoryWalker:
             if not hit:
                 continue
             for t in hit:
-                placement = self._judge_across(commit.sha, t)
+                placement = self._judge_across(commit.sha, commit.raw if whole else None, t)
                 self._reseed(t, placement, commit.sha)
-                if not t.named and t.path not in paths:
+                if not t.named and not whole and t.path not in paths:
                     moved_out.append((commit.sha, t))
-            active = [t for t in active if not t.named and t.path in paths]
+            active = [t for t in active if not t.named and (whole or t.path in paths)]
         return moved_out
 
-    def _judge_across(self, sha: str, t: _Tracker) -> Placement:
+    def _judge_across(self, sha: str, raw: RawChanges | None, t: _Tracker) -> Placement:
         """Judge the tracked range across one commit, looking only at the files it changed."""
         old_side = _PartialSnapshot(self.repo)
         new_side = _PartialSnapshot(self.repo)
-        for old_path, new_path, old_sha, new_sha in self.repo.changed_files(sha):
+        for old_path, new_path, old_sha, new_sha in (raw if raw is not None else self.repo.changed_files(sha)):
             if old_path and old_sha:
                 old_side.blobs[old_path] = old_sha
             if new_path and new_sha:

@@ -67,7 +67,7 @@ class Placement:
 class FileText:
     """A text file of the target, split and normalised once, hashed lazily."""
 
-    __slots__ = ("_hashes", "_nb_index", "_nb_lines", "key", "lines", "norms", "path")
+    __slots__ = ("_hashes", "_nb_index", "_nb_lines", "_norm_set", "key", "lines", "norms", "path")
 
     def __init__(self, path: str, key: str | None, lines: list[str]) -> None:
         self.path = path
@@ -77,6 +77,14 @@ class FileText:
         self._hashes: list[str] | None = None
         self._nb_index: dict[str, list[int]] | None = None
         self._nb_lines: list[int] | None = None
+        self._norm_set: frozenset[str] | None = None
+
+    @property
+    def norm_set(self) -> frozenset[str]:
+        """The distinct non-blank lines (whitespace removed), for file similarity."""
+        if self._norm_set is None:
+            self._norm_set = frozenset(n for n in self.norms if n)
+        return self._norm_set
 
     @property
     def hashes(self) -> list[str]:
@@ -121,7 +129,9 @@ class Judge:
         self._recorded: dict[str, FileText | None] = {}
         self._alignments: dict[tuple[str, str], list[int]] = {}
         self._trees: dict[str, dict[str, str] | None] = {}
-        self._nb_cache: dict[str, list[int]] = {}
+        self._search_cache: dict[int, list[str]] = {}
+        self._rename_cache: dict[tuple[str, str | None], str | None] = {}
+        self._line_index: dict[int, dict[str, list[tuple[str, int]]]] = {}
 
     # ---- inputs -----------------------------------------------------------------------------
     def target_file(self, path: str) -> FileText | None:
@@ -146,7 +156,7 @@ class Judge:
 
     def _blob_text(self, ref: str) -> FileText | None:
         if ref not in self._recorded:
-            data = self.repo.read_blob(ref) if self.repo is not None else None
+            data = self.repo.read_object(ref) if self.repo is not None else None
             if data is None or is_binary(data):
                 self._recorded[ref] = None
             else:
@@ -156,11 +166,11 @@ class Judge:
     def recorded_file(self, anchor: Anchor, fp: Fingerprint) -> tuple[FileText | None, str | None]:
         """The file as it was when the anchor was recorded, verified against the stored block hash."""
         refs: list[str] = []
-        if fp.blob:
-            refs.append(fp.blob)
         tree = self.recorded_tree(anchor.commit)
         if tree is not None and anchor.path in tree:
             refs.append(tree[anchor.path])
+        if fp.blob and not (refs and refs[0].startswith(fp.blob)):
+            refs.append(fp.blob)
         for ref in refs:
             text = self._blob_text(ref)
             if text is None or anchor.end > len(text.lines):
@@ -265,7 +275,13 @@ class Judge:
 
     def _find_rename(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
         """The target file the recorded file most likely became (content similarity, name as tie-break)."""
-        wanted = {n for n in rec.norms if n}
+        key = (path, rec.key)
+        if key not in self._rename_cache:
+            self._rename_cache[key] = self._rename_of(path, rec, tree)
+        return self._rename_cache[key]
+
+    def _rename_of(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
+        wanted = rec.norm_set
         if not wanted:
             return None
         base = path.rsplit("/", 1)[-1]
@@ -276,8 +292,7 @@ class Judge:
             text = self.target_file(other)
             if text is None:
                 continue
-            have = {n for n in text.norms if n}
-            score = len(wanted & have) / len(wanted)
+            score = len(wanted & text.norm_set) / len(wanted)
             if other.rsplit("/", 1)[-1] == base:
                 score += 0.2
             if score >= 0.5 and (best is None or score > best[0]):
@@ -286,25 +301,47 @@ class Judge:
 
     def _search_paths(self, tree: dict[str, str] | None, exclude: str | None) -> list[str]:
         """Files where moved code may be: those that differ from the recorded tree (or all of them)."""
-        out = []
-        for path in self.snap.paths():
-            if path == exclude:
-                continue
-            if tree is not None and tree.get(path) == self.snap.key(path):
-                continue
-            out.append(path)
-        return sorted(out)
+        key = id(tree)
+        if key not in self._search_cache:
+            out = []
+            for path in self.snap.paths():
+                if tree is not None and tree.get(path) == self.snap.key(path):
+                    continue
+                out.append(path)
+            self._search_cache[key] = sorted(out)
+        return [p for p in self._search_cache[key] if p != exclude]
+
+    def _index(self, tree: dict[str, str] | None) -> dict[str, list[tuple[str, int]]]:
+        """Line hash → (path, index among non-blank lines) over every file moved code may be in."""
+        key = id(tree)
+        index = self._line_index.get(key)
+        if index is None:
+            index = {}
+            for path in self._search_paths(tree, None):
+                text = self.target_file(path)
+                if text is None:
+                    continue
+                _, per_file = text.nonblank()
+                for h, positions in per_file.items():
+                    bucket = index.setdefault(h, [])
+                    bucket.extend((path, p) for p in positions)
+            self._line_index[key] = index
+        return index
 
     def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None) -> Window | None:
         keys = [h for h in fp.line_hashes if h != BLANK]
         if not keys:
             return None
+        starts: dict[str, list[int]] = {}
+        for path, p in self._index(tree).get(keys[0], ()):
+            if path != exclude:
+                starts.setdefault(path, []).append(p)
         candidates: list[Window] = []
-        for path in self._search_paths(tree, exclude):
+        for path in sorted(starts):
             text = self.target_file(path)
             if text is None:
                 continue
-            windows = self._windows(text, fp)
+            windows = self._windows(text, fp, starts[path])
             if not windows:
                 continue
             old = self._blob_text(tree[path]) if tree is not None and path in tree else None
@@ -314,13 +351,14 @@ class Judge:
             candidates.extend(windows)
         return self._best(candidates, fp, None, 0, lambda w: True, far=True)
 
-    def _windows(self, text: FileText, fp: Fingerprint) -> list[Window]:
+    def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None) -> list[Window]:
         """Places in `text` whose lines equal the block's, ignoring whitespace (verified by hash)."""
         keys = [h for h in fp.line_hashes if h != BLANK]
         if not keys:
             return []
         nb, index = text.nonblank()
-        starts = index.get(keys[0], [])
+        if starts is None:
+            starts = index.get(keys[0], [])
         out: list[Window] = []
         hashes = text.hashes
         m = len(keys)

@@ -105,12 +105,22 @@ class WorktreeSnapshot:
         self._cache_path = cache_dir / _STAT_CACHE if cache_dir else None
         self._stat: dict[str, list[int | str]] = {}
         self._dirty = False
-        listed = repo.worktree_paths() if repo is not None else _walk(root, skip)
-        self._listed = listed
+        self._skip = skip
+        self._listed_cache: list[str] | None = None
         self._keys: dict[str, str | None] = {}
         self._data: dict[str, bytes] = {}
         self._all_keyed = False
         self._load_stat_cache()
+
+    @property
+    def _listed(self) -> list[str]:
+        """The file list, asked of git only when a verdict needs more than the anchored file."""
+        if self._listed_cache is None:
+            if self.repo is not None:
+                self._listed_cache = self.repo.worktree_paths()
+            else:
+                self._listed_cache = _walk(self.root, self._skip)
+        return self._listed_cache
 
     def _load_stat_cache(self) -> None:
         if self._cache_path is None:

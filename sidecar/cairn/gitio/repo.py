@@ -58,6 +58,8 @@ class LogCommit:
     sha: str
     subject: str
     changes: list[FileChange] = field(default_factory=list)
+    # Every file the commit changed: (old path, new path, old blob, new blob), from `--raw`.
+    raw: list[tuple[str | None, str | None, str | None, str | None]] = field(default_factory=list)
 
 
 class _LRU(OrderedDict[str, bytes]):
@@ -264,7 +266,8 @@ class GitRepo:
         Renames are detected per commit (`-M`); with `paths` only those files are diffed, so a rename
         out of the set shows as a deletion (the caller re-locates the code by content at that commit).
         """
-        args = ["log", "--first-parent", "--reverse", "--diff-merges=first-parent", "-p", "-U0", "-M",
+        args = ["log", "--first-parent", "--reverse", "--diff-merges=first-parent", "-p", "--raw", "--no-abbrev",
+                "-U0", "-M",
                 "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%x00%H %s", until, f"^{since}"]
         path_list = sorted(set(paths)) if paths is not None else None
         if path_list is not None:
@@ -312,6 +315,10 @@ def parse_log(out: bytes) -> Iterator[LogCommit]:
                     current.new_path = _unquote(body[mid + 3:])
                 continue
             if current is None:
+                if line.startswith(b":"):
+                    entry = _parse_raw(line)
+                    if entry is not None:
+                        commit.raw.append(entry)
                 continue
             if in_hunks:
                 if line.startswith(b"@@ "):
@@ -337,6 +344,25 @@ def parse_log(out: bytes) -> Iterator[LogCommit]:
             elif line.startswith(b"Binary files"):
                 current.binary = True
         yield commit
+
+
+def _parse_raw(line: bytes) -> tuple[str | None, str | None, str | None, str | None] | None:
+    """One `--raw` line: `:100644 100644 <old> <new> M\tpath` (R/C carry two paths)."""
+    meta, _, paths = line.partition(b"\t")
+    parts = meta[1:].split()
+    if len(parts) < 5:
+        return None
+    old_blob: str | None = parts[2].decode()
+    new_blob: str | None = parts[3].decode()
+    status = parts[4][:1].decode()
+    names = paths.split(b"\t")
+    old: str | None = _unquote(names[0])
+    new: str | None = _unquote(names[-1])
+    if status == "A" or (old_blob and set(old_blob) == {"0"}):
+        old, old_blob = None, None
+    if status == "D" or (new_blob and set(new_blob) == {"0"}):
+        new, new_blob = None, None
+    return old, new, old_blob, new_blob
 
 
 def _add_hunk(current: FileChange, line: bytes) -> None:
