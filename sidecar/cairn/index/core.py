@@ -162,6 +162,8 @@ class NoteIndex:
         self._manifest: dict[str, Any] = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
         self._manifest_stamp: tuple[int, int] | None = None
         self._notes: dict[str, Note] = {}
+        self._safe: dict[str, bool] = {}
+        self._root = str(ws.root)
         self._mutex = threading.RLock()
         self.mode = "closed"
 
@@ -174,11 +176,12 @@ class NoteIndex:
     def manifest_path(self) -> Path:
         return self.dir / MANIFEST
 
-    def _scan_notes(self) -> dict[str, tuple[Path, int, int]]:
-        """Every note file: id → (path, mtime_ns, size). Same rules as NoteStore, without resolve()."""
-        root = self.ws.notes_root
-        found: dict[str, tuple[Path, int, int]] = {}
-        if not root.is_dir():
+    def _scan_notes(self) -> dict[str, tuple[str, int, int]]:
+        """Every note file: id → (path, mtime_ns, size). Same rules as NoteStore, without resolve()
+        or Path objects (10,000 files: ~20 ms)."""
+        root = str(self.ws.notes_root)
+        found: dict[str, tuple[str, int, int]] = {}
+        if not os.path.isdir(root):
             return found
         stack = [(root, "")]
         while stack:
@@ -192,13 +195,13 @@ class NoteIndex:
                 if name.startswith("."):
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((Path(entry.path), f"{prefix}{name}/"))
-                elif name.endswith(NOTE_SUFFIX) and not (not prefix and name == "README.md"):
+                    stack.append((entry.path, f"{prefix}{name}/"))
+                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md"):
                     try:
                         st = entry.stat()
                     except OSError:
                         continue
-                    found[prefix + name[: -len(NOTE_SUFFIX)]] = (Path(entry.path), st.st_mtime_ns, st.st_size)
+                    found[prefix + name[: -len(NOTE_SUFFIX)]] = (entry.path, st.st_mtime_ns, st.st_size)
         return found
 
     def _note_path(self, note_id: str) -> Path:
@@ -303,11 +306,12 @@ class NoteIndex:
         return True
 
     # ---- building documents ------------------------------------------------------------------
-    def _read_doc(self, note_id: str, path: Path, code: dict[str, list[str] | None]) -> IndexDoc | None:
+    def _read_doc(self, note_id: str, path: str, code: dict[str, list[str] | None]) -> IndexDoc | None:
         from cairn.notes.document import content_version
 
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError:
             return None
         version = content_version(data)
@@ -315,19 +319,24 @@ class NoteIndex:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        doc = lean_parse(text, note_id, path.relative_to(self.ws.root).as_posix(), version)
+        rel_path = f"{self.ws.notes_root_rel}/{note_id}{NOTE_SUFFIX}"
+        doc = lean_parse(text, note_id, rel_path, version)
         if doc is None:
-            return IndexDoc(note_id, path.relative_to(self.ws.root).as_posix(), "", "", "", (), "", (), None,
-                            version)
+            return IndexDoc(note_id, rel_path, "", "", "", (), "", (), None, version)
         safe = tuple(a for a in doc.anchors if self._safe_path(a.path))
         doc = replace(doc, anchors=safe)
         return replace(doc, ident=anchored_identifiers(doc, lambda p: self._code_lines(p, code)))
 
     def _safe_path(self, rel: str) -> bool:
-        try:
-            return self.ws.check_repo_path(rel) == rel
-        except Exception:
-            return False
+        """Whether an anchor path (untrusted, from a note) may be read: inside the repository."""
+        known = self._safe.get(rel)
+        if known is None:
+            try:
+                known = self.ws.check_repo_path(rel) == rel
+            except Exception:
+                known = False
+            self._safe[rel] = known
+        return known
 
     def _code_lines(self, rel: str, cache: dict[str, list[str] | None]) -> list[str] | None:
         if rel not in cache:
@@ -361,7 +370,7 @@ class NoteIndex:
 
     def _code_stat(self, rel: str) -> list[int] | None:
         try:
-            st = (self.ws.root / rel).stat()
+            st = os.stat(os.path.join(self._root, rel))
         except OSError:
             return None
         return [st.st_mtime_ns, st.st_size]
@@ -445,22 +454,22 @@ class NoteIndex:
             scan = {}
             gone = []
             for raw in paths:
-                path = Path(raw) if Path(raw).is_absolute() else self.ws.root / raw
+                given = Path(raw) if Path(raw).is_absolute() else self.ws.root / raw
                 try:
-                    inside = path.relative_to(self.ws.notes_root)
+                    inside = given.relative_to(self.ws.notes_root)
                 except ValueError:
                     continue
-                if path.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in inside.parts):
+                if given.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in inside.parts):
                     continue
                 note_id = inside.as_posix()[: -len(NOTE_SUFFIX)]
                 try:
-                    st = path.stat()
-                    scan[note_id] = (path, st.st_mtime_ns, st.st_size)
+                    st = given.stat()
+                    scan[note_id] = (str(given), st.st_mtime_ns, st.st_size)
                 except OSError:
                     if note_id in notes:
                         gone.append(note_id)
         report.scanned = len(scan)
-        changed: dict[str, tuple[Path, int, int]] = {}
+        changed: dict[str, tuple[str, int, int]] = {}
         for note_id, (path, mtime, size) in scan.items():
             entry = notes.get(note_id)
             if entry is None or entry[1] != mtime or entry[2] != size:
@@ -496,7 +505,8 @@ class NoteIndex:
                 forced = entry is not None and entry[3] and any(p in code_changes for p in entry[3])
                 if entry is not None and not forced:
                     try:
-                        version = content_version(path.read_bytes())
+                        with open(path, "rb") as fh:
+                            version = content_version(fh.read())
                     except OSError:
                         continue
                     if version == entry[0]:
