@@ -309,6 +309,11 @@ def main() -> int:
         results["memcite"] = {"all_s": round(m_s, 3), "accuracy": score(truth, m_got)}
     else:
         results["memcite"] = "not installed (pip install memcite)"
+    mismatches = [{"anchor": records[i][0]["path"] + ":" + records[i][0]["lines"], "truth": truth[i],
+                   "got": cairn["got"][i], "recorded": [t for _, t in records[i][1]]}
+                  for i in range(n) if (truth[i][0] == "stale") != cairn["got"][i][0]
+                  or (truth[i][0] != "stale" and tuple(truth[i][1]) != tuple(cairn["got"][i][1] or ()))]
+    (args.out / "mismatches.json").write_text(json.dumps(mismatches, indent=1), encoding="utf-8")
     (args.out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(json.dumps(results, indent=2))
     return 0

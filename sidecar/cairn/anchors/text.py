@@ -9,6 +9,7 @@ removing blank lines are all whitespace-only edits, which is exactly what format
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 
 BINARY_SNIFF = 8000
@@ -57,8 +58,12 @@ LINE_HASH_SIZE = 6
 
 
 def line_hash(line: str) -> str:
-    """Short whitespace-insensitive hash of one line (alignment only; blocks are verified in full)."""
-    return _h(norm(line), LINE_HASH_SIZE)
+    """Short whitespace-insensitive hash of one line (alignment only; blocks are verified in full).
+
+    CRC-32 cut to 24 bits: a check hashes every line of every file it searches, and a collision only
+    costs a candidate that the full block hash then rejects.
+    """
+    return "%06x" % (zlib.crc32("".join(line.split()).encode("utf-8", "surrogateescape")) & 0xFFFFFF)
 
 
 def nonblank_neighbours(lines: Sequence[str], start: int, end: int, count: int) -> tuple[list[int], list[int]]:
