@@ -44,7 +44,33 @@ def test_run_keeps_a_valid_note_edit(repo: GitRepo) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{note_id}: agent exited 0; kept 1 change(s): agent-context/{note_id}.md" in result.stdout
     text = repo.read(f"agent-context/{note_id}.md")
-    assert "Updated by the review agent" in text and "reviewed: 2030-01-01T00:00:00Z" in text
+    assert "Updated by the review agent" in text
+    # Cairn re-anchored the updated note to the code as it is now: it is fresh again.
+    checked = json.loads(cairn(repo, "check", "--json").stdout)
+    assert [(n["id"], n["state"]) for n in checked["notes"]] == [(note_id, "fresh")]
+
+
+def test_run_rerecords_anchors_the_agent_moved(repo: GitRepo) -> None:
+    note_id = _branch_with_change(repo)
+    before = json.loads(cairn(repo, "show", note_id, "--json", check=True).stdout)
+    result = cairn(repo, "review", "--run", "--agent", _agent("move-lines"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = repo.read(f"agent-context/{note_id}.md")
+    assert "lines: 7-8" in text
+    after = json.loads(cairn(repo, "show", note_id, "--json", check=True).stdout)
+    assert after["anchors"][0]["lines"] == [7, 8]
+    assert after["anchors"][0]["commit"] == repo.head() and before["anchors"][0]["commit"] != repo.head()
+    checked = json.loads(cairn(repo, "check", "--json").stdout)
+    assert checked["notes"][0]["state"] == "fresh"
+
+
+def test_run_refuses_anchors_outside_the_file(repo: GitRepo) -> None:
+    note_id = _branch_with_change(repo)
+    before = repo.read(f"agent-context/{note_id}.md")
+    bad = cairn(repo, "review", "--run", "--agent", _agent("bad-lines"))
+    assert bad.returncode == 1
+    assert "cannot anchor the edited note" in bad.stdout and "has only 30 lines" in bad.stdout
+    assert repo.read(f"agent-context/{note_id}.md") == before
 
 
 def test_run_refuses_code_edits_and_restores_them(repo: GitRepo) -> None:

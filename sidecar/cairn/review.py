@@ -86,9 +86,10 @@ code that the note `{note.id}` describes. Decide whether the note is still true 
 
 ## What to do (pick one, edit only `{note.rel_path}`)
 1. **Update it**: the code changed what the note says. Rewrite the affected parts of the body (and the title
-   if needed); keep every frontmatter field; set `reviewed:` to the current UTC time (YYYY-MM-DDTHH:MM:SSZ).
-2. **Re-anchor it**: the note is still true but the code it points at moved. Fix each anchor's `lines:`
-   (1-based, inclusive) and `path:` to where the code is now; set `reviewed:` to now.
+   if needed); keep every frontmatter field. Leave the anchors' hash keys alone: after you finish, Cairn
+   re-anchors the note to the code as it is now and marks it reviewed.
+2. **Re-anchor it**: the note is still true but describes other lines now. Fix each anchor's `lines:`
+   (1-based, inclusive) and `path:` to where the code is now; Cairn re-records their fingerprints.
 3. **Retire it**: the code is gone or the note no longer applies. Set `status: archived` (or
    `status: superseded` and write a new note whose `supersedes:` lists `{note.id}`).
 
@@ -204,12 +205,57 @@ def validate_changes(ws: Workspace, changes: dict[str, tuple[bytes | None, bytes
                     lost = [k for k in before_meta if k not in parsed.meta]
                     if lost:
                         reason = f"removed frontmatter field(s): {', '.join(lost)}"
+        if not reason:
+            reason = refresh_anchors(ws, rel, old)
         if reason:
             _restore(ws, rel, old)
             verdicts.append(Verdict(rel, False, reason))
         else:
             verdicts.append(Verdict(rel, True))
     return verdicts
+
+
+def refresh_anchors(ws: Workspace, rel: str, old: bytes | None) -> str:
+    """After an agent's accepted edit of a note, make its anchors describe the code as it is now.
+
+    An agent edits YAML by hand and cannot compute fingerprints: anchors whose path or lines it changed
+    are re-recorded there, and every other anchor is re-anchored to the code's current (or replacing)
+    lines, since the agent has just brought the note in line with that code. The note is marked
+    reviewed. Returns a rejection reason ("" when fine).
+    """
+    from cairn.anchors import reanchor_note, record_anchor
+    from cairn.errors import CairnError
+
+    store = NoteStore(ws)
+    path = ws.root / rel
+    note = store.read_file(path)
+    if isinstance(note, list):
+        return f"invalid note: line {note[0].line}: {note[0].message}"
+    before = store.parse_text(path, old) if old is not None else []
+    known = {(a.path, a.start, a.end) for a in before.anchors} if not isinstance(before, list) else set()
+    try:
+        anchors, moved = [], False
+        for anchor in note.anchors:
+            if (anchor.path, anchor.start, anchor.end) in known:
+                anchors.append(dict(anchor.data))
+                continue
+            moved = True
+            fresh = record_anchor(ws, ws.check_repo_path(anchor.path), anchor.start, anchor.end)
+            anchors.append({**{k: v for k, v in anchor.data.items() if k not in fresh and k in _extra_keys(anchor)},
+                            **fresh})
+        if moved:
+            note = store.set_anchors(note.id, note.version, anchors)
+        reanchor_note(ws, note.id, note.version, mark_reviewed=True)
+    except CairnError as exc:
+        return f"cannot anchor the edited note: {exc}"
+    return ""
+
+
+def _extra_keys(anchor: Any) -> set[str]:
+    """Keys of an anchor mapping that are neither position nor fingerprint (kept when re-recording)."""
+    from cairn.anchors.fingerprint import KEYS
+
+    return {k for k in anchor.data if k not in ("path", "lines", "commit", *KEYS)}
 
 
 def run_agent(ws: Workspace, prompt: ReviewPrompt, command: str, timeout: float | None = None) -> RunResult:

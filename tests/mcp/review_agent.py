@@ -1,8 +1,11 @@
 """A stand-in for `claude -p` in `cairn review --run` tests: reads the prompt on stdin and edits files.
 
-Modes (first argument): `edit-note` appends a line to the note named in the prompt and bumps `reviewed`;
-`edit-code` does that and also edits source code; `break-frontmatter` removes the closing `---`;
-`drop-field` removes the `tags:` line; `commit` edits the note and commits it; `fail` exits 3 without touching anything.
+Modes (first argument):
+- `edit-note`: append a line to the note named in the prompt and bump `reviewed`
+- `edit-code`: that, and also edit source code and README.md
+- `break-frontmatter`: remove the closing `---`; `drop-field`: remove the `tags:` line
+- `move-lines` / `bad-lines`: point the first anchor at lines 7-8 / 70-80
+- `commit`: edit the note and commit it; `fail`: exit 3 without touching anything
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ def main() -> int:
     if mode in ("edit-note", "edit-code", "commit"):
         text = re.sub(r"^reviewed: .*$", "reviewed: 2030-01-01T00:00:00Z", text, count=1, flags=re.MULTILINE)
         text = text.rstrip("\n") + "\n\nUpdated by the review agent: f2 now doubles.\n"
+    if mode == "move-lines":
+        text = re.sub(r"lines: \d+-\d+", "lines: 7-8", text, count=1)
+    if mode == "bad-lines":
+        text = re.sub(r"lines: \d+-\d+", "lines: 70-80", text, count=1)
     if mode == "break-frontmatter":
         lines = text.splitlines(keepends=True)
         closing = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")

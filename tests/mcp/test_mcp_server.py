@@ -83,6 +83,11 @@ async def test_read_tools(note_repo: tuple[GitRepo, str]) -> None:
         checked = await call(session, "check", paths=["src/app.py"])
         assert checked["notes"][0]["state"] == "stale"
         assert checked["notes"][0]["anchors"][0]["status"] == "changed"
+        note = await call(session, "get_note", id=note_id)
+        await call(session, "update_note", id=note_id, version=note["version"], body="f2 doubles its input.",
+                   reanchor=True)
+        checked = await call(session, "check", paths=["src/app.py"])
+        assert checked["notes"][0]["state"] == "fresh"
 
 
 async def test_affected_tool(note_repo: tuple[GitRepo, str]) -> None:

@@ -58,7 +58,8 @@ person: what, why, what was rejected, what to watch out for. Returns the new not
 UPDATE_DESC = """Change an existing note when it is out of date: after you changed the code it describes,
 when `check`/`affected` says it is stale, or when you learned more. Pass the note `id` and the `version`
 you read with `get_note`; only the fields you give change (`body` replaces the body, `append` adds a
-paragraph, `anchors` replaces the anchors and re-records them at HEAD, `status: archived` retires a
+paragraph, `anchors` replaces the anchors and re-records them at HEAD, `reanchor: true` moves every
+anchor to the code as it is now (after you rewrote a stale note for the new code), `status: archived` retires a
 note, `superseded` with `supersedes` on the new note replaces it). If the note changed since you read
 it, the update is refused and the error carries the current version and text: re-apply your change to
 that text and call again with the new version."""
@@ -235,6 +236,9 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         anchors: Annotated[list[str] | None, Field(
             description='new anchors as "PATH:START-END" (replaces them; recorded at HEAD)')] = None,
         reviewed: Annotated[bool, Field(description="also mark the note reviewed now")] = False,
+        reanchor: Annotated[bool, Field(
+            description="re-anchor every anchor to the code as it is now (use after updating a stale note "
+                        "to match the changed code); also marks it reviewed")] = False,
     ) -> dict[str, Any]:
         from cairn.notes.model import STATUSES
         from cairn.timeutil import format_timestamp, now_utc
@@ -275,6 +279,10 @@ def build_server(ws: Workspace) -> CairnMCPServer:
                 return meta, new_body
 
             note = store.update(id, version, change)
+            if reanchor:
+                from cairn.anchors import reanchor_note
+
+                note = reanchor_note(ws, note.id, note.version, mark_reviewed=True)
         except ConflictError as exc:
             raise ToolError(
                 f"conflict: {exc.message}. current version: {exc.current_version}. "
