@@ -297,3 +297,44 @@ def test_two_indexes_on_one_folder_take_turns(notes_repo: Path, helpers: Any) ->
 def test_search_function_opens_the_index(notes_repo: Path) -> None:
     assert ids(search(Workspace.at(notes_repo), "backoff", 1)) == ["patterns/retry-backoff"]
     assert search(Workspace.at(notes_repo), "backoff", 0) == []
+
+
+# ---- the lean frontmatter reader ---------------------------------------------------------------------
+TRICKY = [
+    "title: 'it''s'\nkind: gotcha\n", 'title: "quoted \\" x"\nkind: decision\n', "title: x # comment\nkind: d\n",
+    "title: |\n  multi\nkind: d\n", "tags: [a, 'b']\ntitle: t\n", "tags:\n  - a\n  - b\ntitle: t\n",
+    "anchors: []\ntitle: x\n", "anchors:\n  - {path: a.py, lines: 1-2}\n", "title: yes\nkind: no\n",
+    "title: a long\n  title\nkind: d\n", "anchors:\n- path: a.py\n  lines: 1-2\n",
+    "anchors:\n  - path: a.py\n    lines: 1-2\n    commit: abc\n    ctx: 1 2 | 3\n  - path: b.py\n    lines: 3\n",
+    "title: x\nextra:\n  nested: [1, 2]\n  more: {a: b}\nkind: d\n", "title: ~\nkind: d\n",
+    "tags: [auth, security]  \nstatus: active\n", "title: 12\nkind: d\n",
+    "anchors:\n  - path: a.py\n    lines: 7\n    lh: 1 2 3\n      4 5 6\n  - path: b.py\n    lines: 1-2\n",
+    "anchors:\n  - path: a very\n      long path.py\n    lines: 1-2\n",
+]
+
+
+@pytest.mark.parametrize("fm", TRICKY)
+def test_lean_frontmatter_reader_agrees_with_yaml_or_defers(fm: str) -> None:
+    import yaml
+
+    from cairn.index.fields import _LeanLoader, scan_frontmatter
+
+    fast = scan_frontmatter(fm)
+    if fast is None:
+        return  # deferred to YAML: always correct
+    slow = yaml.load(fm, Loader=_LeanLoader)
+    needed = {"title", "kind", "tags", "status", "reviewed", "created", "anchors"}
+    expected = {k: v for k, v in slow.items() if k in needed}
+    if "anchors" in expected:
+        expected["anchors"] = [{k: str(v) for k, v in a.items() if k in ("path", "lines")}
+                               for a in expected["anchors"]]
+        fast["anchors"] = [{k: str(v) for k, v in a.items()} for a in fast["anchors"]]
+    assert {k: v for k, v in fast.items() if k in needed} == expected
+
+
+def test_lean_frontmatter_reader_on_the_corpus(corpus_root: Path) -> None:
+    from cairn.index.fields import scan_frontmatter
+
+    files = sorted((corpus_root / "agent-context").rglob("*.md"))
+    assert len(files) == 66
+    assert all(scan_frontmatter(f.read_text().split("---\n")[1]) is not None for f in files)

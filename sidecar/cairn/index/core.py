@@ -324,8 +324,8 @@ class NoteIndex:
         if doc is None:
             return IndexDoc(note_id, rel_path, "", "", "", (), "", (), None, version)
         safe = tuple(a for a in doc.anchors if self._safe_path(a.path))
-        doc = replace(doc, anchors=safe)
-        return replace(doc, ident=anchored_identifiers(doc, lambda p: self._code_lines(p, code)))
+        ident = anchored_identifiers(safe, lambda p: self._code_lines(p, code))
+        return replace(doc, anchors=safe, ident=ident)
 
     def _safe_path(self, rel: str) -> bool:
         """Whether an anchor path (untrusted, from a note) may be read: inside the repository."""

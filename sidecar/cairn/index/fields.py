@@ -139,9 +139,7 @@ def _stamp(value: Any) -> datetime | None:
 
 
 _TOP = re.compile(r"^([A-Za-z_][\w-]*):(?:[ \t]+(.*?))?[ \t]*$")
-_ITEM_KEY = re.compile(r"^( +)(- +)?([A-Za-z_][\w-]*):(?:[ \t]+(.*?))?[ \t]*$")
 _PLAIN = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`][^#]*$|^-[^\s#][^#]*$")
-_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "~", "y", "n"}  # YAML 1.1 bools and null
 _NEEDED = {"title", "kind", "tags", "status", "reviewed", "created", "anchors"}
 
 
@@ -156,81 +154,95 @@ def _scalar(raw: str) -> tuple[bool, Any]:
             return False, None
     if raw[0] == "'" and raw.endswith("'") and len(raw) > 1 and "'" not in raw[1:-1].replace("''", ""):
         return True, raw[1:-1].replace("''", "'")
-    if _PLAIN.match(raw) and ": " not in raw and " #" not in raw and raw.lower() not in _YAML_WORDS:
+    if _PLAIN.match(raw) and ": " not in raw and " #" not in raw:
+        # YAML would read it as a number, bool or null: let YAML read it (same resolvers as the loader).
+        if any(rx.match(raw) for _, rx in _LeanLoader.yaml_implicit_resolvers.get(raw[0], ())):
+            return False, None
         return True, raw
     return False, None
 
 
 def scan_frontmatter(fm: str) -> dict[str, Any] | None:
     """The keys the index needs, read line by line from frontmatter in the shape Cairn writes
-    (`key: value`, `tags: [a, b]`, `anchors:` with `- path:` / `lines:` items), about twenty times
-    faster than YAML. Returns None, and the caller uses YAML, whenever a needed key has any other
-    shape (quotes spanning lines, block scalars, comments, anchors in flow style...), so a note is
-    never read differently from how YAML reads it."""
+    (`key: value`, `tags: [a, b]`, `anchors:` with `- path:` / `lines:` items), several times faster
+    than YAML. Returns None, and the caller uses YAML, whenever a needed key has any other shape
+    (quotes spanning lines, block scalars, comments, anchors in flow style...), so a note is never read
+    differently from how YAML reads it."""
     meta: dict[str, Any] = {}
-    current: str | None = None
+    current = ""
     items: list[dict[str, Any]] | None = None
     tag_list: list[str] | None = None
+    last_key = ""
     for line in fm.splitlines():
-        if not line.strip():
-            continue
-        if line[0] not in " -":
-            match = _TOP.match(line)
-            if match is None:
-                return None
-            key, raw = match.group(1), match.group(2) or ""
-            current, items, tag_list = key, None, None
-            if key not in _NEEDED:
-                continue
-            if key == "tags" and raw.startswith("["):
-                if not raw.endswith("]") or any(c in raw[1:-1] for c in "\"'{}[]#"):
+        if not line or line[0] in " -":
+            if current not in _NEEDED or not line.strip():
+                continue  # the block of a key we do not need
+            stripped = line.lstrip(" ")
+            if tag_list is not None:
+                if not stripped.startswith("- "):
                     return None
-                inner = raw[1:-1].strip()
-                parts = [x.strip() for x in inner.split(",")] if inner else []
-                if any(not p or not _scalar(p)[0] or p[0] in "\"'" for p in parts):
+                ok, value = _scalar(stripped[2:].strip())
+                if not ok or value is None:
                     return None
-                meta[key] = parts
+                tag_list.append(value)
                 continue
-            if not raw:
-                if key == "anchors":
-                    items = meta[key] = []
-                elif key == "tags":
-                    tag_list = meta[key] = []
-                else:
-                    meta[key] = None
+            if items is None:
+                return None
+            new_item = stripped.startswith("- ")
+            if new_item:
+                items.append({})
+                stripped = stripped[2:].lstrip(" ")
+            elif not items:
+                return None
+            if stripped[:1] in ("{", "[", "&", "*", "!", "|", ">", "?", "#", "'", '"', "-"):
+                return None  # flow mappings, YAML anchors, tags, comments, nested lists: let YAML read it
+            key, sep, raw = stripped.partition(":")
+            if (not sep or " " in key) and not new_item:
+                # The continuation of a long plain value (fingerprints wrap at 100 columns).
+                if last_key in ("path", "lines"):
+                    return None
                 continue
-            ok, value = _scalar(raw)
-            if not ok or key in ("anchors",):
-                return None
-            meta[key] = value
-            continue
-        if current not in _NEEDED:
-            continue  # the block of a key we do not need
-        if tag_list is not None:
-            stripped = line.strip()
-            if not stripped.startswith("- "):
-                return None
-            ok, value = _scalar(stripped[2:].strip())
-            if not ok or value is None:
-                return None
-            tag_list.append(value)
-            continue
-        if items is None:
-            return None
-        match = _ITEM_KEY.match(line)
-        if match is None:
-            return None
-        _, dash, key, raw = match.groups()
-        if dash:
-            items.append({})
-        elif not items:
-            return None
-        ok, value = _scalar(raw or "")
-        if not ok:
+            last_key = key
             if key in ("path", "lines"):
+                raw_value = raw.strip()
+                # `lines: 7` is an int to YAML; the index reads lines as text either way.
+                ok, value = (True, raw_value) if key == "lines" and raw_value.isdigit() else _scalar(raw_value)
+                if not sep or not ok or (raw and raw[0] not in " \t"):
+                    return None
+                items[-1][key] = value
+            elif not sep or "\t" in key or not key.strip():
                 return None
             continue
-        items[-1][key] = value
+        key, sep, raw = line.partition(":")
+        current, items, tag_list = key, None, None
+        if key not in _NEEDED:
+            if not sep or not _TOP.match(line):
+                return None
+            continue
+        if raw and raw[0] not in " \t":
+            return None
+        raw = raw.strip()
+        if key == "tags" and raw.startswith("["):
+            if not raw.endswith("]") or any(c in raw[1:-1] for c in "\"'{}[]#"):
+                return None
+            inner = raw[1:-1].strip()
+            parts = [x.strip() for x in inner.split(",")] if inner else []
+            if any(not part or not _scalar(part)[0] for part in parts):
+                return None
+            meta[key] = parts
+            continue
+        if not raw:
+            if key == "anchors":
+                items = meta[key] = []
+            elif key == "tags":
+                tag_list = meta[key] = []
+            else:
+                meta[key] = None
+            continue
+        ok, value = _scalar(raw)
+        if not ok or key == "anchors":
+            return None
+        meta[key] = value
     return meta
 
 
@@ -286,10 +298,10 @@ def lean_parse(text: str, note_id: str, rel_path: str, version: str) -> IndexDoc
     )
 
 
-def anchored_identifiers(doc: IndexDoc, read_lines: Callable[[str], list[str] | None]) -> str:
-    """Identifier text for the code under `doc`'s anchors (`read_lines(path)` gives a file's lines)."""
+def anchored_identifiers(anchors: tuple[IndexedAnchor, ...], read_lines: Callable[[str], list[str] | None]) -> str:
+    """Identifier text for the code under `anchors` (`read_lines(path)` gives a file's lines)."""
     names: list[str] = []
-    for anchor in doc.anchors:
+    for anchor in anchors:
         lines = read_lines(anchor.path)
         if not lines:
             continue
