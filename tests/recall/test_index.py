@@ -135,8 +135,15 @@ def test_prose_colons_are_words_not_filters(notes_repo: Path) -> None:
 
 # ---- incremental updates -------------------------------------------------------------------------
 def manifest(root: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((root / ".git" / "cairn" / "index" / "manifest.json").read_text())
+    """The manifest as an index would read it: the base file plus its journal."""
+    data, why = NoteIndex(Workspace.at(root))._read_manifest()
+    assert data is not None, why
     return data
+
+
+def journal(root: Path) -> list[dict[str, Any]]:
+    path = root / ".git" / "cairn" / "index" / "manifest.journal"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_unchanged_notes_are_not_even_read(notes_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,6 +167,8 @@ def test_one_edit_reindexes_one_note(notes_repo: Path, helpers: Any) -> None:
     after = manifest(notes_repo)["notes"]
     changed = {k for k in after if after[k] != before[k]}
     assert changed == {"patterns/retry-backoff"}
+    # The update appended one journal line naming that note only; the base manifest was not rewritten.
+    assert [set(line["n"]) for line in journal(notes_repo)] == [{"patterns/retry-backoff"}]
     assert ids(index.search("decorrelated")) == ["patterns/retry-backoff"]
     assert index.search("full jitter") == [] or "patterns/retry-backoff" not in ids(index.search('"full jitter"'))
     assert len(index) == 5
@@ -235,7 +244,7 @@ def test_deleted_index_folder_is_rebuilt(notes_repo: Path) -> None:
     assert ids(again.search("backoff"))[:1] == ["patterns/retry-backoff"]
 
 
-@pytest.mark.parametrize("damage", ["meta", "segments", "manifest", "old-format", "count"])
+@pytest.mark.parametrize("damage", ["meta", "segments", "manifest", "journal", "old-format", "count"])
 def test_damaged_index_is_rebuilt_with_a_notice(notes_repo: Path, damage: str) -> None:
     open_index(notes_repo)
     folder = notes_repo / ".git" / "cairn" / "index"
@@ -247,11 +256,13 @@ def test_damaged_index_is_rebuilt_with_a_notice(notes_repo: Path, damage: str) -
                 file.write_bytes(b"\0garbage" * 3)
     elif damage == "manifest":
         (folder / "manifest.json").write_text("garbage")
+    elif damage == "journal":
+        (folder / "manifest.journal").write_text('{"n": {"x": [1, 2')
     elif damage == "old-format":
         data = manifest(notes_repo)
         data["format"] = 0
         (folder / "manifest.json").write_text(json.dumps(data))
-    else:
+    elif damage == "count":
         data = manifest(notes_repo)
         data["notes"]["decisions/ghost"] = ["x", 0, 0, []]
         (folder / "manifest.json").write_text(json.dumps(data))
@@ -338,3 +349,18 @@ def test_lean_frontmatter_reader_on_the_corpus(corpus_root: Path) -> None:
     files = sorted((corpus_root / "agent-context").rglob("*.md"))
     assert len(files) == 66
     assert all(scan_frontmatter(f.read_text().split("---\n")[1]) is not None for f in files)
+
+
+def test_journal_is_folded_into_the_manifest(notes_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cairn.index import core
+
+    monkeypatch.setattr(core, "JOURNAL_MAX", 200)
+    index, _ = open_index(notes_repo)
+    note = notes_repo / "agent-context" / "patterns" / "retry-backoff.md"
+    for i in range(4):
+        note.write_text(note.read_text() + f"\nEdit number {i}.\n")
+        assert index.refresh().updated == ["patterns/retry-backoff"]
+    assert len(journal(notes_repo)) < 4  # folded at least once
+    assert ids(index.search("number"))[:1] == ["patterns/retry-backoff"]
+    fresh = NoteIndex(Workspace.at(notes_repo))
+    assert fresh.refresh().reindexed == [] and len(fresh) == 5

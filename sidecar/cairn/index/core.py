@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("cairn.index")
 
 MANIFEST = "manifest.json"
+JOURNAL = "manifest.journal"  # JSON lines of changed entries, appended after each incremental update
+JOURNAL_MAX = 256 * 1024
 NOTE_SUFFIX = ".md"
 _WRITER_HEAP = 15_000_000
 _SNIPPET_CHARS = 160
@@ -160,7 +162,7 @@ class NoteIndex:
         self.compiler = Compiler(tantivy, self.schema)
         self._index: Any = None
         self._manifest: dict[str, Any] = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
-        self._manifest_stamp: tuple[int, int] | None = None
+        self._manifest_stamp: tuple[int, int, int] | None = None
         self._notes: dict[str, Note] = {}
         self._safe: dict[str, bool] = {}
         self._root = str(ws.root)
@@ -230,7 +232,24 @@ class NoteIndex:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # ---- manifest ----------------------------------------------------------------------------
+    @property
+    def journal_path(self) -> Path:
+        return self.dir / JOURNAL
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        """Identity of the manifest's current state (base file + journal length)."""
+        try:
+            st = self.manifest_path.stat()
+        except OSError:
+            return None
+        try:
+            journal = self.journal_path.stat().st_size
+        except OSError:
+            journal = 0
+        return (st.st_mtime_ns, st.st_size, journal)
+
     def _read_manifest(self) -> tuple[dict[str, Any] | None, str]:
+        """The manifest: the base file plus the journal of changes appended since it was written."""
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -240,14 +259,41 @@ class NoteIndex:
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION \
                 or not isinstance(data.get("notes"), dict) or not isinstance(data.get("code"), dict):
             return None, "it was written in an older format"
+        try:
+            with self.journal_path.open(encoding="utf-8") as fh:
+                for line in fh:
+                    change = json.loads(line)
+                    for key, section in (("n", "notes"), ("c", "code")):
+                        for name, value in change.get(key, {}).items():
+                            if value is None:
+                                data[section].pop(name, None)
+                            else:
+                                data[section][name] = value
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, AttributeError):
+            return None, "its manifest journal is damaged"
         return data, ""
 
-    def _write_manifest(self) -> None:
-        tmp = self.manifest_path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self._manifest, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.manifest_path)
-        st = self.manifest_path.stat()
-        self._manifest_stamp = (st.st_mtime_ns, st.st_size)
+    def _write_manifest(self, notes: Iterable[str] | None = None, code: Iterable[str] | None = None) -> None:
+        """Record the manifest: all of it (notes=None), or only the named entries as one journal line.
+
+        Appending keeps a one-note update O(1) with 10,000 notes; the journal is folded into the base
+        file once it grows past JOURNAL_MAX bytes.
+        """
+        journal = self._stamp()
+        if notes is not None and journal is not None and journal[2] < JOURNAL_MAX:
+            change = {"n": {n: self._manifest["notes"].get(n) for n in notes},
+                      "c": {c: self._manifest["code"].get(c) for c in (code or ())}}
+            with self.journal_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(change, separators=(",", ":")) + "\n")
+        else:
+            tmp = self.manifest_path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._manifest, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, self.manifest_path)
+            with contextlib.suppress(FileNotFoundError):
+                self.journal_path.unlink()
+        self._manifest_stamp = self._stamp()
 
     def _indexed_count(self) -> int:
         return sum(1 for entry in self._manifest["notes"].values() if entry[3] is not None)
@@ -283,24 +329,21 @@ class NoteIndex:
         if count != self._indexed_count():
             return f"it holds {count} notes where its manifest lists {self._indexed_count()}"
         self._index = index
-        with contextlib.suppress(OSError):
-            st = self.manifest_path.stat()
-            self._manifest_stamp = (st.st_mtime_ns, st.st_size)
+        self._manifest_stamp = self._stamp()
         return ""
 
     def _reload_manifest_if_changed(self) -> bool:
         """Pick up another process's update; True when the manifest is still usable."""
-        try:
-            st = self.manifest_path.stat()
-        except OSError:
+        stamp = self._stamp()
+        if stamp is None:
             return False
-        if (st.st_mtime_ns, st.st_size) == self._manifest_stamp:
+        if stamp == self._manifest_stamp:
             return True
         manifest, _ = self._read_manifest()
         if manifest is None:
             return False
         self._manifest = manifest
-        self._manifest_stamp = (st.st_mtime_ns, st.st_size)
+        self._manifest_stamp = stamp
         with contextlib.suppress(Exception):
             self._index.reload()
         return True
@@ -409,8 +452,9 @@ class NoteIndex:
         started = time.perf_counter()
         self._index = None
         shutil.rmtree(self.tantivy_dir, ignore_errors=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.manifest_path.unlink()
+        for stale in (self.manifest_path, self.journal_path):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
         self.tantivy_dir.mkdir(parents=True, exist_ok=True)
         index = self._new_index(str(self.tantivy_dir), reuse=False)
         self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
@@ -491,6 +535,7 @@ class NoteIndex:
         from cairn.notes.document import content_version
 
         code: dict[str, list[str] | None] = {}
+        touched: set[str] = set()
         writer = None
         try:
             for note_id in gone:
@@ -511,6 +556,7 @@ class NoteIndex:
                         continue
                     if version == entry[0]:
                         entry[1], entry[2] = mtime, size  # touched, not changed
+                        touched.add(note_id)
                         continue
                 doc = self._read_doc(note_id, path, code)
                 writer = writer or self._index.writer(_WRITER_HEAP, 1)
@@ -536,11 +582,13 @@ class NoteIndex:
                 code_map.pop(rel, None)
             else:
                 code_map[rel] = stamp
+        dirty_code = set(code_changes)
         for note_id in report.reindexed:
             for rel in notes[note_id][3] or ():
                 if rel not in code_map and (stamp := self._code_stat(rel)) is not None:
                     code_map[rel] = stamp
-        self._write_manifest()
+                    dirty_code.add(rel)
+        self._write_manifest(touched | set(report.removed) | set(report.reindexed), dirty_code)
 
     def _fallback(self) -> RefreshReport:
         """Another process is updating the index: search what is on disk, or an in-memory copy."""
