@@ -155,7 +155,12 @@ class World:
 
     # ---- anchors and truth ---------------------------------------------------------------------
     def pick_anchor(self) -> tuple[str, int, int, list[Line]]:
-        """A random anchor (1-based lines) that starts and ends on non-blank lines."""
+        """A random anchor (1-based lines) that starts and ends on non-blank lines.
+
+        Like a person's: a one-line anchor may be any line, a longer one starts at a `def` or at a
+        statement, never at the `return` that ends the previous function (whose text, `return None`,
+        is shared by many functions: no content can tell it from its twin once that function goes).
+        """
         rng = self.rng
         path = rng.choice(sorted(self.files))
         lines = self.files[path]
@@ -163,6 +168,8 @@ class World:
         while True:
             a = rng.choice(nonblank)
             size = rng.choice([1, 1, 2, 3, 4, 6, 9])
+            if size > 1 and lines[a][1].strip().startswith("return"):
+                continue
             b = min(len(lines) - 1, a + size - 1)
             while b > a and not lines[b][1].strip():
                 b -= 1

@@ -132,7 +132,7 @@ def test_accuracy_with_duplicates_and_common_lines(by_fingerprint_only: bool, li
 def _write_world(repo: GitRepo, world: World) -> None:
     tracked = set(repo.git("ls-files").split())
     for path in tracked - set(world.files):
-        (repo.root / path).unlink()
+        (repo.root / path).unlink(missing_ok=True)
     for path in world.files:
         repo.write(path, world.text(path))
 

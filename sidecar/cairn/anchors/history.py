@@ -121,7 +121,8 @@ class HistoryWalker:
         for t in trackers:
             if not t.named and not self._verified(start, t):
                 t.started = False
-        self._whole = len(chain) <= WHOLE_LOG_LIMIT
+        # Many anchors: one log over every file. A few: follow their files only (a smaller log).
+        self._whole = len(chain) <= WHOLE_LOG_LIMIT and len(trackers) >= 20
         pending: dict[str, list[_Tracker]] = {start: [t for t in trackers if not t.named]}
         for _ in range(MAX_ROUNDS):
             if not pending:
