@@ -19,7 +19,7 @@ import yaml
 
 from cairn.config import Config
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
-from cairn.notes.yamlio import HANDLER, compose
+from cairn.notes.yamlio import HANDLER, load_with_nodes
 from cairn.timeutil import parse_duration, parse_timestamp
 
 _DELIMITER = re.compile(r"^---[ \t]*$")
@@ -62,11 +62,10 @@ def split(text: str) -> Document | NoteError:
     return NoteError("", 1, "frontmatter is not closed: add a '---' line after it")
 
 
-def _key_lines(fm_text: str) -> tuple[dict[str, int], list[dict[str, int]]]:
+def _key_lines(node: yaml.Node | None) -> tuple[dict[str, int], list[dict[str, int]]]:
     """Lines (1-based, in the file) of top-level keys and of each anchor item's keys."""
     top: dict[str, int] = {}
     anchors: list[dict[str, int]] = []
-    node = compose(fm_text)
     if not isinstance(node, yaml.MappingNode):
         return top, anchors
     for key_node, value_node in node.value:
@@ -175,8 +174,8 @@ def parse_note(
     if isinstance(doc, NoteError):
         return [NoteError(rel_path, doc.line, doc.message, note_id)]
     try:
-        meta = HANDLER.load(doc.fm_text)
-        top, anchor_lines = _key_lines(doc.fm_text)
+        meta, node = load_with_nodes(doc.fm_text)
+        top, anchor_lines = _key_lines(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2

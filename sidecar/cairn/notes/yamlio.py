@@ -70,6 +70,12 @@ class NoteYAMLHandler(YAMLHandler):
 HANDLER = NoteYAMLHandler()
 
 
-def compose(fm: str) -> yaml.Node | None:
-    """The node tree of a frontmatter block, for mapping keys to line numbers."""
-    return yaml.compose(fm, Loader=NoteLoader)
+def load_with_nodes(fm: str) -> tuple[Any, yaml.Node | None]:
+    """The data of a frontmatter block and its node tree (for key → line numbers), parsed once."""
+    loader = NoteLoader(fm)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+        return data, node
+    finally:
+        loader.dispose()
