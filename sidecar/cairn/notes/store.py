@@ -182,11 +182,24 @@ class NoteStore:
 
     def load(self) -> LoadResult:
         """Every note under the notes root; invalid ones become errors, never exceptions."""
+        from cairn.notes.parse_cache import ParseCache
+
         notes: list[Note] = []
         errors: list[NoteError] = []
         seen: dict[str, str] = {}
+        cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
+                           f"{self.ws.root}\0{self.ws.config!r}")
         for path in self.note_files():
-            result = self.read_file(path)
+            rel = self.rel_path(path)
+            try:
+                st = path.stat()
+            except OSError:
+                st = None
+            result = cache.get(rel, st) if st is not None else None
+            if result is None:
+                result = self.read_file(path)
+                if st is not None:
+                    cache.put(rel, st, result)
             note_id = self.note_id(path)
             folded = note_id.casefold()
             if folded in seen:
@@ -199,6 +212,7 @@ class NoteStore:
                 notes.append(result)
             else:
                 errors.extend(result)
+        cache.save()
         return LoadResult(notes, errors)
 
     def get(self, note_id: str) -> Note:
