@@ -127,7 +127,7 @@ def build_server() -> CairnServer:
         except Exception as exc:
             state.log(f"cannot save the server state: {type(exc).__name__}: {exc}", types.MessageType.Warning)
         try:
-            await state.run(session.index)
+            await asyncio.to_thread(session.index)
         except Exception as exc:
             state.log(f"search index unavailable: {type(exc).__name__}: {exc}", types.MessageType.Warning)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from lsprotocol import types
 
@@ -126,27 +127,37 @@ def _read_lines(path: Path) -> list[str] | None:
         return None
 
 
-def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str]) -> dict[str, list[types.Diagnostic]]:
-    """Diagnostics for every file of the snapshot that is not open (runs on the engine thread)."""
+def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str], code_paths: set[str] | None,
+                          note_paths: set[str] | None) -> dict[str, list[types.Diagnostic]]:
+    """Diagnostics of files that are not open (runs on the engine thread).
+
+    `code_paths`/`note_paths`: only those files (what changed since the last publish); None: every file
+    that has something to show. Files listed with an empty list are to be cleared.
+    """
     open_uris = set(skip)
+    root_uri = path_to_uri(session.root)
     out: dict[str, list[types.Diagnostic]] = {}
-    for rel, anchors in snap.by_path.items():
-        uri = path_to_uri(session.root / rel)
+
+    def uri_of(rel: str) -> str:
+        return f"{root_uri}/{quote(rel)}"
+
+    for rel in snap.flagged_paths() if code_paths is None else code_paths:
+        uri = uri_of(rel)
         if uri in open_uris:
             continue
-        interesting = [a for a in anchors if a.stale or snap.notes[a.note_id].state == "expired"]
+        interesting = [a for a in snap.by_path.get(rel, ())
+                       if a.note_id in snap.notes and (a.stale or snap.notes[a.note_id].state == "expired")]
         if not interesting:
+            out[uri] = []
             continue
-        lines = _read_lines(session.root / rel)
         view = FileView(rel, tuple(interesting), snap.notes, snap.generation)
-        diags = code_diagnostics(session, view, lines)
-        if diags:
-            out[uri] = diags
+        out[uri] = code_diagnostics(session, view, _read_lines(session.root / rel))
     by_file: dict[str, list[tuple[int, str]]] = {}
     for error in snap.errors:
-        by_file.setdefault(error.path, []).append((error.line, error.message))
+        if note_paths is None or error.path in note_paths:
+            by_file.setdefault(error.path, []).append((error.line, error.message))
     for rel, problems in by_file.items():
-        uri = path_to_uri(session.root / rel)
+        uri = uri_of(rel)
         if uri in open_uris:
             continue
         lines = _read_lines(session.root / rel)
@@ -154,13 +165,17 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str])
         out[uri] = [types.Diagnostic(range=line_range(lines, line, line), message=message,
                                      severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
                                      data={"noteId": note_id, "notePath": rel}) for line, message in problems]
-    for note_view in snap.notes.values():
+    if note_paths is None:
+        candidates = [v for v in snap.notes.values() if v.state == "stale"]
+    else:
+        candidates = [v for v in snap.notes.values() if v.note.rel_path in note_paths] if note_paths else []
+        for rel in note_paths:
+            out.setdefault(uri_of(rel), [])
+    for note_view in candidates:
         broken = [a for a in note_view.anchors if a.status == "deleted"]
-        if not broken:
-            continue
         note = note_view.note
-        uri = path_to_uri(session.root / note.rel_path)
-        if uri in open_uris:
+        uri = uri_of(note.rel_path)
+        if not broken or uri in open_uris:
             continue
         lines = _read_lines(session.root / note.rel_path)
         out.setdefault(uri, []).extend(
@@ -170,20 +185,25 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str])
                              severity=types.DiagnosticSeverity.Error, source=SOURCE, code="broken-anchor",
                              data={"noteId": note_view.id, "notePath": note.rel_path})
             for a in broken)
+    for uri in open_uris:
+        out.pop(uri, None)
     return out
 
 
 async def publish_all(state: ServerState, session: Session) -> None:
-    """Republish everything of one workspace: open documents from buffers, the rest from the snapshot."""
+    """Republish what changed in one workspace: open documents from buffers, the rest from the snapshot."""
     open_uris = [uri for uri in state.server.workspace.text_documents
                  if (ref := state.resolve(uri, quiet=True)) is not None and ref.session is session]
     for uri in open_uris:
         await publish_document(state, uri)
+    code_paths, note_paths = session.take_affected()
     snap = session.snapshot
-    found = await state.run(workspace_diagnostics, session, snap, open_uris)
-    root_prefix = path_to_uri(session.root) + "/"
+    found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths)
     for uri, diags in found.items():
-        _publish(state, uri, diags)
-    for uri, signature in list(state.published.items()):
-        if signature and uri.startswith(root_prefix) and uri not in found and uri not in open_uris:
-            _publish(state, uri, [])
+        if diags or uri in state.published:
+            _publish(state, uri, diags)
+    if code_paths is None:
+        root_prefix = path_to_uri(session.root) + "/"
+        for uri, signature in list(state.published.items()):
+            if signature and uri.startswith(root_prefix) and uri not in found and uri not in open_uris:
+                _publish(state, uri, [])

@@ -9,10 +9,9 @@ calls the engine, and it imports nothing from pygls: every line number here is 1
 
 from __future__ import annotations
 
-import contextlib
+import gc
 import logging
 import os
-import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 
 from cairn.errors import CairnError, UsageError
 from cairn.notes.model import Note, NoteError
-from cairn.notes.store import NoteStore
+from cairn.notes.store import SKIPPED_FILES, NoteStore
 from cairn.timeutil import format_age, now_utc
 from cairn.workspace import Workspace
 
@@ -32,8 +31,7 @@ STALE = frozenset({"changed", "deleted"})
 # Order in which notes are listed on one line: freshest first.
 STATE_ORDER = {"fresh": 0, "expired": 1, "stale": 2}
 MAX_FILE_BYTES = 2 * 1024 * 1024
-STATE_FILE = "server-state.pickle"
-STATE_VERSION = 1
+STATE_FILE = "server-state.bin"
 
 
 @dataclass(frozen=True)
@@ -103,6 +101,10 @@ class Snapshot:
     errors: tuple[NoteError, ...]
     by_path: Mapping[str, tuple[AnchorView, ...]]  # shown path → anchors shown there
 
+    def flagged_paths(self) -> set[str]:
+        """Files showing an anchor of a stale or expired note (the ones with code diagnostics)."""
+        return {a.shown[0] for v in self.notes.values() if v.state != "fresh" for a in v.anchors}
+
     def counts(self) -> dict[str, int]:
         invalid = len({e.path for e in self.errors})
         return {
@@ -168,7 +170,11 @@ class Session:
         self._keys: dict[str, str | None] = {}  # anchored file → blob id when last judged
         self._head: str | None = None
         self._dirty_state = False
+        self._restored = False
+        self._affected: set[str] | None = None  # code files to republish; None: all of them
+        self._note_files_affected: set[str] = set()
         self._index: Any = None
+        self._index_lock = threading.Lock()
         from cairn.server.judge import Judging
 
         self.judging = Judging(ws)
@@ -205,9 +211,17 @@ class Session:
         """
         with self.lock:
             started = time.perf_counter()
-            if note_files is None and code is False:
-                restored = self._restore()
-                self._load_notes(restored)
+            full = note_files is None and code is False
+            if full:
+                # Start-up allocates a few hundred thousand long-lived objects: no collections meanwhile,
+                # and afterwards they are moved out of the collector's way (gc.freeze) so later pauses,
+                # e.g. during a hover, stay short.
+                gc.disable()
+                try:
+                    restored = self._restore()
+                    self._load_notes(restored)
+                finally:
+                    gc.enable()
                 code = True
             changed: set[str] = set()
             for path in note_files or ():
@@ -221,37 +235,78 @@ class Session:
             todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
             if todo:
                 self._views.update(self._judge(todo, None))
+            errors_before = set(self._errors)
             self._generation += 1
-            self.snapshot = self._build(self._views)
+            self.snapshot = self._build(None if full else changed, recheck_expiry=code is not False)
+            if not full:
+                self._note_files_affected.update(set(self._errors) ^ errors_before)
+                self._note_files_affected.update(set(self._errors) & {self.store.rel_path(p) for p in note_files or ()})
             log.debug("refresh: %d notes judged in %.0f ms", len(todo), (time.perf_counter() - started) * 1000)
             if self._index is not None:
                 self._update_index(note_files)
-            self._dirty_state = True
+            if todo or note_files or not self._restored:
+                self._dirty_state = True
+            if full:
+                gc.collect()
+                gc.freeze()
             return self.snapshot
 
     # ---- notes on disk ---------------------------------------------------------------------
+    def _note_files(self) -> list[tuple[Path, str, str, tuple[int, int, int]]]:
+        """(path, rel path, id, stat) of every note file: one directory walk, no per-file path resolution.
+
+        Same rules as `NoteStore.is_note_file` (`.md`, no hidden parts, not the top-level README); a
+        symlinked file is checked with the store's own (resolving) test.
+        """
+        root = self.store.root
+        if not root.is_dir():
+            return []
+        prefix = self.ws.notes_root_rel + "/"
+        out = []
+        stack = [(str(root), "")]
+        while stack:
+            folder, rel_folder = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                sub = f"{rel_folder}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, sub + "/"))
+                    continue
+                if not entry.name.endswith(".md") or (not rel_folder and entry.name in SKIPPED_FILES):
+                    continue
+                if entry.is_symlink() and not self.store.is_note_file(Path(entry.path)):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                out.append((Path(entry.path), prefix + sub, sub[:-3], (st.st_size, st.st_mtime_ns, st.st_ino)))
+        out.sort(key=lambda item: item[1])
+        return out
+
     def _load_notes(self, restored: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]) -> None:
         """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
         self._raw, self._errors, self._stats = {}, {}, {}
         seen: dict[str, str] = {}
-        for path in self.store.note_files():
-            rel = self.store.rel_path(path)
-            stat = _stat(path)
+        for path, rel, note_id, stat in self._note_files():
             cached = restored.get(rel)
-            if cached is not None and stat is not None and cached[0] == stat:
+            if cached is not None and cached[0] == stat:
                 result = cached[1]
             else:
                 result = self.store.read_file(path)
-                self._views.pop(self.store.note_id(path), None)
-            note_id = self.store.note_id(path)
+                self._views.pop(note_id, None)
             folded = note_id.casefold()
             if folded in seen:
                 self._errors[rel] = [NoteError(rel, 1, f"duplicate id {note_id!r}: {seen[folded]} has the same id "
                                                "(ids must differ by more than letter case)", note_id)]
                 continue
             seen[folded] = rel
-            if stat is not None:
-                self._stats[rel] = stat
+            self._stats[rel] = stat
             if isinstance(result, Note):
                 self._raw[result.id] = result
             else:
@@ -316,24 +371,23 @@ class Session:
     def _restore(self) -> dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]:
         """The state saved by the last server run: parsed notes by file, views, content ids, HEAD.
 
-        A private pickle under the git directory (never committed, written only by us); anything odd
-        about it (other version, unreadable) simply means a cold start.
+        A private file under the git directory (never committed, written only by us); anything odd about
+        it (other format, unreadable) simply means a cold start.
         """
-        try:
-            with self._state_file().open("rb") as fh:
-                data = pickle.load(fh)  # our own cache file in .git/cairn (see the docstring)
-            if data.get("version") != STATE_VERSION or data.get("root") != str(self.ws.root):
-                return {}
-        except Exception:
+        from cairn.server import persist
+
+        loaded = persist.load(self._state_file(), str(self.ws.root))
+        if loaded is None:
             return {}
-        self._views = {v.id: v for v in data["views"]}
-        self._keys = dict(data["keys"])
-        self._head = data["head"]
+        notes, self._views, self._keys, self._head = loaded
+        self._restored = True
         self.judging.warm = True
-        return dict(data["notes"])
+        return notes
 
     def save_state(self) -> None:
-        """Persist what the next start needs (called after refreshes, off the editor's critical path)."""
+        """Persist what the next start needs (called once events are quiet, and at shutdown)."""
+        from cairn.server import persist
+
         with self.lock:
             if not self._dirty_state:
                 return
@@ -344,40 +398,82 @@ class Session:
             for rel, errors in self._errors.items():
                 if rel in self._stats:
                     notes[rel] = (self._stats[rel], errors)
-            data = {"version": STATE_VERSION, "root": str(self.ws.root), "notes": notes,
-                    "views": list(self._views.values()), "keys": self._keys, "head": self._head}
-            path = self._state_file()
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             try:
-                with tmp.open("wb") as fh:
-                    pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            except OSError as exc:
+                persist.save(self._state_file(), str(self.ws.root), notes, self._views, self._keys, self._head)
+            except (OSError, ValueError) as exc:
                 log.info("cannot save the server state: %s", exc)
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
             self.judging.persist()
             self._dirty_state = False
 
-    def _build(self, views: dict[str, NoteView]) -> Snapshot:
-        by_path: dict[str, list[AnchorView]] = {}
-        now = now_utc()
-        for note_id, view in list(views.items()):
-            expired = view.note.expired(now, self.ws.config)
-            if expired != view.expired:  # time passed (or a restored state): only the expiry moves
-                state = "stale" if view.stale_anchors() else "expired" if expired else "fresh"
-                view = views[note_id] = NoteView(view.note, state, view.anchors, expired,
-                                                 expiry_text(view.note, self.ws) if expired else "")
-            for anchor in view.anchors:
-                by_path.setdefault(anchor.shown[0], []).append(anchor)
-        recorded: dict[str, set[str]] = {}
-        for note in self._raw.values():
-            for recorded_anchor in note.anchors:
-                recorded.setdefault(recorded_anchor.path, set()).add(note.id)
-        self._recorded = recorded
+    def _build(self, changed: set[str] | None, recheck_expiry: bool = True) -> Snapshot:
+        """The next snapshot: from scratch (`changed=None`), or updating only what `changed` notes touch.
+
+        Also records which code files and note files may now need other diagnostics (`take_affected`),
+        so a note written by an agent republishes a handful of files, not the workspace.
+        """
+        old = self.snapshot
+        views = self._views
+        flipped: set[str] = set()
+        if recheck_expiry or changed is None:
+            now = now_utc()
+            for note_id, view in list(views.items()):
+                expired = view.note.expired(now, self.ws.config)
+                if expired != view.expired:  # time passed (or a restored state): only the expiry moves
+                    state = "stale" if view.stale_anchors() else "expired" if expired else "fresh"
+                    views[note_id] = NoteView(view.note, state, view.anchors, expired,
+                                              expiry_text(view.note, self.ws) if expired else "")
+                    flipped.add(note_id)
         errors = tuple(e for errs in self._errors.values() for e in errs)
-        return Snapshot(self._generation, self._head, dict(views), errors,
-                        {path: tuple(items) for path, items in by_path.items()})
+        if changed is None:
+            by_path: dict[str, list[AnchorView]] = {}
+            for view in views.values():
+                for anchor in view.anchors:
+                    by_path.setdefault(anchor.shown[0], []).append(anchor)
+            recorded: dict[str, set[str]] = {}
+            for note in self._raw.values():
+                for recorded_anchor in note.anchors:
+                    recorded.setdefault(recorded_anchor.path, set()).add(note.id)
+            self._recorded = recorded
+            self._affected = None
+            self._note_files_affected = set()
+            return Snapshot(self._generation, self._head, dict(views), errors,
+                            {path: tuple(items) for path, items in by_path.items()})
+        paths: set[str] = set()
+        for note_id in changed | flipped:
+            for either in (old.notes.get(note_id), views.get(note_id)):
+                if either is not None:
+                    paths.update(a.shown[0] for a in either.anchors)
+                    self._note_files_affected.add(either.note.rel_path)
+        new_by_path = dict(old.by_path)
+        added: dict[str, list[AnchorView]] = {}
+        for note_id in changed:
+            new_view = views.get(note_id)
+            for anchor_view in new_view.anchors if new_view is not None else ():
+                added.setdefault(anchor_view.shown[0], []).append(anchor_view)
+        for path in paths:
+            items = [a for a in new_by_path.get(path, ()) if a.note_id not in changed]
+            items.extend(added.get(path, ()))
+            if items:
+                new_by_path[path] = tuple(items)
+            else:
+                new_by_path.pop(path, None)
+        for note_id in changed:
+            old_view = old.notes.get(note_id)
+            for old_anchor in old_view.note.anchors if old_view is not None else ():
+                self._recorded.get(old_anchor.path, set()).discard(note_id)
+            raw = self._raw.get(note_id)
+            for new_anchor in raw.anchors if raw is not None else ():
+                self._recorded.setdefault(new_anchor.path, set()).add(note_id)
+        if self._affected is not None:
+            self._affected.update(paths)
+        return Snapshot(self._generation, self._head, dict(views), errors, new_by_path)
+
+    def take_affected(self) -> tuple[set[str] | None, set[str] | None]:
+        """(code files, note files) whose diagnostics may have changed since the last call (None: all)."""
+        with self.lock:
+            code, notes = self._affected, (None if self._affected is None else self._note_files_affected)
+            self._affected, self._note_files_affected = set(), set()
+            return code, notes
 
     def _judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
         """Verdicts for `notes` against the working tree, with `buffers` (path → text) laid over it."""
@@ -530,7 +626,12 @@ class Session:
             log.warning("search index update failed: %s", exc)
 
     def index(self) -> Any:
-        with self.lock:
+        """The long-lived search index, opened (built or updated) on first use.
+
+        Opened under its own lock, not the session's: building it for a large workspace takes seconds
+        and must not hold up verdicts and diagnostics (the server opens it in the background at start).
+        """
+        with self._index_lock:
             if self._index is None:
                 from cairn.server import judge
 

@@ -24,6 +24,7 @@ from cairn.server.convert import uri_to_path
 from cairn.server.engine import Session
 from cairn.server.state import ServerState
 
+SAVE_DELAY = 5.0
 GIT_TOP = frozenset({"HEAD", "index", "packed-refs", "MERGE_HEAD", "ORIG_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"})
 
 
@@ -38,6 +39,7 @@ class RefreshQueue:
         self.git = False
         self.reload = False
         self._task: asyncio.Task[None] | None = None
+        self._saver: asyncio.Future[None] | None = None
         self.rounds = 0
 
     def add(self, notes: Iterable[Path] = (), code: Iterable[str] = (), git: bool = False,
@@ -64,10 +66,22 @@ class RefreshQueue:
                 await after_refresh(self.state, self.session)
             except Exception as exc:
                 self.state.log(f"refresh failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
-        try:
-            await self.state.run(self.session.save_state)
-        except Exception as exc:
-            self.state.log(f"cannot save the server state: {type(exc).__name__}: {exc}", types.MessageType.Warning)
+        self.save_later()
+
+    def save_later(self, delay: float = SAVE_DELAY) -> None:
+        """Save the session's state once events have been quiet for `delay` seconds (it takes a while)."""
+        if self._saver is not None and not self._saver.done():
+            self._saver.cancel()
+
+        async def save() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await self.state.run(self.session.save_state)
+            except Exception as exc:
+                self.state.log(f"cannot save the server state: {type(exc).__name__}: {exc}",
+                               types.MessageType.Warning)
+
+        self._saver = asyncio.ensure_future(save())
 
 
 async def after_refresh(state: ServerState, session: Session) -> None:
