@@ -120,7 +120,7 @@ def _doc_meta(doc: IndexDoc) -> str:
     return json.dumps({
         "p": doc.rel_path, "t": doc.title, "k": doc.kind, "s": doc.status, "g": list(doc.tags),
         "a": [[a.path, a.start, a.end] for a in doc.anchors],
-        "r": doc.reviewed.timestamp() if doc.reviewed else None, "v": doc.version,
+        "r": doc.reviewed.timestamp() if doc.reviewed else None, "v": doc.version, "b": len(doc.body),
     }, separators=(",", ":"))
 
 
@@ -129,7 +129,7 @@ def _meta_doc(note_id: str, text: str) -> IndexDoc:
     reviewed = datetime.fromtimestamp(m["r"], UTC) if m.get("r") is not None else None
     return IndexDoc(id=note_id, rel_path=m["p"], title=m["t"], kind=m["k"], status=m["s"], tags=tuple(m["g"]),
                     body="", anchors=tuple(IndexedAnchor(p, s, e) for p, s, e in m["a"]), reviewed=reviewed,
-                    version=m["v"])
+                    version=m["v"], body_chars=m.get("b", 0))
 
 
 def snippet(body: str, words: Iterable[str], limit: int = _SNIPPET_CHARS) -> str:

@@ -24,7 +24,7 @@ import yaml
 
 # Bump whenever the schema, the analysis or what goes into a field changes: an index written with
 # another number is rebuilt on open.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # Text fields (analysed by `cairn.index.query.analyzer`: words, lowercase, no stop words, English stem).
 TEXT_FIELDS = ("title", "tags_text", "body", "ident", "paths_text")
@@ -118,6 +118,7 @@ class IndexDoc:
     reviewed: datetime | None  # last review, falling back to creation
     version: str
     ident: str = ""
+    body_chars: int = 0  # length of the body (docs read back from the index carry no body)
 
     def anchor_paths(self) -> list[str]:
         return list(dict.fromkeys(a.path for a in self.anchors))

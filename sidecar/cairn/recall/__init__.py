@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from cairn.index.core import Notice
     from cairn.workspace import Workspace
 
-BATCH = 12
+BATCH = 8
 
 
 def _repo_path(ws: Workspace, path: str | Path) -> str:
@@ -128,7 +128,15 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
         return cand.base() * factor * STATUS_FACTOR.get(cand.doc.status, 1.0)
 
     queue = sorted((c for c in candidates.values() if c.base() > 0), key=lambda c: (-optimistic(c), c.doc.id))
-    wanted = max(3, min(max_notes, budget // 80))
+    # How many notes could fill the budget, from their sizes (about 4 characters a token, plus ~40
+    # tokens of title, freshness and anchor lines): judging stops once those are settled.
+    wanted, room = 0, budget
+    for cand in queue[:max_notes]:
+        wanted += 1
+        room -= 40 + cand.doc.body_chars // 4
+        if room <= 0:
+            break
+    wanted = max(1, wanted)
     assessor = Assessor(ws, target, checker)
     judged: list[tuple[float, PackNote]] = []
     try:
