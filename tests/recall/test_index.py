@@ -364,3 +364,19 @@ def test_journal_is_folded_into_the_manifest(notes_repo: Path, monkeypatch: pyte
     assert ids(index.search("number"))[:1] == ["patterns/retry-backoff"]
     fresh = NoteIndex(Workspace.at(notes_repo))
     assert fresh.refresh().reindexed == [] and len(fresh) == 5
+
+
+def test_concurrent_processes_on_a_missing_index(notes_repo: Path) -> None:
+    """Several `cairn search` processes start at once on a repository without an index: one builds it,
+    the others wait for it (or search the notes in memory); none crashes."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-m", "cairn", "search", "backoff", "--json"], cwd=notes_repo,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert json.loads(out)["hits"][0]["id"] == "patterns/retry-backoff"
+        assert "Traceback" not in err
+    assert len(NoteIndex(Workspace.at(notes_repo)).refresh().reindexed) == 0

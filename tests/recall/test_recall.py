@@ -165,3 +165,20 @@ def test_cli_errors_are_one_line_exit_2(small_repo: Path, capsys: pytest.Capture
     code, out, err = run(capsys, *args)
     lines = [line for line in err.splitlines() if not line.startswith("cairn: search index")]
     assert code == 2 and out == "" and len(lines) == 1 and message in lines[0]
+
+
+def test_recall_judges_unsaved_editor_buffers(small_repo: Path, helpers: Any) -> None:
+    from cairn.anchors.target import Target
+
+    helpers.write_note(small_repo, "d/one", "About handler one", "decision", "x",
+                       anchors=(("src/app/api.py", 1, 3),), reviewed=stamp(helpers, 1))
+    helpers.commit_all(small_repo, "notes")
+    ws = Workspace.at(small_repo)
+    assert recall(ws, "src/app/api.py", 2, now=helpers.NOW).notes[0].state == "fresh"
+    edited = (small_repo / "src" / "app" / "api.py").read_text().replace("    value = 1\n", "    value = 11\n")
+    pack = recall(ws, "src/app/api.py", 2, target=Target.with_buffers({"src/app/api.py": edited}), now=helpers.NOW)
+    assert pack.notes[0].state == "stale"
+    # Inserting lines above in the buffer moves the anchor: still fresh, found at its new place.
+    moved = "# header\n# more\n" + (small_repo / "src" / "app" / "api.py").read_text()
+    pack = recall(ws, "src/app/api.py", 4, target=Target.with_buffers({"src/app/api.py": moved}), now=helpers.NOW)
+    assert pack.notes[0].state == "fresh" and pack.notes[0].anchors == ["src/app/api.py:3-5"]

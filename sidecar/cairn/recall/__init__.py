@@ -90,10 +90,13 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     if parent:
         for doc in idx.anchored_under(parent):
             consider(doc)
-    try:
-        text = (ws.root / rel).read_text(encoding="utf-8", errors="replace") if (ws.root / rel).is_file() else None
-    except OSError:
-        text = None
+    buffers = getattr(target, "buffers", None) or {}
+    text = buffers.get(rel)  # an unsaved editor buffer wins over the file on disk
+    if text is None:
+        try:
+            text = (ws.root / rel).read_text(encoding="utf-8", errors="replace") if (ws.root / rel).is_file() else None
+        except OSError:
+            text = None
     if text and line is not None:
         here = enclosing_definition(text, line)
         if here and len(here) >= 4:
