@@ -26,6 +26,8 @@ import {
 import { describeCommand, notFoundMessage, resolveServerCommand, type Resolution, type ServerMode } from './core/serverCommand';
 import type { ServerState } from './core/status';
 
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /** A LanguageClient that never pops notifications itself: Cairn shows one clear message instead of a storm. */
 class QuietLanguageClient extends LanguageClient {
   override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
@@ -341,7 +343,20 @@ export class CairnServer implements vscode.Disposable {
     if (!client || this._state !== 'running') {
       throw new ServerUnavailableError();
     }
-    return client.sendRequest<R>(method, params, token);
+    // never pass an undefined token: vscode-jsonrpc would count it as a second parameter and send the params
+    // as an array ([params, null]), which the server rejects as invalid params
+    if (token) {
+      return client.sendRequest<R>(method, params, token);
+    }
+    // a request the server never answers must not hang a command forever
+    const cts = new vscode.CancellationTokenSource();
+    const timer = setTimeout(() => cts.cancel(), REQUEST_TIMEOUT_MS);
+    try {
+      return await client.sendRequest<R>(method, params, cts.token);
+    } finally {
+      clearTimeout(timer);
+      cts.dispose();
+    }
   }
 
   recall(params: RecallParams, token?: vscode.CancellationToken): Promise<RecallResult> {

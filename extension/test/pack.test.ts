@@ -48,13 +48,15 @@ describe('pack → markdown', () => {
   });
   it('lists every note with a link, kind, badge, freshness and anchors', () => {
     assert.ok(md.includes('## [Why we chose JWT over server sessions](file:///ws/agent-context/decisions/jwt.md)'));
-    assert.ok(md.includes('*decision · ✓ fresh · reviewed 3 days ago* — `agent-context/decisions/jwt.md`'));
+    assert.ok(md.includes('*decision · ✓ reviewed 3 days ago* — `agent-context/decisions/jwt.md`'));
     assert.ok(md.includes('Anchored at `src/auth/session.py:10-42`'));
     assert.ok(md.indexOf('Why we chose JWT') < md.indexOf('Clock skew'), 'keeps the server ranking');
   });
-  it('warns about stale notes', () => {
-    assert.ok(md.includes('⚠ stale'));
-    assert.match(md, /> ⚠ The anchored code changed/);
+  it('warns about stale notes with the server freshness line, or a warning of its own', () => {
+    assert.ok(md.includes('*gotcha · ⚠ anchored lines changed in 9a8b7c6*'));
+    const bare = formatPack({ ...pack, notes: [{ ...pack.notes[1], freshness: '' }] });
+    assert.ok(bare.includes('*gotcha · ⚠ stale*'));
+    assert.match(bare, /> ⚠ The anchored code changed/);
   });
   it('escapes markdown in titles', () => {
     assert.ok(md.includes('Clock skew breaks \\`exp\\` checks'));

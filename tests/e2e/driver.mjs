@@ -76,7 +76,7 @@ async function openFile(page, rel, expectText) {
   await row.click();
   await page.locator('.tabs-container .tab.active', { hasText: base }).first().waitFor({ timeout: 30000 });
   await until(`${rel} rendered`, () =>
-    page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.includes(t)), expectText),
+    page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), expectText),
   );
 }
 
@@ -262,6 +262,44 @@ try {
       throw new Error(`chat answer lacks ${JSON.stringify(missing)}; got: ${text.slice(-800)}`);
     }
     lap(`chat: ${JSON.stringify(answer.slice(0, 400))}`);
+  }, page);
+
+  await test('search', async () => {
+    await runCommand(page, 'Cairn: Search Notes');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    await input.fill('rounding auditors');
+    const row = await quickInputRow(page, GOTCHA, 30000);
+    await page.screenshot({ path: path.join(OUT, 'search.png') });
+    await row.click();
+    await page.locator('.tabs-container .tab.active', { hasText: 'round-each-invoice-line' }).first().waitFor({ timeout: 30000 });
+  }, page);
+
+  await test('new-note', async () => {
+    await openFile(page, 'src/db/connection_pool.py', 'MAX_CONNECTIONS');
+    await goToLine(page, 5);
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End'); // MAX_CONNECTIONS = 10
+    await runCommand(page, 'Cairn: New Note from Selection');
+    await (await quickInputRow(page, 'gotcha')).click();
+    const title = `Pool size is fixed at import time ${Date.now()}`;
+    await page.locator('.quick-input-widget', { hasText: 'Title of the note' }).first().waitFor({ timeout: 15000 });
+    const input = page.locator('.quick-input-widget input').first();
+    await input.fill(title);
+    await page.keyboard.press('Enter');
+    // the server writes agent-context/gotchas/<slug>.md and the extension opens it
+    await page.locator('.tabs-container .tab.active', { hasText: 'pool-size-is-fixed' }).first().waitFor({ timeout: 30000 });
+    await until('the new note in the editor', () =>
+      page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), title),
+    );
+    // cairn/statusChanged: the status bar counts the new note
+    await page.locator('.statusbar-item', { hasText: /\b4 · .*1 stale/ }).first().waitFor({ timeout: 30000 });
+    const anchored = await page.evaluate(() =>
+      [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].map((v) => v.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+    if (!anchored.includes('path: src/db/connection_pool.py') || !anchored.includes('lines: 5-5')) {
+      throw new Error(`the new note is not anchored at src/db/connection_pool.py:5-5: ${anchored.slice(0, 400)}`);
+    }
+    await page.screenshot({ path: path.join(OUT, 'new-note.png') });
   }, page);
 } catch (e) {
   results.push({ name: 'setup', ok: false, error: String(e?.stack || e) });

@@ -83,17 +83,18 @@ export function formatPackNote(note: PackNote, opts: PackFormatOptions = {}): st
   const h = '#'.repeat(Math.min(6, (opts.headingLevel ?? 1) + 1));
   const title = escapeInline(note.title || note.id);
   const heading = opts.linkNotes && note.uri ? `[${title}](${note.uri})` : title;
-  const meta = [`${note.kind || 'note'}`, stateBadge(note.state)];
-  if (note.freshness) {
-    meta.push(escapeInline(note.freshness));
-  }
+  // the server's freshness line ("STALE: anchored lines changed in 3f2c1ab …", "fresh, verified at …") says
+  // more than the badge; show the badge's icon with it, or the badge alone when there is no such line
+  const freshness = (note.freshness || '').trim();
+  const icon = stateBadge(note.state).split(' ')[0];
+  const meta = [`${note.kind || 'note'}`, freshness ? `${icon === note.state ? '' : `${icon} `}${escapeInline(freshness)}` : stateBadge(note.state)];
   const lines = [`${h} ${heading}`, '', `*${meta.join(' · ')}* — \`${note.path}\``];
   if (note.anchors && note.anchors.length > 0) {
     lines.push('', `Anchored at ${note.anchors.map((a) => `\`${a}\``).join(', ')}`);
   }
-  if (note.state === 'stale') {
+  if (!freshness && note.state === 'stale') {
     lines.push('', '> ⚠ The anchored code changed since this note was written: check it against the code before relying on it.');
-  } else if (note.state === 'expired') {
+  } else if (!freshness && note.state === 'expired') {
     lines.push('', '> ⌛ Not reviewed within its time to live: it may be out of date.');
   }
   const body = (note.body || '').trim();
