@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -158,10 +158,8 @@ class Bench:
                 return loop.time() - start
             if loop.time() - start > timeout:
                 raise TimeoutError(f"waiting for {method}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(future, 1.0)
-            except TimeoutError:
-                pass
 
     async def initialize(self, client: Any) -> float:
         from pytest_lsp import client_capabilities
@@ -180,8 +178,7 @@ class Bench:
         client = await self.client()
         await self.initialize(client)
         await client.protocol.send_request_async("cairn/search", {"query": "module", "limit": 5})
-        await client.shutdown_session()
-        await client.stop()
+        await self.close(client)
 
     async def measure(self) -> None:
         client = await self.client()
@@ -277,6 +274,12 @@ class Bench:
         counts = client.status[-1]
         self.results["workspace"] = (f"{FILES} files, {counts.notes} notes, {NOTES * ANCHORS_PER_NOTE} anchors, "
                                      f"{counts.stale} stale notes")
+        await self.close(client)
+
+    async def close(self, client: Any) -> None:
+        for future in client.protocol._notification_futures.values():
+            future.cancel()  # our pending waits; otherwise the client reports them when the server exits
+        client.protocol._notification_futures.clear()
         await client.shutdown_session()
         await client.stop()
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from lsprotocol import types
-from pytest_lsp import LanguageClient
+import os
+from typing import Any
 
-from .conftest import APP_PY, Workspace, codes, open_doc, replace_all, start, wait_diagnostics
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from .conftest import APP_PY, SERVER, Workspace, codes, make_client, open_doc, replace_all, start, wait_diagnostics
 
 
 def edit_f2(text: str) -> str:
@@ -129,3 +133,30 @@ async def test_note_file_buffer_errors_and_broken_anchors(client: LanguageClient
     replace_all(client, uri, broken, 2)
     diags = await wait_diagnostics(client, uri, lambda d: codes(d) == ["invalid"])
     assert diags[0].range.start.line >= 1
+
+
+NO_WATCH = ClientServerConfig(server_command=SERVER, client_factory=make_client,
+                              server_env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "CAIRN_WATCH": "0"})
+
+
+@pytest_lsp.fixture(config=NO_WATCH)
+async def unwatched(lsp_client: LanguageClient) -> Any:
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_did_change_watched_files_from_the_client(unwatched: LanguageClient, ws: Workspace) -> None:
+    client = unwatched
+    await start(client, ws.root)
+    uri = ws.uri("src/app.py")
+    note_id = ws.note("Watch f3", [("src/app.py", 7, 8)], kind="gotcha", reviewed="2024-01-01T00:00:00Z")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=ws.note_path(note_id).as_uri(), type=types.FileChangeType.Created)]))
+    await wait_diagnostics(client, uri, lambda d: codes(d) == ["expired"])
+    # A commit reported through .git/HEAD and the refs (as VS Code's watcher would).
+    ws.repo.write("src/app.py", APP_PY.replace("return x + 3", "return x + 30"))
+    sha = ws.repo.commit("Change f3")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=(ws.root / ".git" / "refs" / "heads" / "main").as_uri(),
+                        type=types.FileChangeType.Changed)]))
+    await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"] and sha[:7] in d[0].message)

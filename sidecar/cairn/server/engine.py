@@ -249,6 +249,7 @@ class Session:
             if full:
                 gc.collect()
                 gc.freeze()
+                _release_memory()
             return self.snapshot
 
     # ---- notes on disk ---------------------------------------------------------------------
@@ -495,14 +496,14 @@ class Session:
             notes = self.notes_touching(rel)
             if not notes:
                 return FileView(rel, (), {}, snap.generation, line_count)
-            if text is None or self._same_as_disk(rel, text):
+            if text is None or self.same_as_disk(rel, text):
                 views = {n.id: snap.notes[n.id] for n in notes if n.id in snap.notes}
             else:
                 views = self._judge(notes, {rel: text})
             anchors = tuple(a for v in views.values() for a in v.anchors if a.shown[0] == rel)
             return FileView(rel, anchors, views, snap.generation, line_count)
 
-    def _same_as_disk(self, rel: str, text: str) -> bool:
+    def same_as_disk(self, rel: str, text: str) -> bool:
         try:
             data = (self.ws.root / rel).read_bytes()
         except OSError:
@@ -670,6 +671,16 @@ class Session:
                              "changed_in": a.changed_in} for a in stale],
             })
         return out
+
+
+def _release_memory() -> None:
+    """Give the start-up's transient memory (the decoded saved state) back to the system (glibc only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:

@@ -9,6 +9,7 @@ server or the engine paths it calls reads it; every write re-reads the file thro
 from __future__ import annotations
 
 import marshal
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,11 +39,24 @@ def note_to_tuple(note: Note) -> tuple[Any, ...]:
             dict(note.key_lines))
 
 
+def _i(text: str | None) -> str | None:
+    """Interned: the same path, commit or kind in 50,000 anchors is one string in memory."""
+    return sys.intern(text) if text is not None else None
+
+
 def note_from_tuple(t: tuple[Any, ...]) -> Note:
-    anchors = tuple(Anchor(p, s, e, c, d, line, ll) for p, s, e, c, d, line, ll in t[11])
-    return Note(id=t[0], rel_path=t[1], title=t[2], kind=t[3], tags=tuple(t[4]), status=t[5], supersedes=tuple(t[6]),
+    anchors = []
+    for p, s, e, c, d, line, ll in t[11]:
+        data = {sys.intern(k): v for k, v in d.items()}
+        for key in ("path", "commit"):
+            if isinstance(data.get(key), str):
+                data[key] = sys.intern(data[key])
+        anchors.append(Anchor(sys.intern(p), s, e, _i(c), data, line, ll))
+    return Note(id=t[0], rel_path=t[1], title=t[2], kind=sys.intern(t[3]), tags=tuple(t[4]), status=sys.intern(t[5]),
+                supersedes=tuple(t[6]),
                 created=_dt(t[7]), reviewed=_dt(t[8]), updated=_dt(t[9]),
-                ttl=timedelta(seconds=t[10]) if t[10] is not None else None, anchors=anchors, meta={}, body=t[12],
+                ttl=timedelta(seconds=t[10]) if t[10] is not None else None, anchors=tuple(anchors), meta={},
+                body=t[12],
                 version=t[13], key_lines=t[14])
 
 
@@ -58,8 +72,9 @@ def view_from_tuple(t: tuple[Any, ...], note: Note) -> NoteView | None:
         return None
     anchors = []
     for (index, status, current, shown, changed_in, message), anchor in zip(t[2], note.anchors, strict=True):
-        anchors.append(AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, status,
-                                  tuple(current) if current is not None else None, tuple(shown), changed_in, message))
+        anchors.append(AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, sys.intern(status),
+                                  (sys.intern(current[0]), current[1], current[2]) if current is not None else None,
+                                  (sys.intern(shown[0]), shown[1], shown[2]), _i(changed_in), message))
     return NoteView(note, t[1], tuple(anchors), t[3], t[4])
 
 

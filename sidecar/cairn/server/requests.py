@@ -35,7 +35,9 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
     query = args.get("query") if isinstance(args.get("query"), str) and args.get("query") else None
     budget = args.get("budget") if isinstance(args.get("budget"), int) and args["budget"] > 0 else None
     doc = state.document(uri)
-    buffers = {ref.rel: doc[1]} if doc is not None and not ref.is_note else None
+    buffers = None
+    if doc is not None and not ref.is_note and not ref.session.same_as_disk(ref.rel, doc[1]):
+        buffers = {ref.rel: doc[1]}  # judged on the unsaved text; otherwise the working tree's cached view
     try:
         markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers)
     except CairnError as exc:

@@ -54,6 +54,7 @@ class ServerState:
         self.published: dict[str, tuple[tuple[object, ...], ...]] = {}  # uri → what was last published
         self.last_status: dict[str, int] | None = None
         self._warned: set[str] = set()
+        self._refs: dict[str, DocRef | None] = {}
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._doc_dirty: set[str] = set()
 
@@ -77,6 +78,7 @@ class ServerState:
     # ---- sessions --------------------------------------------------------------------------
     def add_session(self, session: Session) -> None:
         self.sessions[session.root] = session
+        self._refs.clear()
 
     def session_for_path(self, path: Path) -> Session | None:
         best: Session | None = None
@@ -87,7 +89,22 @@ class ServerState:
         return best
 
     def resolve(self, uri: str, quiet: bool = False) -> DocRef | None:
-        """The workspace of an editor document, or None (logged once) when it belongs to none."""
+        """The workspace of an editor document, or None (logged once) when it belongs to none.
+
+        Cached per URI (sessions are fixed after initialize): the hover path does no path arithmetic.
+        """
+        if uri in self._refs:
+            ref = self._refs[uri]
+            if ref is None and not quiet:
+                self._resolve(uri, quiet)
+            return ref
+        ref = self._resolve(uri, quiet)
+        if len(self._refs) > 10_000:
+            self._refs.clear()
+        self._refs[uri] = ref
+        return ref
+
+    def _resolve(self, uri: str, quiet: bool) -> DocRef | None:
         path = uri_to_path(uri)
         if path is None:
             if not quiet:

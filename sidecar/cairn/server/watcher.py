@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lsprotocol import types
-from watchfiles import Change, awatch
+from watchfiles import awatch
 
 from cairn.server.convert import uri_to_path
 from cairn.server.engine import Session
@@ -136,6 +136,10 @@ class Watcher:
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        """Start watching (CAIRN_WATCH=0 turns it off: the client's didChangeWatchedFiles then drives updates)."""
+        if os.environ.get("CAIRN_WATCH") == "0":
+            self.state.log("file watching is off (CAIRN_WATCH=0); relying on workspace/didChangeWatchedFiles")
+            return
         ws = self.session.ws
         deep = [p for p in (ws.notes_root, ws.git_dir / "refs" if ws.git_dir else None) if p is not None and p.is_dir()]
         flat = [ws.git_dir] if ws.git_dir is not None else []
@@ -195,5 +199,3 @@ def did_change_watched_files(state: ServerState, queues: dict[Path, RefreshQueue
                      if (ref := state.resolve(uri, quiet=True)) is not None}
         queue.add(notes, code - open_rels, git, reload)
 
-
-_ = (Change, os)
