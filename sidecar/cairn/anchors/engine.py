@@ -254,6 +254,8 @@ class Checker:
                 out[i] = AnchorVerdict.from_cache(anchor, entry["v"])
             else:
                 todo.append(i)
+        if len(todo) > 8:
+            self.judge.prefetch(anchors[i] for i in todo)
         placements = {i: self._place(anchors[i]) for i in todo}
         named = self._name([(i, anchors[i], placements[i]) for i in todo if not placements[i].fresh])
         for i in todo:

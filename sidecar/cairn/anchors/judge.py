@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 
 from cairn.anchors.align import align
 from cairn.anchors.fingerprint import CONTEXT_LINES, Fingerprint
-from cairn.anchors.target import Snapshot
+from cairn.anchors.target import Snapshot, TreeSnapshot
 from cairn.anchors.text import (
     block_hash,
     decode,
@@ -67,7 +67,7 @@ class Placement:
 class FileText:
     """A text file of the target, split and normalised once, hashed lazily."""
 
-    __slots__ = ("_hashes", "_nb_index", "_nb_lines", "_norm_set", "key", "lines", "norms", "path")
+    __slots__ = ("_hash_memo", "_hashes", "_indexes", "_nb_lines", "_norm_set", "key", "lines", "norms", "path")
 
     def __init__(self, path: str, key: str | None, lines: list[str]) -> None:
         self.path = path
@@ -75,7 +75,8 @@ class FileText:
         self.lines = lines
         self.norms = [norm(line) for line in lines]
         self._hashes: list[str] | None = None
-        self._nb_index: dict[str, list[int]] | None = None
+        self._hash_memo: dict[int, str] = {}
+        self._indexes: dict[bool, dict[str, list[int]]] = {}
         self._nb_lines: list[int] | None = None
         self._norm_set: frozenset[str] | None = None
 
@@ -88,19 +89,34 @@ class FileText:
 
     @property
     def hashes(self) -> list[str]:
+        """Every line's short hash (only judging by fingerprint needs them all)."""
         if self._hashes is None:
             self._hashes = [line_hash(line) if n else BLANK for line, n in zip(self.lines, self.norms, strict=True)]
         return self._hashes
 
-    def nonblank(self) -> tuple[list[int], dict[str, list[int]]]:
-        """Indices of non-blank lines and, per line hash, where they are in that list."""
-        if self._nb_index is None:
-            hashes = self.hashes
-            idx: dict[str, list[int]] = {}
+    def hash_at(self, i: int) -> str:
+        if self._hashes is not None:
+            return self._hashes[i]
+        h = self._hash_memo.get(i)
+        if h is None:
+            h = line_hash(self.lines[i]) if self.norms[i] else BLANK
+            self._hash_memo[i] = h
+        return h
+
+    def keys(self, by_norm: bool) -> list[str]:
+        """Per line, what blocks are matched by: the normalised text itself, or its short hash."""
+        return self.norms if by_norm else self.hashes
+
+    def nonblank(self, by_norm: bool = False) -> tuple[list[int], dict[str, list[int]]]:
+        """Indices of non-blank lines and, per key, where they are in that list."""
+        index = self._indexes.get(by_norm)
+        if index is None:
+            keys = self.keys(by_norm)
+            index = {}
             for p, i in enumerate(self.nb_lines):
-                idx.setdefault(hashes[i], []).append(p)
-            self._nb_index = idx
-        return self.nb_lines, self._nb_index
+                index.setdefault(keys[i], []).append(p)
+            self._indexes[by_norm] = index
+        return self.nb_lines, index
 
     @property
     def nb_lines(self) -> list[int]:
@@ -131,7 +147,8 @@ class Judge:
         self._trees: dict[str, dict[str, str] | None] = {}
         self._search_cache: dict[int, list[str]] = {}
         self._rename_cache: dict[tuple[str, str | None], str | None] = {}
-        self._line_index: dict[int, dict[str, list[tuple[str, int]]]] = {}
+        self._line_index: dict[tuple[int, bool], dict[str, list[tuple[str, int]]]] = {}
+        self._new_files: dict[int, list[str]] = {}
 
     # ---- inputs -----------------------------------------------------------------------------
     def target_file(self, path: str) -> FileText | None:
@@ -189,6 +206,21 @@ class Judge:
         return a2b
 
     # ---- entry point --------------------------------------------------------------------------
+    def prefetch(self, anchors: Iterable[Anchor]) -> None:
+        """Read the recorded files of many anchors from git in one go (one process, not one per file)."""
+        if self.repo is None:
+            return
+        wanted: set[str] = set()
+        for anchor in anchors:
+            tree = self.recorded_tree(anchor.commit)
+            if tree is not None and anchor.path in tree:
+                wanted.add(tree[anchor.path])
+            if isinstance(self.snap, TreeSnapshot):
+                key = self.snap.key(anchor.path)
+                if key:
+                    wanted.add(key)
+        self.repo.prefetch(wanted)
+
     def judge(self, anchor: Anchor) -> Placement:
         fp = Fingerprint.from_data(anchor.data)
         key = self.snap.key(anchor.path)
@@ -216,7 +248,6 @@ class Judge:
     def _judge_with_file(self, anchor: Anchor, rec: FileText) -> Placement:
         s0, e0 = anchor.start - 1, anchor.end - 1
         block = rec.lines[s0:e0 + 1]
-        fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
         tree = self.recorded_tree(anchor.commit)
         primary_path: str | None = anchor.path
         global_deps = False
@@ -235,13 +266,14 @@ class Judge:
                 j0, j1 = mapped[0], mapped[-1]
                 exact = target.lines[j0:j1 + 1] == block
                 return self._fresh(anchor, target.path, j0, j1, exact, global_deps)
+            fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)  # only needed from here on
             span = _span(a2b, s0, e0, len(target.lines))
             expected = span[0]
             if span[0] <= span[1] and ws_hash(target.lines[span[0]:span[1] + 1]) == fp.ws:
                 return self._fresh(anchor, target.path, span[0], span[1], False, global_deps)
             outside = {j for i, j in enumerate(a2b) if j >= 0 and not s0 <= i <= e0}
             own = {j for j in mapped if j >= 0}
-            found = self._windows(target, fp)
+            found = self._windows(target, fp, norms=rec.norms[s0:e0 + 1])
             windows = [w for w in found if _eligible(w, target, outside)]
             # The block itself where it should be (the alignment merely paired some of its lines elsewhere).
             near = self._best([w for w in found if w.start <= span[1] + 1 and w.end >= span[0] - 1
@@ -255,7 +287,8 @@ class Judge:
                 if best is not None:
                     return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
         if not in_place:
-            best = self._search_elsewhere(fp, exclude=primary_path, tree=tree)
+            fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
+            best = self._search_elsewhere(fp, exclude=primary_path, tree=tree, norms=rec.norms[s0:e0 + 1])
             if best is not None:
                 return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
             global_deps = True
@@ -286,9 +319,24 @@ class Judge:
             return None
         base = path.rsplit("/", 1)[-1]
         best: tuple[float, str] | None = None
-        for other in self._search_paths(tree, exclude=path):
-            if tree is not None and other in tree:
-                continue  # an existing file is not where a renamed one went
+        key = id(tree)
+        if key not in self._new_files:
+            # An existing file is not where a renamed one went.
+            self._new_files[key] = [p for p in self._search_paths(tree, None) if tree is None or p not in tree]
+        new_files = set(self._new_files[key])
+        # Shortlist by the recorded file's rarest lines, then score the shortlist in full.
+        index = self._index(tree, True)
+        votes: dict[str, int] = {}
+        rare = sorted(wanted, key=lambda n: len(index.get(n, ())))[:40]
+        for n in rare:
+            for other, _ in index.get(n, ())[:50]:
+                if other in new_files:
+                    votes[other] = votes.get(other, 0) + 1
+        shortlist = sorted(votes, key=lambda o: (-votes[o], o))[:5]
+        shortlist += [o for o in sorted(new_files) if o.rsplit("/", 1)[-1] == base and o not in shortlist]
+        for other in shortlist:
+            if other == path:
+                continue
             text = self.target_file(other)
             if text is None:
                 continue
@@ -311,9 +359,9 @@ class Judge:
             self._search_cache[key] = sorted(out)
         return [p for p in self._search_cache[key] if p != exclude]
 
-    def _index(self, tree: dict[str, str] | None) -> dict[str, list[tuple[str, int]]]:
-        """Line hash → (path, index among non-blank lines) over every file moved code may be in."""
-        key = id(tree)
+    def _index(self, tree: dict[str, str] | None, by_norm: bool) -> dict[str, list[tuple[str, int]]]:
+        """Line key → (path, index among non-blank lines) over every file moved code may be in."""
+        key = (id(tree), by_norm)
         index = self._line_index.get(key)
         if index is None:
             index = {}
@@ -321,19 +369,21 @@ class Judge:
                 text = self.target_file(path)
                 if text is None:
                     continue
-                _, per_file = text.nonblank()
+                _, per_file = text.nonblank(by_norm)
                 for h, positions in per_file.items():
                     bucket = index.setdefault(h, [])
                     bucket.extend((path, p) for p in positions)
             self._line_index[key] = index
         return index
 
-    def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None) -> Window | None:
-        keys = [h for h in fp.line_hashes if h != BLANK]
+    def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None,
+                          norms: Sequence[str] | None = None) -> Window | None:
+        by_norm = norms is not None
+        keys = [n for n in norms if n] if norms is not None else [h for h in fp.line_hashes if h != BLANK]
         if not keys:
             return None
         starts: dict[str, list[int]] = {}
-        for path, p in self._index(tree).get(keys[0], ()):
+        for path, p in self._index(tree, by_norm).get(keys[0], ()):
             if path != exclude:
                 starts.setdefault(path, []).append(p)
         candidates: list[Window] = []
@@ -341,7 +391,7 @@ class Judge:
             text = self.target_file(path)
             if text is None:
                 continue
-            windows = self._windows(text, fp, starts[path])
+            windows = self._windows(text, fp, starts[path], norms)
             if not windows:
                 continue
             old = self._blob_text(tree[path]) if tree is not None and path in tree else None
@@ -351,23 +401,31 @@ class Judge:
             candidates.extend(windows)
         return self._best(candidates, fp, None, 0, lambda w: True, far=True)
 
-    def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None) -> list[Window]:
-        """Places in `text` whose lines equal the block's, ignoring whitespace (verified by hash)."""
-        keys = [h for h in fp.line_hashes if h != BLANK]
+    def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None,
+                 norms: Sequence[str] | None = None) -> list[Window]:
+        """Places in `text` whose lines equal the block's, ignoring whitespace (verified by hash).
+
+        `norms`: the block's own normalised lines when the recorded text is at hand (no hashing of
+        the target needed); otherwise the stored line hashes are matched.
+        """
+        by_norm = norms is not None
+        block_keys = list(norms) if norms is not None else list(fp.line_hashes)
+        blank = "" if by_norm else BLANK
+        keys = [k for k in block_keys if k != blank]
         if not keys:
             return []
-        nb, index = text.nonblank()
+        nb, index = text.nonblank(by_norm)
         if starts is None:
             starts = index.get(keys[0], [])
         out: list[Window] = []
-        hashes = text.hashes
+        line_keys = text.keys(by_norm)
         m = len(keys)
-        lead = _leading_blanks(fp.line_hashes)
-        trail = _leading_blanks(fp.line_hashes[::-1])
+        lead = _leading(block_keys, blank)
+        trail = _leading(block_keys[::-1], blank)
         for p in starts:
             if p + m > len(nb):
                 continue
-            if any(hashes[nb[p + k]] != keys[k] for k in range(1, m)):
+            if any(line_keys[nb[p + k]] != keys[k] for k in range(1, m)):
                 continue
             start, end = nb[p], nb[p + m - 1]
             # Give back the block's own leading/trailing blank lines where the file has them.
@@ -452,10 +510,10 @@ class Judge:
         return Placement("deleted", None, None, None, global_deps, by_content=True)
 
 
-def _leading_blanks(hashes: Sequence[str]) -> int:
+def _leading(keys: Sequence[str], blank: str) -> int:
     n = 0
-    for h in hashes:
-        if h != BLANK:
+    for k in keys:
+        if k != blank:
             break
         n += 1
     return n
@@ -523,11 +581,10 @@ def _owned(w: Window, text: FileText, own: set[int], pre_existing: set[int]) -> 
 
 def _context_score(text: FileText, w: Window, fp: Fingerprint) -> int:
     up, down = nonblank_neighbours(text.lines, w.start, w.end, CONTEXT_LINES)
-    hashes = text.hashes
     score = 0
-    for got, want in zip(reversed([hashes[i] for i in up]), reversed(fp.above), strict=False):
+    for got, want in zip(reversed([text.hash_at(i) for i in up]), reversed(fp.above), strict=False):
         score += got == want
-    for got, want in zip([hashes[i] for i in down], fp.below, strict=False):
+    for got, want in zip([text.hash_at(i) for i in down], fp.below, strict=False):
         score += got == want
     return score
 

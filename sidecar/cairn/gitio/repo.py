@@ -184,6 +184,25 @@ class GitRepo:
         self._blobs.put(sha, data)
         return bytes(data)
 
+    def prefetch(self, shas: Iterable[str]) -> None:
+        """Load many objects into the cache with one `git cat-file --batch` run (bulk checks)."""
+        missing = sorted({s for s in shas if len(s) == 40 and self._blobs.fetch(s) is None})
+        if len(missing) < 8:
+            return
+        out = self.run(["cat-file", "--batch"], check=False, input_bytes=("\n".join(missing) + "\n").encode())
+        pos = 0
+        while pos < len(out):
+            nl = out.find(b"\n", pos)
+            if nl < 0:
+                break
+            header = out[pos:nl].split()
+            pos = nl + 1
+            if len(header) != 3:
+                continue  # "<sha> missing"
+            size = int(header[2])
+            self._blobs.put(header[0].decode(), out[pos:pos + size])
+            pos += size + 1
+
     def read_blob(self, sha: str) -> bytes | None:
         """A blob by (possibly abbreviated) id; None when absent or not a blob."""
         head = self.object_header(sha)
