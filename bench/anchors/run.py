@@ -294,6 +294,7 @@ def main() -> int:
     cairn_on_sample = score(log_truth, [cairn["got"][i] for i in sample])
     results: dict[str, Any] = {
         "params": vars(args) | {"out": str(args.out)}, "build_s": round(build_s, 1),
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()], "cpus": os.cpu_count(),
         "history_ops": data["ops"], "truth_stale": sum(1 for t in truth if t[0] == "stale"),
         "truth_status": {s: sum(1 for t in truth if t[0] == s) for s in ("intact", "moved", "reformatted", "stale")},
         "cairn": {k: v for k, v in cairn.items() if k != "got"},
