@@ -96,7 +96,10 @@ class Assessor:
 
         self.ws = ws
         self._own = checker is None
-        self.checker = checker or Checker(ws, target)
+        # A one-shot recall judges a dozen anchors: cheaper than loading and saving the persistent
+        # verdict cache, which holds every anchor of the repository (1 MB at 10,000 notes). Long-lived
+        # callers pass their own Checker, cache and all.
+        self.checker = checker or Checker(ws, target, use_cache=False)
 
     @property
     def head(self) -> str | None:
