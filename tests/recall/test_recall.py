@@ -182,3 +182,20 @@ def test_recall_judges_unsaved_editor_buffers(small_repo: Path, helpers: Any) ->
     moved = "# header\n# more\n" + (small_repo / "src" / "app" / "api.py").read_text()
     pack = recall(ws, "src/app/api.py", 4, target=Target.with_buffers({"src/app/api.py": moved}), now=helpers.NOW)
     assert pack.notes[0].state == "fresh" and pack.notes[0].anchors == ["src/app/api.py:3-5"]
+
+
+def test_freshness_factor_bounds_and_half_life(helpers: Any) -> None:
+    from cairn.recall.freshness import decay
+
+    now = helpers.NOW
+    lives = {"gotcha": timedelta(days=60)}
+    fresh = [decay("gotcha", now - timedelta(days=d), now + timedelta(days=1), now, lives)[1] for d in (0, 30, 60, 89)]
+    assert fresh == sorted(fresh, reverse=True) and all(0.8 < f <= 1.0 for f in fresh)
+    assert abs(fresh[2] - 0.9) < 1e-9  # one half-life: the recency part has halved
+    overdue = [decay("gotcha", now - timedelta(days=90 + d), now - timedelta(days=d), now, lives)
+               for d in (0, 60, 120, 600)]
+    assert all(expired for expired, _ in overdue)
+    factors = [f for _, f in overdue]
+    assert factors == sorted(factors, reverse=True) and all(0.35 < f <= 0.65 for f in factors)
+    assert abs((factors[1] - 0.35) - (factors[0] - 0.35) / 2) < 1e-9  # the decay halves per half-life
+    assert max(factors) < min(fresh)  # any expired note ranks below any fresh one of the same tier
