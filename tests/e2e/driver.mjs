@@ -61,7 +61,12 @@ async function runCommand(page, label) {
   await input.fill(`>${label}`);
   const row = await quickInputRow(page, label);
   await row.click();
-  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 15000 }).catch(() => undefined);
+  // the palette closes, or the command opens its own quick input (value no longer starts with '>')
+  await until(`"${label}" to leave the command palette`, () => page.evaluate(() => {
+    const w = document.querySelector('.quick-input-widget');
+    const i = w?.querySelector('input');
+    return !w || w.offsetParent === null || getComputedStyle(w).display === 'none' || !i?.value.startsWith('>');
+  }), { timeout: 15000 });
 }
 
 /** Ctrl+P a workspace file and wait until its tab is active and its text is rendered. */
@@ -295,8 +300,9 @@ try {
     // cairn/statusChanged: the status bar counts the new note
     await page.locator('.statusbar-item', { hasText: /\b4 · .*1 stale/ }).first().waitFor({ timeout: 30000 });
     const anchored = await page.evaluate(() =>
-      [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].map((v) => v.textContent.replace(/\u00a0/g, ' ')).join('\n'));
-    if (!anchored.includes('path: src/db/connection_pool.py') || !anchored.includes('lines: 5-5')) {
+      [...document.querySelectorAll('.editor-group-container.active .editor-instance .monaco-editor .view-lines')]
+        .map((v) => v.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+    if (!anchored.includes('path: src/db/connection_pool') || !anchored.includes('lines: 5-5')) { // (the editor may wrap the path)
       throw new Error(`the new note is not anchored at src/db/connection_pool.py:5-5: ${anchored.slice(0, 400)}`);
     }
     await page.screenshot({ path: path.join(OUT, 'new-note.png') });
