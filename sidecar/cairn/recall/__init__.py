@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from cairn.workspace import Workspace
 
 BATCH = 8
+MODULE_LIMIT = 150
 
 
 def _repo_path(ws: Workspace, path: str | Path) -> str:
@@ -88,8 +89,11 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
         consider(doc)
     parent = folder.rpartition("/")[0]
     if parent:
-        for doc in idx.anchored_under(parent):
-            consider(doc)
+        # "The same module" stops meaning anything when it is half the repository (`src/`): skip it then.
+        module = idx.anchored_under(parent, limit=MODULE_LIMIT + 1)
+        if len(module) <= MODULE_LIMIT:
+            for doc in module:
+                consider(doc)
     buffers = getattr(target, "buffers", None) or {}
     text = buffers.get(rel)  # an unsaved editor buffer wins over the file on disk
     if text is None:
