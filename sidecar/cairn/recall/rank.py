@@ -7,7 +7,8 @@ Structural tiers (a note gets its best one):
     in the file               55   an anchor anywhere in the file
     mentions this function    30   title/body/tags name the function or class the line is in
     same directory            20   an anchor in a file next to it
-    same module               12   an anchor elsewhere under the parent directory
+    same module               12   an anchor elsewhere under the parent directory (unless more than
+                                   150 notes are anchored there: then it says nothing)
 
 plus up to 10 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
 body, normalised to the best match; only 3 for a note that already has a tier) and, with a query, up to
