@@ -380,3 +380,16 @@ def test_concurrent_processes_on_a_missing_index(notes_repo: Path) -> None:
         assert json.loads(out)["hits"][0]["id"] == "patterns/retry-backoff"
         assert "Traceback" not in err
     assert len(NoteIndex(Workspace.at(notes_repo)).refresh().reindexed) == 0
+
+
+def test_index_damaged_after_use_is_rebuilt_by_the_next_reader(notes_repo: Path) -> None:
+    index, notices = open_index(notes_repo)
+    notices.clear()
+    folder = notes_repo / ".git" / "cairn" / "index" / "tantivy"
+    for file in folder.iterdir():
+        if file.suffix in (".store", ".idx", ".term"):
+            file.write_bytes(b"\0" * 16)
+    fresh = NoteIndex(Workspace.at(notes_repo), notice=notices.append)  # a new reader sees the damage
+    fresh.refresh()
+    assert ids(fresh.search("backoff"))[:1] == ["patterns/retry-backoff"]
+    assert any("rebuilt" in n for n in notices)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
-from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, ParsedQuery, QueryError, analyzer, parse
+from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -444,6 +444,8 @@ class NoteIndex:
             try:
                 self._incremental(paths, report)
             except Exception as exc:
+                if "LockBusy" in str(exc):  # a writer outside our lock (another tool, an old version)
+                    return self._fallback()
                 self._rebuild(f"it could not be updated ({type(exc).__name__}: {exc})"[:200], RefreshReport())
                 report.rebuilt = "damaged"
             return report
@@ -621,15 +623,31 @@ class NoteIndex:
     def _run(self, query: Any, limit: int, order_by_reviewed: bool = False) -> list[tuple[float, Any, Any]]:
         self.ensure()
         with self._mutex:
-            searcher = self._index.searcher()
-            if order_by_reviewed:
-                result = searcher.search(query, limit, count=False, order_by_field="reviewed")
-            else:
-                result = searcher.search(query, limit, count=False)
-            return [(float(score), searcher.doc(addr), addr) for score, addr in result.hits]
+            try:
+                return self._search(query, limit, order_by_reviewed)
+            except Exception as exc:
+                # Files damaged under an open index (deleted or truncated by hand, a full disk): rebuild
+                # once and answer from the new index rather than failing the command.
+                self._recover(f"a search failed ({type(exc).__name__}: {str(exc)[:80]})")
+                return self._search(query, limit, order_by_reviewed)
 
-    def parse(self, query: str) -> ParsedQuery:
-        return parse(query)
+    def _search(self, query: Any, limit: int, order_by_reviewed: bool) -> list[tuple[float, Any, Any]]:
+        searcher = self._index.searcher()
+        if order_by_reviewed:
+            result = searcher.search(query, limit, count=False, order_by_field="reviewed")
+        else:
+            result = searcher.search(query, limit, count=False)
+        return [(float(score), searcher.doc(addr), addr) for score, addr in result.hits]
+
+    def _recover(self, why: str) -> None:
+        with self._update_lock() as acquired:
+            if acquired:
+                self._rebuild(why, RefreshReport())
+                self.mode = "disk"
+                return
+        self._index = None
+        self.mode = "closed"
+        self._fallback()
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """BM25 search with the query language of `cairn.index.query`; raises QueryError."""
