@@ -123,7 +123,7 @@ async def test_write_tools(note_repo: tuple[GitRepo, str]) -> None:
         assert "Also: f2 is pure." in stale  # the current text comes back
         assert json.loads(json.dumps(await call(session, "get_note", id=note_id)))["title"] == "f2 adds two"
         reviewed = await call(session, "mark_reviewed", id=note_id)
-        assert reviewed["version"] != updated["version"]
+        assert reviewed["reviewed"] and reviewed["version"] == (await call(session, "get_note", id=note_id))["version"]
         retired = await call(session, "update_note", id=note_id, version=reviewed["version"], status="archived")
         assert retired["status"] == "archived"
 
