@@ -383,7 +383,7 @@ def test_concurrent_processes_on_a_missing_index(notes_repo: Path) -> None:
 
 
 def test_index_damaged_after_use_is_rebuilt_by_the_next_reader(notes_repo: Path) -> None:
-    index, notices = open_index(notes_repo)
+    _, notices = open_index(notes_repo)
     notices.clear()
     folder = notes_repo / ".git" / "cairn" / "index" / "tantivy"
     for file in folder.iterdir():

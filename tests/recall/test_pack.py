@@ -110,3 +110,8 @@ def test_budget_is_never_exceeded_and_lines_are_never_cut(texts: list[str], budg
     if out.notes:
         assert [n.id for n in out.notes] == [n.id for n in ranked[: len(out.notes)]]  # rank order kept
         assert all(not n.trimmed for n in out.notes[:-1])  # only the last may be trimmed
+
+
+def test_inline_code_is_left_alone() -> None:
+    assert sanitize_body("Keys like `order-<id>-charge`, not <b>bold</b>.") == \
+        "Keys like `order-<id>-charge`, not \\<b>bold\\</b>."

@@ -33,6 +33,7 @@ _ATX = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HTML = re.compile(r"<(?=[A-Za-z/!?])")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 MIN_BUDGET = 50
 
 
@@ -90,9 +91,21 @@ class Pack:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
+def _escape_html(line: str) -> str:
+    """`<tag` → `\\<tag` outside inline code spans (inside them HTML is shown as text anyway)."""
+    out: list[str] = []
+    pos = 0
+    for span in _CODE_SPAN.finditer(line):
+        out.append(_HTML.sub(r"\\<", line[pos:span.start()]))
+        out.append(span.group(0))
+        pos = span.end()
+    out.append(_HTML.sub(r"\\<", line[pos:]))
+    return "".join(out)
+
+
 def _inline(text: str) -> str:
     """One line of untrusted text for a heading or list item: no newlines, no raw HTML."""
-    return _HTML.sub(r"\\<", " ".join(text.split()))
+    return _escape_html(" ".join(text.split()))
 
 
 def sanitize_body(body: str) -> str:
@@ -121,7 +134,7 @@ def sanitize_body(body: str) -> str:
         elif _SETEXT.match(line) and not prev_blank:
             # `Title\n===` would make the previous line a top-level heading; a rule is harmless.
             line = "***"
-        out.append(_HTML.sub(r"\\<", line))
+        out.append(_escape_html(line))
         prev_blank = not line.strip()
     if fence is not None:
         out.append(fence)
