@@ -393,3 +393,13 @@ def test_index_damaged_after_use_is_rebuilt_by_the_next_reader(notes_repo: Path)
     fresh.refresh()
     assert ids(fresh.search("backoff"))[:1] == ["patterns/retry-backoff"]
     assert any("rebuilt" in n for n in notices)
+
+
+def test_primed_notes_are_not_parsed_again(notes_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cairn.notes.store import NoteStore
+
+    index, _ = open_index(notes_repo)
+    notes = NoteStore(Workspace.at(notes_repo)).load().notes
+    index.prime(notes)
+    monkeypatch.setattr(NoteStore, "read_file", lambda *a: pytest.fail("parsed a primed note again"))
+    assert index.note("patterns/retry-backoff") is next(n for n in notes if n.id == "patterns/retry-backoff")

@@ -2,7 +2,8 @@
 
 Public API (stable; the CLI, the language server and MCP use it):
 
-    NoteIndex(ws, notice=None, lock_timeout=2.0)   keep one open; .refresh([paths]) is incremental
+    NoteIndex(ws, notice=None, lock_timeout=2.0)   keep one open; .refresh([paths]) is incremental;
+                                                      .prime(notes) reuses notes you already parsed
     NoteIndex.search(query, limit=10) -> list[Hit]
     search(ws, query, limit=10, index=None) -> list[Hit]   one-shot: opens/refreshes the index
     QueryError                                        a one-line problem with the query (a UsageError)

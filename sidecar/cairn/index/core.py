@@ -712,6 +712,12 @@ class NoteIndex:
         found = self._docs(self.t.Query.term_query(self.schema, "id", note_id), 1)
         return found[0][1] if found else None
 
+    def prime(self, notes: Iterable[Note]) -> None:
+        """Hand over notes the caller already parsed (the server holds them all), so recall does not
+        parse them again; a primed note is used only while its content hash matches the index's."""
+        for note in notes:
+            self._notes[note.id] = note
+
     def note(self, note_id: str) -> Note | None:
         """The fully parsed and validated note (None when the file is invalid or gone), cached by version."""
         from cairn.notes.store import NoteStore
