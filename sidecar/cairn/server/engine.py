@@ -32,6 +32,7 @@ STALE = frozenset({"changed", "deleted"})
 STATE_ORDER = {"fresh": 0, "expired": 1, "stale": 2}
 MAX_FILE_BYTES = 2 * 1024 * 1024
 STATE_FILE = "server-state.bin"
+QUICK_ABOVE = 100  # a git change re-judging more notes than this publishes first, names commits after
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ class Session:
         self._head: str | None = None
         self._dirty_state = False
         self._restored = False
+        self._unnamed: set[str] = set()  # stale notes judged without naming the commit (see refresh)
         self._affected: set[str] | None = None  # code files to republish; None: all of them
         self._note_files_affected: set[str] = set()
         self._index: Any = None
@@ -234,7 +236,12 @@ class Session:
                 self._views.pop(note_id, None)
             todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
             if todo:
-                self._views.update(self._judge(todo, None))
+                quick = code is not False and len(todo) > QUICK_ABOVE
+                judged = self.judging.judge(todo, None, name=not quick)
+                self._views.update(judged)
+                self._unnamed.difference_update(judged)
+                if quick:
+                    self._unnamed.update(i for i, v in judged.items() if v.state == "stale")
             errors_before = set(self._errors)
             self._generation += 1
             self.snapshot = self._build(None if full else changed, recheck_expiry=code is not False)
@@ -250,6 +257,24 @@ class Session:
                 gc.collect()
                 gc.freeze()
                 _release_memory()
+            return self.snapshot
+
+    def has_unnamed(self) -> bool:
+        return bool(self._unnamed)
+
+    def name_pending(self, batch: int = 100) -> Snapshot:
+        """Second pass after a big git change: name the commits that made notes stale, a batch at a time
+        (so editor requests and new events get the engine thread in between)."""
+        with self.lock:
+            ids = [i for i in sorted(self._unnamed)[:batch]]
+            self._unnamed.difference_update(ids)
+            todo = [self._raw[i] for i in ids if i in self._raw]
+            if not todo:
+                return self.snapshot
+            self._views.update(self._judge(todo, None))
+            self._generation += 1
+            self.snapshot = self._build({n.id for n in todo}, recheck_expiry=False)
+            self._dirty_state = True
             return self.snapshot
 
     # ---- notes on disk ---------------------------------------------------------------------

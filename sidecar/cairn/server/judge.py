@@ -81,12 +81,20 @@ class Judging:
         else:
             self.cache.save()
 
-    def judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None) -> dict[str, NoteView]:
-        """Every note's freshness and anchor verdicts against the working tree (+ `buffers`)."""
+    def judge(self, notes: Sequence[Note], buffers: Mapping[str, str] | None,
+              name: bool = True) -> dict[str, NoteView]:
+        """Every note's freshness and anchor verdicts against the working tree (+ `buffers`).
+
+        `name=False`: the same verdicts, but without naming the commit that changed stale code (the
+        engine's history walk, seconds when a checkout makes a thousand anchors stale). The session
+        publishes those at once and names them in a second pass.
+        """
         from cairn.anchors import Checker
 
         if not notes:
             return {}
+        if not name and not buffers:
+            return self._judge_unnamed(notes)
         if buffers:
             checker = Checker(self.ws, Target.with_buffers(buffers), use_cache=False)
             checker.cache = self.buffer_cache
@@ -95,6 +103,27 @@ class Judging:
         else:
             checker = self.worktree()
         report = checker.check(notes)
+        by_id = {n.id: n for n in notes}
+        return {c.id: to_view(c, by_id[c.id], self.ws) for c in report.notes if c.id in by_id}
+
+    def _judge_unnamed(self, notes: Sequence[Note]) -> dict[str, NoteView]:
+        from cairn.anchors.cache import VerdictCache
+
+        checker = self.worktree()
+        shared, scratch = checker.cache, VerdictCache(None)
+        namer = getattr(type(checker), "_name", None)
+        if namer is None:  # the engine changed: fall back to the complete (named) verdicts
+            return self.judge(notes, None)
+        checker.cache = scratch
+        checker._name = lambda stale: {item[0]: (None, "") for item in stale}  # type: ignore[method-assign]
+        try:
+            report = checker.check(notes)
+        finally:
+            del checker._name
+            checker.cache = shared
+        for key, entry in scratch.entries.items():  # fresh verdicts owe nothing to naming: keep them
+            if entry.get("v", {}).get("s") in ("intact", "moved", "reformatted"):
+                shared.put(key, entry)
         by_id = {n.id: n for n in notes}
         return {c.id: to_view(c, by_id[c.id], self.ws) for c in report.notes if c.id in by_id}
 

@@ -52,6 +52,19 @@ class RefreshQueue:
             self._task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
+        while True:
+            await self._events()
+            if not self.session.has_unnamed():
+                break
+            try:  # name the commits behind a big change, one batch per round; events go first
+                await self.state.run(self.session.name_pending)
+                await after_refresh(self.state, self.session)
+            except Exception as exc:
+                self.state.log(f"naming commits failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
+                break
+        self.save_later()
+
+    async def _events(self) -> None:
         while self.notes or self.code or self.git or self.reload:
             notes, code, git, reload = sorted(self.notes), sorted(self.code), self.git, self.reload
             self.notes, self.code, self.git, self.reload = set(), set(), False, False
@@ -66,7 +79,6 @@ class RefreshQueue:
                 await after_refresh(self.state, self.session)
             except Exception as exc:
                 self.state.log(f"refresh failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
-        self.save_later()
 
     def save_later(self, delay: float = SAVE_DELAY) -> None:
         """Save the session's state once events have been quiet for `delay` seconds (it takes a while)."""
