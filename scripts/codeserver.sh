@@ -108,12 +108,13 @@ cs_prepare_demo() {
   "$CAIRN_PY" -m cairn.demo "$dir" >&2 || cs_die "python -m cairn.demo $dir failed"
 }
 
-# cs_prepare_profile DIR: code-server user data + extensions dirs with settings that keep the UI quiet and
-# point cairn.server.command at the repo's .venv.
+# cs_prepare_profile DIR [no-server]: code-server user data + extensions dirs with settings that keep the UI
+# quiet and point cairn.server.command at the repo's .venv (with "no-server": leave it unset).
 cs_prepare_profile() {
   CS_PROFILE=$1
+  local server_setting="\"cairn.server.command\": [\"$CAIRN_REPO/.venv/bin/cairn\", \"serve\"],"
+  [ "${2:-}" = no-server ] && server_setting=""
   mkdir -p "$CS_PROFILE/data/User" "$CS_PROFILE/extensions" "$CS_PROFILE/home"
-  local cairn_cmd="$CAIRN_REPO/.venv/bin/cairn"
   cat > "$CS_PROFILE/data/User/settings.json" <<EOF
 {
   "security.workspace.trust.enabled": false,
@@ -134,7 +135,7 @@ EOF
   mkdir -p "$CS_PROFILE/data/Machine"
   cat > "$CS_PROFILE/data/Machine/settings.json" <<EOF
 {
-  "cairn.server.command": ["$cairn_cmd", "serve"],
+  $server_setting
   "cairn.trace.server": "${CAIRN_TRACE:-off}"
 }
 EOF

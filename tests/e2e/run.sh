@@ -7,7 +7,6 @@
 #
 #   bash tests/e2e/run.sh                 # or: make e2e
 #   E2E_ONLY=hover,chat bash tests/e2e/run.sh
-#   E2E_KEEP=1 ...                        # keep code-server running after the tests (Ctrl-C to stop)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../scripts/codeserver.sh
@@ -50,9 +49,34 @@ CS_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_OUT="$OUT" STALE_SHA="$STALE_SHA
 
 # the extension host's log (the Cairn output channel) for whoever reads a failure
 find "$PROFILE/data/logs" -name '*Cairn*.log' -exec cp {} "$OUT/" \; 2>/dev/null || true
-cs_log "e2e finished in $((SECONDS - T0))s (rc=$RC); screenshots and logs in $OUT"
-if [ "${E2E_KEEP:-0}" = 1 ]; then
-  echo "code-server still running: http://127.0.0.1:$PORT/?folder=$WS  (Ctrl-C to stop)"
-  wait "$CS_PGID" || true
+cs_stop
+
+if [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",no-server-notification,"* ]]; then
+  cs_log "scenario: no Cairn server anywhere (no setting, no .venv, none on PATH)"
+  cs_prepare_profile "$CAIRN_CACHE/profile-no-server" no-server
+  cs_install_extension "$CAIRN_VSIX"
+  NS_WS=$CAIRN_CACHE/no-server-workspace
+  rm -rf "$NS_WS" && cp -r "$WS" "$NS_WS"
+  SAVED_PATH=$PATH
+  PATH=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -n "$d" ] && [ ! -x "$d/cairn" ] && printf '%s:' "$d"; done)
+  PATH=${PATH%:}
+  PORT=$(cs_free_port)
+  cs_start "$NS_WS" "$PORT" "$OUT/code-server-no-server.log"
+  PATH=$SAVED_PATH
+  cs_wait_healthy 60
+  CS_URL="http://127.0.0.1:$PORT/?folder=$NS_WS" E2E_OUT="$OUT/no-server" E2E_SCENARIO=no-server \
+    node "$REPO/tests/e2e/driver.mjs" || RC=$?
+  cs_stop
 fi
+cs_log "e2e finished in $((SECONDS - T0))s; screenshots and logs in $OUT"
+# one closing line over both scenarios
+node -e '
+  const fs = require("fs");
+  let pass = 0, fail = 0;
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) continue;
+    for (const r of JSON.parse(fs.readFileSync(f, "utf8")).results) r.ok ? pass++ : fail++;
+  }
+  console.log(`e2e: ${pass} passed, ${fail} failed`);
+' "$OUT/results.json" "$OUT/no-server/results.json"
 exit $RC
