@@ -199,170 +199,170 @@ try {
     }, page);
   } else {
 
-  await test('status-bar', async () => {
-    // "$(note) 3 · $(warning) 1 stale" once cairn/status answered
-    const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();
-    await item.waitFor({ timeout: 90000 });
-    lap(`status bar: ${JSON.stringify(await item.innerText())}`);
-  }, page);
+    await test('status-bar', async () => {
+      // "$(note) 3 · $(warning) 1 stale" once cairn/status answered
+      const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();
+      await item.waitFor({ timeout: 90000 });
+      lap(`status bar: ${JSON.stringify(await item.innerText())}`);
+    }, page);
 
-  await test('hover', async () => {
-    await openFile(page, 'src/auth/session.py', 'create_token');
-    let text = '';
-    // the first hovers can come back empty while the server starts: move away and hover again
-    const hoverText = () => page.evaluate(() =>
-      [...document.querySelectorAll('.monaco-hover:not(.hidden)')].map((e) => e.innerText).join('\n'));
-    await until('the note card in the hover', async () => {
-      // the position is taken again each time: code lenses appear above the line once the server answers
-      const pos = await wordPosition(page, 'create_token');
+    await test('hover', async () => {
+      await openFile(page, 'src/auth/session.py', 'create_token');
+      let text = '';
+      // the first hovers can come back empty while the server starts: move away and hover again
+      const hoverText = () => page.evaluate(() =>
+        [...document.querySelectorAll('.monaco-hover:not(.hidden)')].map((e) => e.innerText).join('\n'));
+      await until('the note card in the hover', async () => {
+        // the position is taken again each time: code lenses appear above the line once the server answers
+        const pos = await wordPosition(page, 'create_token');
+        await page.mouse.move(5, 5);
+        await page.mouse.move(pos.x, pos.y, { steps: 4 });
+        // a hover can come back empty while the server starts: give this one a few seconds, then hover again
+        await until('hover text', async () => (text = await hoverText()).includes(DECISION), { timeout: 4000 }).catch(() => undefined);
+        return text.includes(DECISION);
+      }, { timeout: 90000, interval: 100 });
+      lap(`hover: ${JSON.stringify(text.slice(0, 200))}`);
+      await page.screenshot({ path: path.join(OUT, 'hover.png') });
       await page.mouse.move(5, 5);
-      await page.mouse.move(pos.x, pos.y, { steps: 4 });
-      // a hover can come back empty while the server starts: give this one a few seconds, then hover again
-      await until('hover text', async () => (text = await hoverText()).includes(DECISION), { timeout: 4000 }).catch(() => undefined);
-      return text.includes(DECISION);
-    }, { timeout: 90000, interval: 100 });
-    lap(`hover: ${JSON.stringify(text.slice(0, 200))}`);
-    await page.screenshot({ path: path.join(OUT, 'hover.png') });
-    await page.mouse.move(5, 5);
-  }, page);
+    }, page);
 
-  await test('problems', async () => {
-    await openFile(page, 'src/billing/invoice.py', 'line_total');
-    await runCommand(page, 'Cairn: Show Stale Notes');
-    // the command lists stale notes (cairn/stale) in a quick pick over the Problems panel
-    await quickInputRow(page, GOTCHA, 30000);
-    await page.screenshot({ path: path.join(OUT, 'stale-quickpick.png') });
-    await page.keyboard.press('Escape');
-    const panel = page.locator('.part.panel').first();
-    await panel.waitFor({ state: 'visible', timeout: 15000 });
-    const short = STALE_SHA.slice(0, 7);
-    const text = await until(`the Problems panel listing "${GOTCHA}" with commit ${short}`, async () => {
-      const t = await panel.innerText();
-      return t.includes(GOTCHA) && (!short || t.includes(short)) ? t : '';
-    }, { timeout: 60000 });
-    const line = text.split('\n').find((l) => l.includes(GOTCHA));
-    lap(`problems: ${JSON.stringify(line)}`);
-    await page.screenshot({ path: path.join(OUT, 'problems.png') });
-  }, page);
+    await test('problems', async () => {
+      await openFile(page, 'src/billing/invoice.py', 'line_total');
+      await runCommand(page, 'Cairn: Show Stale Notes');
+      // the command lists stale notes (cairn/stale) in a quick pick over the Problems panel
+      await quickInputRow(page, GOTCHA, 30000);
+      await page.screenshot({ path: path.join(OUT, 'stale-quickpick.png') });
+      await page.keyboard.press('Escape');
+      const panel = page.locator('.part.panel').first();
+      await panel.waitFor({ state: 'visible', timeout: 15000 });
+      const short = STALE_SHA.slice(0, 7);
+      const text = await until(`the Problems panel listing "${GOTCHA}" with commit ${short}`, async () => {
+        const t = await panel.innerText();
+        return t.includes(GOTCHA) && (!short || t.includes(short)) ? t : '';
+      }, { timeout: 60000 });
+      const line = text.split('\n').find((l) => l.includes(GOTCHA));
+      lap(`problems: ${JSON.stringify(line)}`);
+      await page.screenshot({ path: path.join(OUT, 'problems.png') });
+    }, page);
 
-  await test('recall-preview', async () => {
-    await openFile(page, 'src/billing/invoice.py', 'line_total');
-    await goToLine(page, 7);
-    await runCommand(page, 'Cairn: Recall for This File');
-    await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().waitFor({ timeout: 30000 });
-    const preview = await until('the recall pack in the markdown preview', async () =>
-      (await allFramesText(page)).find((t) => t.includes('Cairn recall') && t.includes(GOTCHA)),
-    { timeout: 60000 });
-    lap(`preview: ${JSON.stringify(preview.slice(0, 240))}`);
-    // the notification offering to copy the pack for an agent chat
-    await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 15000 });
-    await page.screenshot({ path: path.join(OUT, 'recall-preview.png') });
-  }, page);
+    await test('recall-preview', async () => {
+      await openFile(page, 'src/billing/invoice.py', 'line_total');
+      await goToLine(page, 7);
+      await runCommand(page, 'Cairn: Recall for This File');
+      await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().waitFor({ timeout: 30000 });
+      const preview = await until('the recall pack in the markdown preview', async () =>
+        (await allFramesText(page)).find((t) => t.includes('Cairn recall') && t.includes(GOTCHA)),
+      { timeout: 60000 });
+      lap(`preview: ${JSON.stringify(preview.slice(0, 240))}`);
+      // the notification offering to copy the pack for an agent chat
+      await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 15000 });
+      await page.screenshot({ path: path.join(OUT, 'recall-preview.png') });
+    }, page);
 
-  await test('chat', async () => {
-    await openFile(page, 'src/billing/invoice.py', 'line_total');
-    await goToLine(page, 7);
-    await runCommand(page, 'Chat: Open Chat');
-    const input = page.locator('.interactive-input-part .monaco-editor').first();
-    await input.waitFor({ timeout: 30000 });
-    // The Chat view sends nothing until a model is selected; the test-only fake model gets selected lazily, so the
-    // first request may end in "Language model unavailable": send again (a new marker each time) until answered.
-    const session = page.locator('.interactive-session').first();
-    const unavailable = () => page.locator('.interactive-session', { hasText: 'Language model unavailable' }).count();
-    const runId = Date.now();
-    let text = '';
-    let marker = '';
-    for (let attempt = 1; attempt <= 5 && !text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`); attempt++) {
-      marker = `m${runId}-${attempt}`;
-      const failuresBefore = (await session.innerText().catch(() => '')).split('Language model unavailable').length;
+    await test('chat', async () => {
+      await openFile(page, 'src/billing/invoice.py', 'line_total');
+      await goToLine(page, 7);
+      await runCommand(page, 'Chat: Open Chat');
+      const input = page.locator('.interactive-input-part .monaco-editor').first();
+      await input.waitFor({ timeout: 30000 });
+      // The Chat view sends nothing until a model is selected; the test-only fake model gets selected lazily, so the
+      // first request may end in "Language model unavailable": send again (a new marker each time) until answered.
+      const session = page.locator('.interactive-session').first();
+      const unavailable = () => page.locator('.interactive-session', { hasText: 'Language model unavailable' }).count();
+      const runId = Date.now();
+      let text = '';
+      let marker = '';
+      for (let attempt = 1; attempt <= 5 && !text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`); attempt++) {
+        marker = `m${runId}-${attempt}`;
+        const failuresBefore = (await session.innerText().catch(() => '')).split('Language model unavailable').length;
+        await input.click();
+        await page.keyboard.type(`@cairn /recall why round each line ${marker}`);
+        if (await page.locator('.suggest-widget.visible').count()) {
+          await page.keyboard.press('Escape');
+        }
+        await page.keyboard.press('Enter');
+        await until(`an answer to attempt ${attempt}`, async () => {
+          text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
+          return text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`) ||
+            (text.split('Language model unavailable').length > failuresBefore && (await unavailable()) > 0);
+        }, { timeout: 60000 });
+        lap(`chat attempt ${attempt}: ${text.includes('FAKE-LM-REPLY to: why round each line ' + marker) ? 'answered' : 'language model unavailable'}`);
+      }
+      // the pack follows the model's answer; wait for it to finish streaming
+      await until('the recall pack after the answer', async () => {
+        text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
+        return text.slice(text.indexOf(`FAKE-LM-REPLY to: why round each line ${marker}`)).includes(GOTCHA);
+      }, { timeout: 30000 }).catch(() => undefined);
+      const answer = text.slice(Math.max(0, text.indexOf(`FAKE-LM-REPLY to: why round each line ${marker}`)));
+      // the model got the pack, the pack came through the cairn_recall tool, and the pack is shown after the answer
+      const must = [`FAKE-LM-REPLY to: why round each line ${marker} (with the recall pack`, 'Cairn recall: src/billing/invoice.py',
+        'via the cairn_recall tool', GOTCHA];
+      const missing = must.filter((m) => !answer.includes(m));
+      await page.screenshot({ path: path.join(OUT, 'chat.png') });
+      if (missing.length) {
+        throw new Error(`chat answer lacks ${JSON.stringify(missing)}; got: ${text.slice(-800)}`);
+      }
+      lap(`chat: ${JSON.stringify(answer.slice(0, 400))}`);
+    }, page);
+
+    await test('chat-stale', async () => {
+      // the Chat view is open and has a model from the 'chat' test
+      const input = page.locator('.interactive-input-part .monaco-editor').first();
+      await input.waitFor({ timeout: 30000 });
       await input.click();
-      await page.keyboard.type(`@cairn /recall why round each line ${marker}`);
+      await page.keyboard.type('@cairn /stale');
       if (await page.locator('.suggest-widget.visible').count()) {
         await page.keyboard.press('Escape');
       }
       await page.keyboard.press('Enter');
-      await until(`an answer to attempt ${attempt}`, async () => {
-        text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
-        return text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`) ||
-          (text.split('Language model unavailable').length > failuresBefore && (await unavailable()) > 0);
+      const short = STALE_SHA.slice(0, 7);
+      const text = await until('@cairn /stale to list the stale gotcha', async () => {
+        const t = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
+        const tail = t.slice(t.lastIndexOf('/stale'));
+        return tail.includes('1 stale note') && tail.includes(GOTCHA) && (!short || tail.includes(short)) ? tail : '';
       }, { timeout: 60000 });
-      lap(`chat attempt ${attempt}: ${text.includes('FAKE-LM-REPLY to: why round each line ' + marker) ? 'answered' : 'language model unavailable'}`);
-    }
-    // the pack follows the model's answer; wait for it to finish streaming
-    await until('the recall pack after the answer', async () => {
-      text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
-      return text.slice(text.indexOf(`FAKE-LM-REPLY to: why round each line ${marker}`)).includes(GOTCHA);
-    }, { timeout: 30000 }).catch(() => undefined);
-    const answer = text.slice(Math.max(0, text.indexOf(`FAKE-LM-REPLY to: why round each line ${marker}`)));
-    // the model got the pack, the pack came through the cairn_recall tool, and the pack is shown after the answer
-    const must = [`FAKE-LM-REPLY to: why round each line ${marker} (with the recall pack`, 'Cairn recall: src/billing/invoice.py',
-      'via the cairn_recall tool', GOTCHA];
-    const missing = must.filter((m) => !answer.includes(m));
-    await page.screenshot({ path: path.join(OUT, 'chat.png') });
-    if (missing.length) {
-      throw new Error(`chat answer lacks ${JSON.stringify(missing)}; got: ${text.slice(-800)}`);
-    }
-    lap(`chat: ${JSON.stringify(answer.slice(0, 400))}`);
-  }, page);
+      lap(`chat /stale: ${JSON.stringify(text.slice(0, 300))}`);
+      await page.screenshot({ path: path.join(OUT, 'chat-stale.png') });
+    }, page);
 
-  await test('chat-stale', async () => {
-    // the Chat view is open and has a model from the 'chat' test
-    const input = page.locator('.interactive-input-part .monaco-editor').first();
-    await input.waitFor({ timeout: 30000 });
-    await input.click();
-    await page.keyboard.type('@cairn /stale');
-    if (await page.locator('.suggest-widget.visible').count()) {
-      await page.keyboard.press('Escape');
-    }
-    await page.keyboard.press('Enter');
-    const short = STALE_SHA.slice(0, 7);
-    const text = await until('@cairn /stale to list the stale gotcha', async () => {
-      const t = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
-      const tail = t.slice(t.lastIndexOf('/stale'));
-      return tail.includes('1 stale note') && tail.includes(GOTCHA) && (!short || tail.includes(short)) ? tail : '';
-    }, { timeout: 60000 });
-    lap(`chat /stale: ${JSON.stringify(text.slice(0, 300))}`);
-    await page.screenshot({ path: path.join(OUT, 'chat-stale.png') });
-  }, page);
+    await test('search', async () => {
+      await runCommand(page, 'Cairn: Search Notes');
+      const input = page.locator('.quick-input-widget input').first();
+      await input.waitFor({ state: 'visible', timeout: 15000 });
+      await input.fill('rounding auditors');
+      const row = await quickInputRow(page, GOTCHA, 30000);
+      await page.screenshot({ path: path.join(OUT, 'search.png') });
+      await row.click();
+      await page.locator('.tabs-container .tab.active', { hasText: 'round-each-invoice-line' }).first().waitFor({ timeout: 30000 });
+    }, page);
 
-  await test('search', async () => {
-    await runCommand(page, 'Cairn: Search Notes');
-    const input = page.locator('.quick-input-widget input').first();
-    await input.waitFor({ state: 'visible', timeout: 15000 });
-    await input.fill('rounding auditors');
-    const row = await quickInputRow(page, GOTCHA, 30000);
-    await page.screenshot({ path: path.join(OUT, 'search.png') });
-    await row.click();
-    await page.locator('.tabs-container .tab.active', { hasText: 'round-each-invoice-line' }).first().waitFor({ timeout: 30000 });
-  }, page);
-
-  await test('new-note', async () => {
-    await openFile(page, 'src/db/connection_pool.py', 'MAX_CONNECTIONS');
-    await goToLine(page, 5);
-    await page.keyboard.press('Home');
-    await page.keyboard.press('Shift+End'); // MAX_CONNECTIONS = 10
-    await runCommand(page, 'Cairn: New Note from Selection');
-    await (await quickInputRow(page, 'gotcha')).click();
-    const title = `Pool size is fixed at import time ${Date.now()}`;
-    await page.locator('.quick-input-widget', { hasText: 'Title of the note' }).first().waitFor({ timeout: 15000 });
-    const input = page.locator('.quick-input-widget input').first();
-    await input.fill(title);
-    await page.keyboard.press('Enter');
-    // the server writes agent-context/gotchas/<slug>.md and the extension opens it
-    await page.locator('.tabs-container .tab.active', { hasText: 'pool-size-is-fixed' }).first().waitFor({ timeout: 30000 });
-    await until('the new note in the editor', () =>
-      page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), title),
-    );
-    // cairn/statusChanged: the status bar counts the new note
-    await page.locator('.statusbar-item', { hasText: /\b4 · .*1 stale/ }).first().waitFor({ timeout: 30000 });
-    const anchored = await page.evaluate(() =>
-      [...document.querySelectorAll('.editor-group-container.active .editor-instance .monaco-editor .view-lines')]
-        .map((v) => v.textContent.replace(/\u00a0/g, ' ')).join('\n'));
-    if (!anchored.includes('path: src/db/connection_pool') || !anchored.includes('lines: 5-5')) { // (the editor may wrap the path)
-      throw new Error(`the new note is not anchored at src/db/connection_pool.py:5-5: ${anchored.slice(0, 400)}`);
-    }
-    await page.screenshot({ path: path.join(OUT, 'new-note.png') });
-  }, page);
+    await test('new-note', async () => {
+      await openFile(page, 'src/db/connection_pool.py', 'MAX_CONNECTIONS');
+      await goToLine(page, 5);
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End'); // MAX_CONNECTIONS = 10
+      await runCommand(page, 'Cairn: New Note from Selection');
+      await (await quickInputRow(page, 'gotcha')).click();
+      const title = `Pool size is fixed at import time ${Date.now()}`;
+      await page.locator('.quick-input-widget', { hasText: 'Title of the note' }).first().waitFor({ timeout: 15000 });
+      const input = page.locator('.quick-input-widget input').first();
+      await input.fill(title);
+      await page.keyboard.press('Enter');
+      // the server writes agent-context/gotchas/<slug>.md and the extension opens it
+      await page.locator('.tabs-container .tab.active', { hasText: 'pool-size-is-fixed' }).first().waitFor({ timeout: 30000 });
+      await until('the new note in the editor', () =>
+        page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), title),
+      );
+      // cairn/statusChanged: the status bar counts the new note
+      await page.locator('.statusbar-item', { hasText: /\b4 · .*1 stale/ }).first().waitFor({ timeout: 30000 });
+      const anchored = await page.evaluate(() =>
+        [...document.querySelectorAll('.editor-group-container.active .editor-instance .monaco-editor .view-lines')]
+          .map((v) => v.textContent.replace(/\u00a0/g, ' ')).join('\n'));
+      if (!anchored.includes('path: src/db/connection_pool') || !anchored.includes('lines: 5-5')) { // (the editor may wrap the path)
+        throw new Error(`the new note is not anchored at src/db/connection_pool.py:5-5: ${anchored.slice(0, 400)}`);
+      }
+      await page.screenshot({ path: path.join(OUT, 'new-note.png') });
+    }, page);
   }
 } catch (e) {
   results.push({ name: 'setup', ok: false, error: String(e?.stack || e) });
