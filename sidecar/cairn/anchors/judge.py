@@ -40,6 +40,7 @@ from cairn.notes import Anchor
 FRESH = ("intact", "moved", "reformatted")
 STALE = ("changed", "deleted")
 BLANK = line_hash("")
+SEARCH_MAX_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,17 @@ class Judge:
         self._new_files: dict[int, list[str]] = {}
 
     # ---- inputs -----------------------------------------------------------------------------
-    def target_file(self, path: str) -> FileText | None:
-        """The target's text of `path`; None when absent or binary."""
+    def target_file(self, path: str, search: bool = False) -> FileText | None:
+        """The target's text of `path`; None when absent or binary.
+
+        `search`: the file is only being searched for moved code; very large files (generated, data)
+        are skipped rather than split and normalised.
+        """
         if path not in self._files:
             key = self.snap.key(path)
             data = self.snap.read(path) if key is not None else None
+            if data is not None and search and len(data) > SEARCH_MAX_BYTES:
+                return None
             if data is None or is_binary(data):
                 self._files[path] = None
             else:
@@ -337,7 +344,7 @@ class Judge:
         for other in shortlist:
             if other == path:
                 continue
-            text = self.target_file(other)
+            text = self.target_file(other, search=True)
             if text is None:
                 continue
             score = len(wanted & text.norm_set) / len(wanted)
@@ -366,7 +373,7 @@ class Judge:
         if index is None:
             index = {}
             for path in self._search_paths(tree, None):
-                text = self.target_file(path)
+                text = self.target_file(path, search=True)
                 if text is None:
                     continue
                 _, per_file = text.nonblank(by_norm)
