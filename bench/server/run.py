@@ -291,10 +291,13 @@ async def main_async(args: argparse.Namespace) -> int:
         build(root)
         print(f"built {root} in {time.perf_counter() - t:.1f} s", flush=True)
     bench = Bench(root)
+    load_before = os.getloadavg()[0]
     t = time.perf_counter()
     await bench.warm()
     print(f"warm-up run (cold caches, index build): {time.perf_counter() - t:.1f} s", flush=True)
     await bench.measure()
+    bench.results["machine load (1-min avg)"] = f"{load_before:.1f} before · {os.getloadavg()[0]:.1f} after " \
+                                                f"({os.cpu_count()} cores)"
     width = max(len(k) for k in bench.results)
     for key, value in bench.results.items():
         print(f"{key:<{width}}  {value}")
