@@ -107,6 +107,7 @@ def _schema(tantivy: Any) -> Any:
     b.add_text_field("tag", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_text_field("file", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_text_field("dir", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("ancestor", stored=False, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("reviewed", stored=False, indexed=False, fast=True)
     return b.build()
 
@@ -166,6 +167,7 @@ class NoteIndex:
         self._notes: dict[str, Note] = {}
         self._safe: dict[str, bool] = {}
         self._root = str(ws.root)
+        self._notes_root = str(ws.notes_root)
         self._mutex = threading.RLock()
         self.mode = "closed"
 
@@ -207,7 +209,7 @@ class NoteIndex:
         return found
 
     def _note_path(self, note_id: str) -> Path:
-        return self.ws.notes_root / f"{note_id}{NOTE_SUFFIX}"
+        return Path(os.path.join(self._notes_root, f"{note_id}{NOTE_SUFFIX}"))
 
     @contextlib.contextmanager
     def _update_lock(self) -> Iterator[bool]:
@@ -408,6 +410,13 @@ class NoteIndex:
             d.add_text("file", path)
         for folder in dict.fromkeys(_dirname(p) for p in doc.anchor_paths()):
             d.add_text("dir", folder)
+        ancestors: dict[str, None] = {}
+        for path in doc.anchor_paths():
+            parts = path.split("/")[:-1]
+            for depth in range(1, len(parts) + 1):
+                ancestors["/".join(parts[:depth])] = None
+        for folder in ancestors:
+            d.add_text("ancestor", folder)
         d.add_integer("reviewed", int(doc.reviewed.timestamp()) if doc.reviewed else 0)
         return d
 
@@ -686,9 +695,7 @@ class NoteIndex:
 
     def anchored_under(self, folder: str, limit: int = 200) -> list[IndexDoc]:
         """Notes with an anchor anywhere below `folder`."""
-        from cairn.index.query import _regex_escape
-
-        query = self.t.Query.regex_query(self.schema, "file", _regex_escape(folder.rstrip("/")) + "/.*")
+        query = self.t.Query.term_query(self.schema, "ancestor", folder.strip("/"))
         return [d for _, d in self._docs(query, limit)]
 
     def mentioning(self, words: Iterable[str], limit: int = 50) -> list[tuple[float, IndexDoc]]:
@@ -727,9 +734,7 @@ class NoteIndex:
         if cached is not None and entry is not None and cached.version == entry[0]:
             return cached
         path = self._note_path(note_id)
-        if not path.is_file():
-            return None
-        result = NoteStore(self.ws).read_file(path)
+        result = NoteStore(self.ws).read_file(path)  # a missing file comes back as an error
         if isinstance(result, list):
             return None
         self._notes[note_id] = result

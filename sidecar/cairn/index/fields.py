@@ -24,7 +24,7 @@ import yaml
 
 # Bump whenever the schema, the analysis or what goes into a field changes: an index written with
 # another number is rebuilt on open.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # Text fields (analysed by `cairn.index.query.analyzer`: words, lowercase, no stop words, English stem).
 TEXT_FIELDS = ("title", "tags_text", "body", "ident", "paths_text")
