@@ -192,12 +192,19 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
 
 async def publish_all(state: ServerState, session: Session) -> None:
     """Republish what changed in one workspace: open documents from buffers, the rest from the snapshot."""
-    open_uris = [uri for uri in state.server.workspace.text_documents
-                 if (ref := state.resolve(uri, quiet=True)) is not None and ref.session is session]
-    for uri in open_uris:
-        await publish_document(state, uri)
     code_paths, note_paths = session.take_affected()
     snap = session.snapshot
+    open_uris = []
+    for uri in list(state.server.workspace.text_documents):
+        ref = state.resolve(uri, quiet=True)
+        if ref is None or ref.session is not session:
+            continue
+        open_uris.append(uri)
+        touched = code_paths if not ref.is_note else note_paths
+        if touched is None or ref.rel in touched:
+            await publish_document(state, uri)
+        else:
+            state.carry_forward(uri, snap.generation)  # nothing it shows changed: keep its cached view
     found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths)
     for uri, diags in found.items():
         if diags or uri in state.published:

@@ -167,6 +167,15 @@ class ServerState:
                 self.views[uri] = (version, view.generation, view)
         return ref, view
 
+    def carry_forward(self, uri: str, generation: int) -> None:
+        """Mark a document's cached views as valid for a newer snapshot that changed nothing it shows."""
+        cached = self.views.get(uri)
+        if cached is not None:
+            self.views[uri] = (cached[0], generation, cached[2])
+        cached_note = self.note_views.get(uri)
+        if cached_note is not None:
+            self.note_views[uri] = (cached_note[0], generation, cached_note[2])
+
     def cached_view(self, uri: str) -> FileView | None:
         """The cached view if it is for the document's current version and the current snapshot."""
         cached = self.views.get(uri)
