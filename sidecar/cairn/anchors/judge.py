@@ -41,6 +41,7 @@ FRESH = ("intact", "moved", "reformatted")
 STALE = ("changed", "deleted")
 BLANK = line_hash("")
 SEARCH_MAX_BYTES = 2_000_000
+SCAN_BEFORE_INDEX = 3  # searches done by scanning files before one index of every line is built
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ class Judge:
         self._rename_cache: dict[tuple[str, str | None], str | None] = {}
         self._line_index: dict[tuple[int, bool], dict[str, list[tuple[str, int]]]] = {}
         self._new_files: dict[int, list[str]] = {}
+        self._searches = 0
+        self._renames = 0
 
     # ---- inputs -----------------------------------------------------------------------------
     def target_file(self, path: str, search: bool = False) -> FileText | None:
@@ -331,16 +334,22 @@ class Judge:
             # An existing file is not where a renamed one went.
             self._new_files[key] = [p for p in self._search_paths(tree, None) if tree is None or p not in tree]
         new_files = set(self._new_files[key])
-        # Shortlist by the recorded file's rarest lines, then score the shortlist in full.
-        index = self._index(tree, True)
-        votes: dict[str, int] = {}
-        rare = sorted(wanted, key=lambda n: len(index.get(n, ())))[:40]
-        for n in rare:
-            for other, _ in index.get(n, ())[:50]:
-                if other in new_files:
-                    votes[other] = votes.get(other, 0) + 1
-        shortlist = sorted(votes, key=lambda o: (-votes[o], o))[:5]
-        shortlist += [o for o in sorted(new_files) if o.rsplit("/", 1)[-1] == base and o not in shortlist]
+        self._renames += 1
+        index = self._line_index.get((key, True))
+        if index is None and self._renames > SCAN_BEFORE_INDEX:
+            index = self._index(tree, True)
+        if index is None:
+            shortlist = sorted(new_files)
+        else:
+            # Many renames to find (a full check): shortlist by the recorded file's rarest lines.
+            votes: dict[str, int] = {}
+            rare = sorted(wanted, key=lambda n: len(index.get(n, ())))[:40]
+            for n in rare:
+                for other, _ in index.get(n, ())[:50]:
+                    if other in new_files:
+                        votes[other] = votes.get(other, 0) + 1
+            shortlist = sorted(votes, key=lambda o: (-votes[o], o))[:5]
+            shortlist += [o for o in sorted(new_files) if o.rsplit("/", 1)[-1] == base and o not in shortlist]
         for other in shortlist:
             if other == path:
                 continue
@@ -390,9 +399,19 @@ class Judge:
         if not keys:
             return None
         starts: dict[str, list[int]] = {}
-        for path, p in self._index(tree, by_norm).get(keys[0], ()):
-            if path != exclude:
-                starts.setdefault(path, []).append(p)
+        self._searches += 1
+        if self._searches <= SCAN_BEFORE_INDEX and (id(tree), by_norm) not in self._line_index:
+            # A few searches (the language server judging one file): scanning beats indexing.
+            for path in self._search_paths(tree, exclude):
+                text = self.target_file(path, search=True)
+                if text is not None and (keys[0] in text.norm_set if by_norm else True):
+                    hits = text.nonblank(by_norm)[1].get(keys[0])
+                    if hits:
+                        starts[path] = list(hits)
+        else:
+            for path, p in self._index(tree, by_norm).get(keys[0], ()):
+                if path != exclude:
+                    starts.setdefault(path, []).append(p)
         candidates: list[Window] = []
         for path in sorted(starts):
             text = self.target_file(path)
