@@ -41,7 +41,7 @@ export default tseslint.config(
       globals: {
         process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
         require: 'readonly', exports: 'writable', module: 'writable', document: 'readonly', window: 'readonly',
-        getComputedStyle: 'readonly',
+        getComputedStyle: 'readonly', navigator: 'readonly',
       },
     },
   },

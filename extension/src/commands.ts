@@ -52,6 +52,19 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
   const sub = context.subscriptions;
   sub.push(vscode.workspace.registerTextDocumentContentProvider(RECALL_SCHEME, docs));
 
+  // the recall preview is a webview (the markdown preview): tell the editor/title menu when one of ours is active
+  const previewLabels = new Map<string, vscode.Uri>();
+  const activeRecallPreview = (): vscode.Uri | undefined => {
+    const tab = vscode.window.tabGroups?.activeTabGroup?.activeTab;
+    return tab && tab.input instanceof vscode.TabInputWebview ? previewLabels.get(tab.label) : undefined;
+  };
+  const updateContext = (): void => {
+    void vscode.commands.executeCommand('setContext', 'cairn.recallPreviewActive', activeRecallPreview() !== undefined);
+  };
+  if (vscode.window.tabGroups) {
+    sub.push(vscode.window.tabGroups.onDidChangeTabs(updateContext), vscode.window.tabGroups.onDidChangeTabGroups(updateContext));
+  }
+
   const copy = async (text: string, what: string): Promise<void> => {
     await vscode.env.clipboard.writeText(text);
     vscode.window.setStatusBarMessage(`$(copy) Cairn: ${what} copied — paste it into your agent chat`, 6000);
@@ -75,6 +88,7 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
         // no links to the notes: the markdown preview refuses file: links (its link validation), and the note
         // paths are shown as text under each title
         docs.set(uri, { preview: formatPack(result.pack), agent: agentText(result) });
+        previewLabels.set(`Preview ${path.posix.basename(uri.path)}`, uri);
         try {
           await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
         } catch {
@@ -112,7 +126,7 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
     }),
 
     vscode.commands.registerCommand('cairn.copyShownRecall', async (uri?: vscode.Uri) => {
-      const shown = docs.get(uri instanceof vscode.Uri ? uri : undefined) ?? docs.get(docs.last);
+      const shown = docs.get(uri instanceof vscode.Uri && uri.scheme === RECALL_SCHEME ? uri : undefined) ?? docs.get(activeRecallPreview()) ?? docs.get(docs.last);
       if (!shown) {
         void vscode.window.showInformationMessage('Cairn: run "Cairn: Recall for This File" first.');
         return;

@@ -152,6 +152,7 @@ const ctx = await chromium.launchPersistentContext(udd, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   viewport: { width: 1500, height: 950 },
+  permissions: ['clipboard-read', 'clipboard-write'],
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
 });
@@ -257,6 +258,16 @@ try {
       // the notification offering to copy the pack for an agent chat
       await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 15000 });
       await page.screenshot({ path: path.join(OUT, 'recall-preview.png') });
+      // the preview's editor/title has a Copy button once the preview tab is active
+      await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().click();
+      const copyButton = page.locator('.editor-actions .action-label[aria-label^="Copy This Recall"]').first();
+      await copyButton.waitFor({ timeout: 15000 });
+      await copyButton.click();
+      await page.locator('.statusbar-item', { hasText: 'recall copied' }).first().waitFor({ timeout: 15000 });
+      const copied = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard unreadable: ${e}`);
+      if (!copied.includes(GOTCHA)) {
+        throw new Error(`the clipboard does not hold the pack: ${copied.slice(0, 300)}`);
+      }
     }, page);
 
     await test('chat', async () => {
