@@ -215,10 +215,12 @@ def build_server() -> CairnServer:
 def configure_logging() -> None:
     """Our one-line logs to stderr (stdout is the protocol); pygls' own chatter only when debugging."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("cairn serve: %(levelname)s %(message)s"))
+    debug = os.environ.get("CAIRN_DEBUG") or os.environ.get("CAIRN_LOG") == "debug"
+    handler.setFormatter(logging.Formatter("cairn serve: %(created).3f %(levelname)s %(message)s" if debug
+                                           else "cairn serve: %(levelname)s %(message)s"))
     ours = logging.getLogger("cairn")
     ours.addHandler(handler)
-    ours.setLevel(logging.DEBUG if os.environ.get("CAIRN_DEBUG") else logging.INFO)
+    ours.setLevel(logging.DEBUG if debug else logging.INFO)
     ours.propagate = False
     if not os.environ.get("CAIRN_DEBUG"):
         logging.getLogger("pygls").setLevel(logging.CRITICAL)

@@ -177,6 +177,8 @@ class Session:
         self._note_files_affected: set[str] = set()
         self._index: Any = None
         self._index_lock = threading.Lock()
+        self._index_pending: set[Path] = set()  # note files changed since the index was last updated
+        self._index_scan = False  # whether a full (stat-only) scan is due
         from cairn.server.judge import Judging
 
         self.judging = Judging(ws)
@@ -236,21 +238,31 @@ class Session:
                 self._views.pop(note_id, None)
             todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
             if todo:
-                quick = code is not False and len(todo) > QUICK_ABOVE
+                # Naming the commit that made a note stale walks history (a git log, alignments): publish
+                # the verdicts first and name in a second pass, for notes written by others (one note's
+                # naming is a few hundred ms) and for big git changes (a thousand anchors: seconds).
+                quick = not full and (bool(note_files) or (code is not False and len(todo) > QUICK_ABOVE))
+                t_judge = time.perf_counter()
                 judged = self.judging.judge(todo, None, name=not quick)
+                log.debug("judge %d notes (quick=%s): %.0f ms", len(todo), quick,
+                          (time.perf_counter() - t_judge) * 1000)
                 self._views.update(judged)
                 self._unnamed.difference_update(judged)
                 if quick:
                     self._unnamed.update(i for i, v in judged.items() if v.state == "stale")
             errors_before = set(self._errors)
             self._generation += 1
+            t_build = time.perf_counter()
             self.snapshot = self._build(None if full else changed, recheck_expiry=code is not False)
+            log.debug("build: %.0f ms", (time.perf_counter() - t_build) * 1000)
             if not full:
                 self._note_files_affected.update(set(self._errors) ^ errors_before)
                 self._note_files_affected.update(set(self._errors) & {self.store.rel_path(p) for p in note_files or ()})
             log.debug("refresh: %d notes judged in %.0f ms", len(todo), (time.perf_counter() - started) * 1000)
-            if self._index is not None:
-                self._update_index(note_files)
+            with self._index_lock:  # applied by the next search or recall (a Tantivy commit is not free)
+                if code is not False or note_files is None:
+                    self._index_scan = True
+                self._index_pending.update(note_files or ())
             if todo or note_files or not self._restored:
                 self._dirty_state = True
             if full:
@@ -643,25 +655,25 @@ class Session:
         return "\n".join(lines) + "\n"
 
     # ---- search and recall -----------------------------------------------------------------
-    def _update_index(self, note_files: Iterable[Path] | None) -> None:
-        from cairn.server import judge
-
-        try:
-            judge.update_index(self, self._index, note_files)
-        except CairnError as exc:
-            log.warning("search index update failed: %s", exc)
-
     def index(self) -> Any:
         """The long-lived search index, opened (built or updated) on first use.
 
         Opened under its own lock, not the session's: building it for a large workspace takes seconds
         and must not hold up verdicts and diagnostics (the server opens it in the background at start).
         """
+        from cairn.server import judge
+
         with self._index_lock:
             if self._index is None:
-                from cairn.server import judge
-
                 self._index = judge.open_index(self.ws)
+                self._index_scan, self._index_pending = False, set()
+            elif self._index_scan or self._index_pending:
+                paths = None if self._index_scan else sorted(self._index_pending)
+                self._index_scan, self._index_pending = False, set()
+                try:
+                    judge.update_index(self, self._index, paths)
+                except CairnError as exc:
+                    log.warning("search index update failed: %s", exc)
             return self._index
 
     def search(self, query: str, limit: int) -> list[dict[str, Any]]:

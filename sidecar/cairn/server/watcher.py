@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,7 +26,9 @@ from cairn.server.convert import uri_to_path
 from cairn.server.engine import Session
 from cairn.server.state import ServerState
 
+log = logging.getLogger("cairn.server")
 SAVE_DELAY = 5.0
+NAMING_DELAY = 0.3
 GIT_TOP = frozenset({"HEAD", "index", "packed-refs", "MERGE_HEAD", "ORIG_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"})
 
 
@@ -40,6 +44,7 @@ class RefreshQueue:
         self.reload = False
         self._task: asyncio.Task[None] | None = None
         self._saver: asyncio.Future[None] | None = None
+        self._wake = asyncio.Event()
         self.rounds = 0
 
     def add(self, notes: Iterable[Path] = (), code: Iterable[str] = (), git: bool = False,
@@ -48,6 +53,7 @@ class RefreshQueue:
         self.code.update(code)
         self.git = self.git or git
         self.reload = self.reload or reload
+        self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._run())
 
@@ -56,7 +62,14 @@ class RefreshQueue:
             await self._events()
             if not self.session.has_unnamed():
                 break
-            try:  # name the commits behind a big change, one batch per round; events go first
+            # Name the commits behind stale verdicts once events pause (an agent writing ten notes gets
+            # ten quick diagnostics first), one batch per round so new events always go first.
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), NAMING_DELAY)
+            if self.notes or self.code or self.git or self.reload:
+                continue
+            try:
                 await self.state.run(self.session.name_pending)
                 await after_refresh(self.state, self.session)
             except Exception as exc:
@@ -68,6 +81,7 @@ class RefreshQueue:
         while self.notes or self.code or self.git or self.reload:
             notes, code, git, reload = sorted(self.notes), sorted(self.code), self.git, self.reload
             self.notes, self.code, self.git, self.reload = set(), set(), False, False
+            started = time.perf_counter()
             try:
                 if reload:
                     await self.state.run(self.session.refresh)
@@ -76,7 +90,10 @@ class RefreshQueue:
                 else:
                     await self.state.run(self.session.refresh, notes, code)
                 self.rounds += 1
+                judged = time.perf_counter()
                 await after_refresh(self.state, self.session)
+                log.debug("refresh round (notes=%d code=%d git=%s): %.0f ms judging, %.0f ms publishing", len(notes),
+                          len(code), git, (judged - started) * 1000, (time.perf_counter() - judged) * 1000)
             except Exception as exc:
                 self.state.log(f"refresh failed: {type(exc).__name__}: {exc}", types.MessageType.Error)
 
@@ -169,6 +186,7 @@ class Watcher:
                                         step=30, rust_timeout=1000, yield_on_timeout=False,
                                         watch_filter=None, ignore_permission_denied=True):
                 changed = [Path(p) for _, p in changes]
+                log.debug("watcher: %d changes, e.g. %s", len(changed), changed[0] if changed else "")
                 notes, code, git, reload = classify(self.session, changed)
                 if not recursive and any(p == ws.notes_root for p in changed) and ws.notes_root.is_dir():
                     reload = True
