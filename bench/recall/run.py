@@ -202,17 +202,21 @@ def bench_ripgrep(root: Path, queries: list[str], targets: list[tuple[str, int]]
     rg = shutil.which("rg")
     if rg is None:
         return {"skipped": "rg not installed (apt-get install -y ripgrep)"}
-    search_times, recall_times = [], []
+    search_times: list[float] = []
+    recall_times: list[float] = []
+    search_cpu: list[float] = []
+    recall_cpu: list[float] = []
     for query in queries:
         args = [rg, "-l", "-i", "-F"]
         for w in rg_words(query):
             args += ["-e", w]
         search_times.append(timed(lambda a=args: subprocess.run([*a, "agent-context"], cwd=root,
-                                                                 capture_output=True, check=False)))
+                                                                 capture_output=True, check=False), search_cpu))
     for path, _ in targets:
         recall_times.append(timed(lambda p=path: subprocess.run([rg, "-l", "-F", p, "agent-context"], cwd=root,
-                                                                 capture_output=True, check=False)))
-    return {"search_process": summary(search_times), "recall_process": summary(recall_times),
+                                                                 capture_output=True, check=False), recall_cpu))
+    return {"search_process": summary(search_times), "search_process_cpu": summary(search_cpu),
+            "recall_process": summary(recall_times), "recall_process_cpu": summary(recall_cpu),
             "what": "rg -l -i -F -e WORD... agent-context (search); rg -l -F PATH agent-context (recall): "
                     "file lists only, no ranking, no freshness, no budget"}
 
@@ -254,18 +258,23 @@ def bench_ctxmem(root: Path, notes: list[dict[str, Any]], queries: list[str],
         rec = {"id": f"extra-{i}", "type": "note", "title": f"Extra note {i}", "content": "Added later.",
                "tags": [], "path": notes[i]["path"], "source": "memory"}
         add.append(timed(lambda r=rec: (store.insert_row(conn, r), conn.commit())))
-    search = [timed(lambda q=q: retrieval.search(conn, " ".join(rg_words(q)) or "x", str(work), limit=10))
-              for q in queries]
-    packs = [timed(lambda p=p: context.build(str(work), p.replace("/", " ").replace(".py", ""), 2000))
+    search_cpu: list[float] = []
+    pack_cpu: list[float] = []
+    search = [timed(lambda q=q: retrieval.search(conn, " ".join(rg_words(q)) or "x", str(work), limit=10),
+                    search_cpu) for q in queries]
+    packs = [timed(lambda p=p: context.build(str(work), p.replace("/", " ").replace(".py", ""), 2000), pack_cpu)
              for p, _ in targets]
     conn.close()
     exe = shutil.which("ctxmem") or str(Path(sys.executable).parent / "ctxmem")
+    cli_cpu: list[float] = []
     cli = [timed(lambda q=q: subprocess.run([exe, "--root", str(work), "recall", " ".join(rg_words(q)) or "x"],
-                                            capture_output=True, check=False)) for q in queries[:15]]
+                                            capture_output=True, check=False), cli_cpu) for q in queries[:15]]
     cli_ok = subprocess.run([exe, "--root", str(work), "recall", "invoice"], capture_output=True, check=False)
     return {"build_notes_and_code_s": round(full_build, 3), "build_notes_only_s": round(notes_build, 3),
-            "add_one_record": summary(add), "search": summary(search), "context_pack": summary(packs),
+            "add_one_record": summary(add), "search": summary(search), "search_cpu": summary(search_cpu),
+            "context_pack": summary(packs), "context_pack_cpu": summary(pack_cpu),
             "cli_recall_process": summary(cli) if cli_ok.returncode == 0 else {"error": cli_ok.stderr[-200:].decode()},
+            "cli_recall_process_cpu": summary(cli_cpu),
             "what": "ctxmem 2.x keyword mode (SQLite FTS5, bm25): retrieval.search with its staleness annotation; "
                     "context.build (query = the file path's words, budget 2000); no anchors, file-hash staleness"}
 
