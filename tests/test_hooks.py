@@ -43,6 +43,11 @@ def test_install_chains_reports_stale_and_uninstall_restores(repo: GitRepo) -> N
     assert (repo.root / ".git/hooks/post-merge.cairn-chained").read_text() == OLD_POST_MERGE
     assert "cairn-managed hook" in old.read_text()
     repo.commit("attributes")
+    script = old.read_text()
+    again = cairn(repo, "hooks", "install", check=True)  # idempotent: nothing chained twice
+    assert "kept your" not in again.stdout and old.read_text() == script
+    assert (repo.root / ".git/hooks/post-merge.cairn-chained").read_text() == OLD_POST_MERGE
+    assert repo.read(".gitattributes").count("merge=cairn-note") == 1
     status = cairn(repo, "hooks", "status", check=True).stdout
     assert "post-merge: installed (chained)" in status and "post-checkout: installed" in status
 

@@ -154,6 +154,8 @@ def install(ws: Workspace, cairn: str | None = None) -> HookChange:
         change.installed.append(name)
     _install_merge_drivers(ws, cairn)
     change.notes.append(f"hooks in {folder}")
+    if folder.name == "_" and folder.parent.name == ".husky":
+        change.notes.append("husky rewrites .husky/_ when it installs: run `cairn hooks install` again after it")
     return change
 
 
