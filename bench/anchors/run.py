@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -240,12 +241,16 @@ def run_cairn(repo: Path, truth: list[tuple[str, Any]], per_anchor_sample: list[
     warm_engine_s = time.perf_counter() - t3
     cli = ROOT / ".venv" / "bin" / "cairn"
     shutil.rmtree(repo / ".git" / "cairn", ignore_errors=True)
-    t4 = time.perf_counter()
+    def child_cpu() -> float:
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    c4, t4 = child_cpu(), time.perf_counter()
     subprocess.run([str(cli), "check", "--json"], cwd=repo, capture_output=True, check=False)
-    cli_cold_s = time.perf_counter() - t4
-    t5 = time.perf_counter()
+    cli_cold_s, cli_cold_cpu = time.perf_counter() - t4, child_cpu() - c4
+    c5, t5 = child_cpu(), time.perf_counter()
     proc = subprocess.run([str(cli), "check", "--json"], cwd=repo, capture_output=True, check=False)
-    cli_warm_s = time.perf_counter() - t5
+    cli_warm_s, cli_warm_cpu = time.perf_counter() - t5, child_cpu() - c5
     cli_notes = json.loads(proc.stdout)["notes"] if proc.stdout else []
     # Per-anchor latency: each anchor judged alone, nothing cached but the open repository.
     anchors = [a for n in sorted(loaded.notes, key=lambda n: n.rel_path) for a in n.anchors]
@@ -262,6 +267,7 @@ def run_cairn(repo: Path, truth: list[tuple[str, Any]], per_anchor_sample: list[
         "cold_engine_s": round(cold_engine_s, 3), "cold_total_s": round(cold_total_s, 3),
         "unchanged_engine_s": round(warm_engine_s, 3), "unchanged_total_s": round(warm_total_s, 3),
         "cli_cold_s": round(cli_cold_s, 3), "cli_unchanged_s": round(cli_warm_s, 3),
+        "cli_cold_cpu_s": round(cli_cold_cpu, 3), "cli_unchanged_cpu_s": round(cli_warm_cpu, 3),
         "cli_exit": proc.returncode, "cli_notes": len(cli_notes),
         "per_anchor_p50_ms": round(1000 * statistics.median(latencies), 2),
         "per_anchor_p99_ms": round(1000 * pct(latencies, 0.99), 2),
