@@ -181,3 +181,22 @@ async def test_concurrent_update_from_two_clients(note_repo: tuple[GitRepo, str]
         await call(loser, "update_note", id=note_id, version=fresh["version"], append=line)
     body = repo.read(f"agent-context/{note_id}.md")
     assert "from one" in body and "from two" in body
+
+
+async def test_notes_are_never_written_through_symlinks(note_repo: tuple[GitRepo, str]) -> None:
+    repo, _ = note_repo
+    outside = repo.root.parent / "outside"
+    outside.mkdir()
+    gotchas = repo.root / "agent-context/gotchas"
+    for child in gotchas.iterdir():
+        child.unlink()
+    gotchas.rmdir()
+    gotchas.symlink_to(outside, target_is_directory=True)
+    (outside / "x.md").write_text("---\ntitle: x\nkind: gotcha\n---\nbody\n")
+    async with connect(repo) as session:
+        message = await error(session, "add_note", kind="gotcha", title="escape", body="b")
+        assert "leads outside the notes folder" in message
+        message = await error(session, "update_note", id="gotchas/x", version="abc", body="pwned")
+        assert "outside the notes folder" in message
+    assert sorted(p.name for p in outside.iterdir()) == ["x.md"]
+    assert (outside / "x.md").read_text().endswith("body\n")

@@ -141,6 +141,23 @@ def _record(ws: Workspace, specs: list[str]) -> list[dict[str, Any]]:
     return anchors
 
 
+def check_notes_folder(ws: Workspace, kind: str) -> None:
+    """Refuse to write when the notes root, or the kind's folder, leads outside it (a symlink)."""
+    from cairn.notes.model import kind_folder
+
+    root = ws.notes_root.resolve()
+    try:
+        root.relative_to(ws.root.resolve())
+    except ValueError:
+        raise UsageError(f"{ws.notes_root_rel} leads outside the repository; refusing to write notes") from None
+    folder = ws.notes_root / kind_folder(kind)
+    try:
+        folder.resolve().relative_to(root)
+    except ValueError:
+        raise UsageError(f"{ws.notes_root_rel}/{kind_folder(kind)} leads outside the notes folder; "
+                         "refusing to write there") from None
+
+
 def _clean_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     for tag in tags:
@@ -217,6 +234,8 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             description='code ranges as "PATH:START-END", e.g. ["src/auth.py:10-42"]')] = None,
     ) -> dict[str, Any]:
         try:
+            if kind in ws.config.kinds:
+                check_notes_folder(ws, kind)
             recorded = _record(ws, anchors or [])
             note = _store(ws).create(kind, title, body, _clean_tags(tags or []), recorded)
         except CairnError as exc:
