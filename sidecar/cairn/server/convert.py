@@ -13,6 +13,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+LINE_END = 10_000
+
 
 def uri_to_path(uri: str) -> Path | None:
     """The local file of a `file:` URI, or None for other schemes (untitled, git, …)."""
@@ -32,7 +34,11 @@ def utf16_len(text: str) -> int:
 
 
 def line_range(lines: Sequence[str] | None, start: int, end: int) -> types.Range:
-    """The LSP range covering 1-based inclusive lines `start..end` of a file whose lines are `lines`."""
+    """The LSP range covering 1-based inclusive lines `start..end` of a file whose lines are `lines`.
+
+    Without the text (files that are not open), the end is past the end of the line: LSP clients clamp
+    a character beyond the line length to the line's end, so no file has to be read to publish.
+    """
     first = max(0, start - 1)
     last = max(first, end - 1)
     if lines:
@@ -40,7 +46,7 @@ def line_range(lines: Sequence[str] | None, start: int, end: int) -> types.Range
         first = min(first, last)
         width = utf16_len(lines[last])
     else:
-        width = 0
+        width = LINE_END
     return types.Range(start=types.Position(line=first, character=0),
                        end=types.Position(line=last, character=width))
 

@@ -151,7 +151,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
             out[uri] = []
             continue
         view = FileView(rel, tuple(interesting), snap.notes, snap.generation)
-        out[uri] = code_diagnostics(session, view, _read_lines(session.root / rel))
+        out[uri] = code_diagnostics(session, view, None)
     by_file: dict[str, list[tuple[int, str]]] = {}
     for error in snap.errors:
         if note_paths is None or error.path in note_paths:
