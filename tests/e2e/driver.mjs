@@ -347,6 +347,29 @@ try {
       await page.locator('.tabs-container .tab.active', { hasText: 'round-each-invoice-line' }).first().waitFor({ timeout: 30000 });
     }, page);
 
+    await test('mcp', async () => {
+      // the extension offers `cairn mcp` through the MCP server definition provider: start it from VS Code
+      await runCommand(page, 'MCP: List Servers');
+      await (await quickInputRow(page, 'Cairn')).click();
+      await (await quickInputRow(page, 'Start Server')).click();
+      lap('mcp: start requested');
+      const row = await until('the Cairn MCP server to be running', async () => {
+        await runCommand(page, 'MCP: List Servers');
+        const r = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Cairn' }).first();
+        await r.waitFor({ timeout: 10000 });
+        const t = await r.innerText();
+        lap(`mcp list: ${JSON.stringify(t)}`);
+        if (t.includes('Running')) {
+          return t;
+        }
+        await page.keyboard.press('Escape');
+        return '';
+      }, { timeout: 60000, interval: 1000 });
+      await page.screenshot({ path: path.join(OUT, 'mcp.png') });
+      lap(`mcp: ${JSON.stringify(row)}`);
+      await page.keyboard.press('Escape');
+    }, page);
+
     await test('new-note', async () => {
       await openFile(page, 'src/db/connection_pool.py', 'MAX_CONNECTIONS');
       await goToLine(page, 5);
