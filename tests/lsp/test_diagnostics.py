@@ -72,6 +72,12 @@ async def test_typing_inside_an_anchored_range_makes_it_stale_before_saving(
     # Undoing the edit makes the note fresh again, still without saving.
     replace_all(client, uri, APP_PY, 4)
     await wait_diagnostics(client, uri, lambda d: not d)
+    # Closing an edited, unsaved buffer: the file shows what is on disk again (fresh).
+    replace_all(client, uri, edit_f2(APP_PY), 5)
+    await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"])
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    await wait_diagnostics(client, uri, lambda d: not d)
 
 
 async def test_a_note_written_by_another_process_shows_up(client: LanguageClient, ws: Workspace) -> None:

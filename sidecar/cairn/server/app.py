@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +25,7 @@ from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
 from cairn.server.state import ServerState
-from cairn.server.watcher import RefreshQueue, Watcher, did_change_watched_files
+from cairn.server.watcher import RefreshQueue, Watcher, after_refresh, did_change_watched_files
 
 log = logging.getLogger("cairn.server")
 R = TypeVar("R")
@@ -40,6 +40,11 @@ class CairnServer(LanguageServer):
         self.queues: dict[Path, RefreshQueue] = {}
         self.watchers: list[Watcher] = []
         self.background: list[asyncio.Future[None]] = []
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine in the background, keeping a reference until it is done."""
+        self.background = [f for f in self.background if not f.done()]
+        self.background.append(asyncio.ensure_future(coro))
 
 
 def guarded(name: str, empty: Any = None) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[Any]]]:
@@ -117,7 +122,7 @@ def build_server() -> CairnServer:
             watcher.start()
             ls.watchers.append(watcher)
             await diagnostics.publish_all(state, session)
-            ls.background.append(asyncio.ensure_future(_after_start(session)))
+            ls.spawn(_after_start(session))
         requests.notify_status(state)
 
     async def _after_start(session: Session) -> None:
@@ -170,9 +175,10 @@ def build_server() -> CairnServer:
         uri = params.text_document.uri
         state.forget(uri)
         ref = state.resolve(uri, quiet=True)
-        if ref is not None and (queue := ls.queues.get(ref.session.root)) is not None:
-            # The file now shows what the working tree says (the workspace pass republishes it).
-            queue.add(code=[] if ref.is_note else [ref.rel], notes=[ref.path] if ref.is_note else [])
+        if ref is not None:
+            # The file now shows what the working tree says (saves were already judged): republish it.
+            ref.session.touch(notes=[ref.rel] if ref.is_note else [], code=[] if ref.is_note else [ref.rel])
+            ls.spawn(after_refresh(state, ref.session))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: CairnServer, params: types.DidChangeWatchedFilesParams) -> None:

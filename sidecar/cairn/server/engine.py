@@ -506,6 +506,13 @@ class Session:
             self._affected.update(paths)
         return Snapshot(self._generation, self._head, dict(views), errors, new_by_path)
 
+    def touch(self, code: Iterable[str] = (), notes: Iterable[str] = ()) -> None:
+        """Mark files whose diagnostics must be republished although no verdict changed (a closed editor)."""
+        with self.lock:
+            if self._affected is not None:
+                self._affected.update(code)
+                self._note_files_affected.update(notes)
+
     def take_affected(self) -> tuple[set[str] | None, set[str] | None]:
         """(code files, note files) whose diagnostics may have changed since the last call (None: all)."""
         with self.lock:
