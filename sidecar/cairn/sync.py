@@ -119,7 +119,8 @@ def sync(ws: Workspace) -> SyncReport:
         report.skipped = [i for i in moving if i not in report.reanchored]
         report.invalid = len(checked.invalid)
         stale_now = {n.id: n for n in checked.stale}
-        write_index_json(store)
+        if store.root.is_dir():  # never create the notes folder from a hook
+            write_index_json(store)
         # First sync ever: everything stale is news (the hook was just installed or the cache wiped).
         before = _read_state(ws) or {}
         now: dict[str, list[str]] = {}
