@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,16 +188,6 @@ class Session:
     @property
     def root(self) -> Path:
         return self.ws.root
-
-    def head(self) -> str | None:
-        if self.ws.git_dir is None:
-            return None
-        try:
-            from cairn.gitio import open_repo
-
-            return open_repo(self.ws.root).head()
-        except CairnError:
-            return None
 
     def refresh(self, note_files: Iterable[Path] | None = None, code: bool | Iterable[str] = False) -> Snapshot:
         """Bring the snapshot up to date after an event, doing only the work the event needs.
@@ -597,13 +587,6 @@ class Session:
         return None
 
     # ---- writes ----------------------------------------------------------------------------
-    def note_view(self, note_id: str) -> NoteView:
-        view = self.snapshot.notes.get(note_id)
-        if view is None:
-            note = self.store.get(note_id)  # raises NotFoundError / CairnError for invalid notes
-            view = self._judge([note], None)[note.id]
-        return view
-
     def reanchor(self, note_id: str, version: str | None) -> Note:
         """Point every anchor at its code as it is now and mark the note reviewed, in one conditional write.
 
@@ -742,5 +725,3 @@ def expiry_text(note: Note, ws: Workspace) -> str:
         return "never reviewed"
     return f"last reviewed {format_age(now_utc() - reviewed)}"
 
-
-LogFn = Callable[[str], None]
