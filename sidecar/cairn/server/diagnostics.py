@@ -205,6 +205,8 @@ async def publish_all(state: ServerState, session: Session) -> None:
             await publish_document(state, uri)
         else:
             state.carry_forward(uri, snap.generation)  # nothing it shows changed: keep its cached view
+    if state.options.get("workspaceDiagnostics") is False:
+        return  # the client asked for diagnostics of open documents only
     found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths)
     for uri, diags in found.items():
         if diags or uri in state.published:
