@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -623,6 +624,7 @@ class Session:
             view = self._judge([note], None)[note.id]
             diffs = self.judging.diffs(note)
         text = (self.ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace")
+        fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", text)), default=0))
         lines = [
             f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",
             "Its anchored code changed since the note was written. Read the diff below, then update the",
@@ -632,14 +634,15 @@ class Session:
             "",
             f"## The note ({note.rel_path})",
             "",
-            "```markdown",
+            f"{fence}markdown",
             text.rstrip("\n"),
-            "```",
+            fence,
             "",
             "## The anchored code since it was recorded",
         ]
         for label, status, diff in diffs:
-            lines += ["", f"### {label}: {status}", "", "```diff", diff.rstrip("\n") or "(no change)", "```"]
+            dfence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", diff)), default=0))
+            lines += ["", f"### {label}: {status}", "", f"{dfence}diff", diff.rstrip("\n") or "(no change)", dfence]
         if not diffs:
             lines += ["", "(no anchors)"]
         return "\n".join(lines) + "\n"
