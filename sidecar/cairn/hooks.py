@@ -101,7 +101,8 @@ def _script(name: str, cairn: str) -> str:
             f'            rm -f "$cairn_dir/{NEWS_FILE}"',
             "        fi",
             '        echo "--- post-checkout $*" >> "$cairn_dir/sync.log"',
-            '        nohup "$cairn_bin" sync --record </dev/null >>"$cairn_dir/sync.log" 2>&1 &',
+            '        (unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE; exec nohup "$cairn_bin" sync --record)'
+            ' </dev/null >>"$cairn_dir/sync.log" 2>&1 &',
             '        echo "sync pid $!" >> "$cairn_dir/sync.log"',
             "    else",
             f'        "$cairn_bin" sync --hook {name} -- "$@" </dev/null || true',
