@@ -131,3 +131,13 @@ def test_index_json_is_deterministic_and_tracks_writes(repo: GitRepo) -> None:
     data = json.loads(path.read_text())
     assert data["tags"]["db"] == ["gotchas/beta"]
     assert data["notes"]["decisions/alpha"]["updated"] is not None
+
+
+def test_create_refuses_a_kind_folder_symlinked_outside(repo: GitRepo, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (repo.root / "agent-context").mkdir()
+    os.symlink(outside, repo.root / "agent-context" / "gotchas")
+    with pytest.raises(UsageError, match="outside the notes folder"):
+        make_store(repo).create("gotcha", "Escape")
+    assert list(outside.iterdir()) == []

@@ -279,6 +279,11 @@ class NoteStore:
                                         None, path.read_text(encoding="utf-8", errors="replace"), text)
             else:
                 folder = self.root / kind_folder(kind)
+                try:
+                    folder.resolve().relative_to(self.root.resolve())
+                except ValueError:
+                    raise UsageError(f"{self.rel_path(folder)} leads outside the notes folder (a symlink?); "
+                                     "refusing to write there") from None
                 slug = slugify(title)
                 path = folder / f"{slug}{NOTE_SUFFIX}"
                 n = 2
