@@ -149,7 +149,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     try:
         pos = 0
         while pos < len(queue):
-            batch = queue[pos:pos + BATCH]
+            # The first batch is what could fill the budget (plus two in case some turn out stale or
+            # invalid); later batches only settle the tail.
+            batch = queue[pos:pos + (wanted + 2 if pos == 0 else BATCH)]
             pos += len(batch)
             notes = [n for n in (idx.note(c.doc.id) for c in batch) if n is not None]
             fresh = assessor.assess(notes, when)
