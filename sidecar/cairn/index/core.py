@@ -75,7 +75,7 @@ class Hit:
                 "score": round(self.score, 4), "snippet": self.snippet}
 
 
-@dataclass
+@dataclass(eq=False)
 class RefreshReport:
     """What one `refresh()` did (tests and benchmarks assert on it)."""
 

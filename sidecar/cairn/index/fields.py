@@ -96,14 +96,16 @@ def identifier_words(names: list[str]) -> str:
     return " ".join(out)
 
 
-@dataclass(frozen=True)
+# Internal records are plain dataclasses (no frozen/eq): each generated method is compiled when the
+# module is imported, and `cairn recall` imports everything afresh in every process.
+@dataclass(eq=False, repr=False)
 class IndexedAnchor:
     path: str
     start: int
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class IndexDoc:
     """One note as the index stores it."""
 

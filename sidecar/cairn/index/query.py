@@ -52,7 +52,7 @@ class QueryError(UsageError):
     """A search query that cannot be read; the message says what is wrong in one line."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Clause:
     occur: str  # should | must | must_not
     field: str | None  # a filter name, or None for text
@@ -62,7 +62,7 @@ class Clause:
     also_prefix: bool = False  # the last word of a query: exact/fuzzy, and as a prefix
 
 
-@dataclass
+@dataclass(eq=False)
 class ParsedQuery:
     clauses: list[Clause] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # plain words, for snippets

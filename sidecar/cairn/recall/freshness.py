@@ -33,7 +33,9 @@ STATUS_FACTOR = STATUS_WEIGHT
 _DEFAULT_HALF_LIFE = timedelta(days=120)
 
 
-@dataclass(frozen=True)
+# Internal records are plain dataclasses (no frozen/eq): each generated method is compiled when the
+# module is imported, and `cairn recall` imports everything afresh in every process.
+@dataclass(eq=False)
 class AnchorState:
     """One anchor as recall reports it."""
 
@@ -44,7 +46,7 @@ class AnchorState:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Freshness:
     """A note's freshness: its state, the line shown for it, and its ranking factor."""
 

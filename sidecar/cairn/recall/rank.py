@@ -44,7 +44,7 @@ _GENERIC_STEMS = {"index", "main", "init", "__init__", "utils", "util", "helpers
                   "mod", "lib", "app", "test", "tests", "conftest", "setup", "config", "settings"}
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Candidate:
     doc: IndexDoc
     tier: float = 0.0
