@@ -293,7 +293,9 @@ class Judge:
                 return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
             in_place = _edited_in_place(block, rec.norms[s0:e0 + 1], mapped, target, span)
             if not in_place:
-                best = self._best(windows, fp, target.path, expected, lambda w: True, far=True)
+                unique = all(rec.norms.count(n) == 1 for n in rec.norms[s0:e0 + 1] if n)
+                best = self._best(windows, fp, target.path, expected, lambda w: True, far=True,
+                                  unique=unique and len(found) == 1)
                 if best is not None:
                     return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
         if not in_place:
@@ -470,7 +472,7 @@ class Judge:
         return out
 
     def _best(self, windows: Iterable[Window], fp: Fingerprint, near_path: str | None, expected: int,
-              eligible: Callable[[Window], bool], far: bool = False) -> Window | None:
+              eligible: Callable[[Window], bool], far: bool = False, unique: bool = False) -> Window | None:
         """The candidate whose surroundings match best; ties go to the nearest to where it should be.
 
         `far`: candidates away from where the block was. A block of one or two short lines is common
@@ -478,6 +480,9 @@ class Judge:
         """
         nonblank = sum(1 for h in fp.line_hashes if h != BLANK)
         need = (2 if nonblank <= 1 else 1 if nonblank == 2 else 0) if far else 0
+        windows = list(windows)
+        if unique and len(windows) == 1:
+            need = 0  # text that occurred once then and occurs once now: no twin to confuse it with
         best: tuple[tuple[int, int, int, int], Window] | None = None
         for w in windows:
             if not eligible(w):
