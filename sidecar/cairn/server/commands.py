@@ -120,7 +120,9 @@ async def new_note(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
         raise UsageError("kind and title are required")
     body = arg.get("body") if isinstance(arg.get("body"), str) else ""
     tags = [t for t in arg.get("tags") or [] if isinstance(t, str)]
-    note = await state.run(ref.session.new_note, ref.rel, start, end, kind, title, body or "", tags)
+    doc = state.document(str(uri))
+    note = await state.run(ref.session.new_note, ref.rel, start, end, kind, title, body or "", tags,
+                           doc[1] if doc is not None else None)
     await _after_write(state, ref.session)
     return {"id": note.id, "path": note.rel_path, "uri": path_to_uri(ref.session.root / note.rel_path)}
 

@@ -607,12 +607,13 @@ class Session:
             return updated
 
     def new_note(self, rel: str, start: int, end: int, kind: str, title: str, body: str,
-                 tags: Sequence[str]) -> Note:
+                 tags: Sequence[str], text: str | None = None) -> Note:
+        """A new note anchored at `start..end` of `rel`, recorded from `text` (the editor's buffer) if given."""
         from cairn.anchors.record import record_anchor
 
         with self.lock:
             path = self.ws.check_repo_path(rel)
-            anchor = record_anchor(self.ws, path, start, end)
+            anchor = record_anchor(self.ws, path, start, end, text=text)
             note = self.store.create(kind, title, body, list(tags), [anchor])
             self.refresh([self.store.path_of(note.id)])
             return note
