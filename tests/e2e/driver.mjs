@@ -397,6 +397,16 @@ try {
       }
       await page.screenshot({ path: path.join(OUT, 'new-note.png') });
     }, page);
+
+    await test('restart', async () => {
+      // Cairn: Restart Server stops the language server and starts a new one; the counts come back
+      const before = await page.locator('.statusbar-item', { hasText: /· .*stale/ }).first().innerText();
+      await runCommand(page, 'Cairn: Restart Server');
+      await page.locator('.statusbar-item', { hasText: 'server restarted' }).first().waitFor({ timeout: 60000 });
+      const after = page.locator('.statusbar-item', { hasText: /· .*stale/ }).first();
+      await after.waitFor({ timeout: 60000 });
+      lap(`restart: ${JSON.stringify(before)} -> ${JSON.stringify(await after.innerText())}`);
+    }, page);
   }
 } catch (e) {
   results.push({ name: 'setup', ok: false, error: String(e?.stack || e) });
