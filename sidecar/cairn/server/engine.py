@@ -534,9 +534,36 @@ class Session:
             if text is None or self.same_as_disk(rel, text):
                 views = {n.id: snap.notes[n.id] for n in notes if n.id in snap.notes}
             else:
-                views = self._judge(notes, {rel: text})
+                views = self._name_from_worktree(self.judging.judge(notes, {rel: text}, name=False), snap)
             anchors = tuple(a for v in views.values() for a in v.anchors if a.shown[0] == rel)
             return FileView(rel, anchors, views, snap.generation, line_count)
+
+    @staticmethod
+    def _name_from_worktree(views: dict[str, NoteView], snap: Snapshot) -> dict[str, NoteView]:
+        """Name what made buffer verdicts stale without walking history on every keystroke.
+
+        An anchor stale in the buffer but not on disk was broken by the unsaved edit (`uncommitted`, as
+        the engine says for working-tree edits); one already stale on disk keeps the working tree's
+        commit and message.
+        """
+        out: dict[str, NoteView] = {}
+        for note_id, view in views.items():
+            disk = snap.notes.get(note_id)
+            anchors = []
+            for anchor in view.anchors:
+                if anchor.stale and anchor.changed_in is None:
+                    before = disk.anchors[anchor.index] if disk is not None and anchor.index < len(disk.anchors) \
+                        else None
+                    if before is not None and before.stale and before.changed_in not in (None, "uncommitted"):
+                        changed_in, message = before.changed_in, before.message
+                    else:
+                        verb = "deleted" if anchor.status == "deleted" else "changed"
+                        changed_in, message = "uncommitted", f"anchored lines {verb} in uncommitted edits"
+                    anchor = AnchorView(anchor.note_id, anchor.index, anchor.path, anchor.start, anchor.end,
+                                        anchor.status, anchor.current, anchor.shown, changed_in, message)
+                anchors.append(anchor)
+            out[note_id] = NoteView(view.note, view.state, tuple(anchors), view.expired, view.age)
+        return out
 
     def same_as_disk(self, rel: str, text: str) -> bool:
         try:
