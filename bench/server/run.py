@@ -233,6 +233,28 @@ class Bench:
         self.results["code lens"] = fmt(lenses)
         self.results["cairn/recall"] = fmt(recalls)
 
+        # Typing: an edit inside anchored lines of an open file makes its notes stale before saving, and
+        # undoing it makes them fresh again; timed from didChange to the diagnostics that reflect it.
+        typing = []
+        edit_doc = next(i for i in docs if not client.diagnostics.get((self.root / file_path(i)).as_uri()))
+        edit_uri = (self.root / file_path(edit_doc)).as_uri()
+        original = (self.root / file_path(edit_doc)).read_text()
+        version = 1000
+        for k in range(10):
+            edited = original
+            for func in range(2 * k, 2 * k + 5):  # a few neighbouring functions: some of them are anchored
+                edited = edited.replace(f"    y = x * {func} + {edit_doc}\n", f"    y = x * {func} + {edit_doc} + 1\n")
+            for text, want_stale in ((edited, True), (original, False)):
+                version += 1
+                t = time.perf_counter()
+                client.text_document_did_change(types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=edit_uri, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+                await self.wait(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                                lambda want=want_stale: bool(client.diagnostics.get(edit_uri)) == want, 30)
+                typing.append((time.perf_counter() - t) * 1000)
+        self.results["buffer edit → diagnostic"] = fmt(typing).replace("p99", "max")
+
         # A note written on disk by another process, anchored to code that changed on main: stale.
         from cairn.anchors.record import anchor_mapping
         from cairn.anchors.text import split_lines
