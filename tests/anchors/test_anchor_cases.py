@@ -408,5 +408,6 @@ def test_move_then_edit_names_the_edit(base: GitRepo) -> None:
     base.write("src/util.py", base.read("src/util.py").replace("+ 6\n", "+ 7\n"))
     sha = base.commit("Edit in util")
     v = judge(base.root, data)
-    # stale either way; the edited copy elsewhere is not searched fuzzily, so it reads as "deleted"
-    assert v.stale and v.changed_in == sha
+    # found by its distinctive lines in util.py: changed there (its best range is where it went)
+    assert (v.status, v.changed_in) == ("changed", sha)
+    assert v.best is not None and v.best[0] == "src/util.py"

@@ -306,8 +306,57 @@ class Judge:
             global_deps = True
         if target is not None and span is not None and span[0] <= span[1]:
             status = "changed" if in_place or _similar(block, target.lines[span[0]:span[1] + 1]) else "deleted"
-            return Placement(status, target.path, span[0] + 1, span[1] + 1, global_deps)
+            if status == "changed":
+                return Placement(status, target.path, span[0] + 1, span[1] + 1, global_deps)
+        if not in_place:
+            # Moved and edited: most of its lines, in a cluster, in a file that changed.
+            moved = self._fuzzy_elsewhere(block, rec.norms[s0:e0 + 1], tree)
+            if moved is not None:
+                return Placement("changed", moved[0], moved[1] + 1, moved[2] + 1, True)
+        if target is not None and span is not None and span[0] <= span[1]:
+            return Placement("deleted", target.path, span[0] + 1, span[1] + 1, global_deps)
         return Placement("deleted", None, None, None, global_deps)
+
+    def _fuzzy_elsewhere(self, block: Sequence[str], norms: Sequence[str],
+                         tree: dict[str, str] | None) -> tuple[str, int, int] | None:
+        """Where most of a block's distinctive lines sit together now (0-based), if anywhere."""
+        keys = [n for n in norms if n]
+        if len(keys) < 3:
+            return None
+        index = self._index(tree, True)
+        votes: dict[tuple[str, int], int] = {}
+        for k, key in enumerate(keys):
+            hits = index.get(key, ())
+            if len(hits) > 5:
+                continue  # common lines say nothing about where the block went
+            for where, p in hits:
+                bucket = (where, (p - k) // 4)
+                votes[bucket] = votes.get(bucket, 0) + 1
+        if not votes:
+            return None
+        (path, _), count = max(votes.items(), key=lambda kv: (kv[1], kv[0]))
+        if count * 2 < len(keys):
+            return None
+        text = self.target_file(path)
+        if text is None:
+            return None
+        nb = text.nb_lines
+        wanted = set(keys)
+        lines_at = [i for i in nb if text.norms[i] in wanted]
+        # The densest run of lines_at: the block's new home.
+        best: tuple[int, int, int] | None = None
+        for a in range(len(lines_at)):
+            b = a
+            while b + 1 < len(lines_at) and lines_at[b + 1] - lines_at[b] <= 4:
+                b += 1
+            if best is None or b - a > best[0]:
+                best = (b - a, lines_at[a], lines_at[b])
+        if best is None or (best[0] + 1) * 2 < len(keys):
+            return None
+        start, end = best[1], best[2]
+        if not _similar(block, text.lines[start:end + 1]):
+            return None
+        return path, start, end
 
     def _fresh(self, anchor: Anchor, path: str, j0: int, j1: int, exact: bool, global_deps: bool) -> Placement:
         if not exact:
