@@ -47,6 +47,12 @@ def make_client() -> LanguageClient:
 
     converter.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
 
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(ls: LanguageClient, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
     @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
     def lens_refresh(ls: LanguageClient, params: Any) -> None:
         return None

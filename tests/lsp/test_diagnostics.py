@@ -166,3 +166,16 @@ async def test_did_change_watched_files_from_the_client(unwatched: LanguageClien
         types.FileEvent(uri=(ws.root / ".git" / "refs" / "heads" / "main").as_uri(),
                         type=types.FileChangeType.Changed)]))
     await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"] and sha[:7] in d[0].message)
+
+
+async def test_code_edited_on_disk_and_reported_by_the_client(client: LanguageClient, ws: Workspace) -> None:
+    ws.note("Adders add", [("src/app.py", 4, 5)])
+    ws.repo.commit("note")
+    await start(client, ws.root)
+    uri = ws.uri("src/app.py")
+    ws.repo.write("src/app.py", edit_f2(APP_PY))  # an agent edits the file; no editor buffer, no git change
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=uri, type=types.FileChangeType.Changed)]))
+    diags = await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"])
+    assert "uncommitted" in diags[0].message
+    assert [r.method for r in client.registrations] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]  # type: ignore

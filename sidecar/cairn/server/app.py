@@ -25,7 +25,13 @@ from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
 from cairn.server.state import ServerState
-from cairn.server.watcher import RefreshQueue, Watcher, after_refresh, did_change_watched_files
+from cairn.server.watcher import (
+    RefreshQueue,
+    Watcher,
+    after_refresh,
+    did_change_watched_files,
+    register_client_watcher,
+)
 
 log = logging.getLogger("cairn.server")
 R = TypeVar("R")
@@ -124,6 +130,8 @@ def build_server() -> CairnServer:
             await diagnostics.publish_all(state, session)
             ls.spawn(_after_start(session))
         requests.notify_status(state)
+        if state.sessions:
+            ls.spawn(register_client_watcher(state))
 
     async def _after_start(session: Session) -> None:
         """After the first diagnostics: save the state for the next start, open the search index."""

@@ -45,6 +45,7 @@ class RefreshQueue:
         self._task: asyncio.Task[None] | None = None
         self._saver: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
+        self.watching = False  # our watchfiles tasks run (set by Watcher.start)
         self.rounds = 0
 
     def add(self, notes: Iterable[Path] = (), code: Iterable[str] = (), git: bool = False,
@@ -174,6 +175,7 @@ class Watcher:
         flat = [ws.git_dir] if ws.git_dir is not None else []
         if not ws.notes_root.is_dir():
             flat.append(ws.root)  # see the notes folder appear (`cairn init`), then watch inside it
+        self.queue.watching = True
         if deep:
             self.tasks.append(asyncio.ensure_future(self._watch(deep, True)))
         if flat:
@@ -227,5 +229,25 @@ def did_change_watched_files(state: ServerState, queues: dict[Path, RefreshQueue
         notes, code, git, reload = classify(queue.session, paths)
         open_rels = {ref.rel for uri in state.server.workspace.text_documents
                      if (ref := state.resolve(uri, quiet=True)) is not None}
-        queue.add(notes, code - open_rels, git, reload)
+        if queue.watching:  # our own watcher already reports notes and git; the client adds code files
+            notes, git, reload = set(), False, False
+        if notes or code - open_rels or git or reload:
+            queue.add(notes, code - open_rels, git, reload)
+
+
+async def register_client_watcher(state: ServerState) -> None:
+    """Ask the client to report file changes (code edited on disk by an agent or a script, which our
+    own watcher on the notes and git folders does not see), when it supports dynamic registration."""
+    caps = state.server.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
+    try:
+        await state.server.client_register_capability_async(types.RegistrationParams(registrations=[
+            types.Registration(id="cairn-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                               register_options=options)]))
+    except Exception as exc:
+        state.log(f"the client did not accept a file watcher ({exc}); code edited outside the editor is "
+                  "seen at the next git change", types.MessageType.Warning)
 
