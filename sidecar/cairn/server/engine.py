@@ -523,6 +523,10 @@ class Session:
         ids.update(self._recorded.get(rel, ()))
         return [self._raw[i] for i in sorted(ids) if i in self._raw]
 
+    def is_anchored(self, rel: str) -> bool:
+        """Whether some note has an anchor recorded in, or currently shown in, `rel`."""
+        return rel in self._recorded or rel in self.snapshot.by_path
+
     def file_view(self, rel: str, text: str | None) -> FileView:
         """Anchors shown in `rel`, judged against `text` (an unsaved buffer) or the working tree."""
         with self.lock:

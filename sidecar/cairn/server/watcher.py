@@ -231,6 +231,7 @@ def did_change_watched_files(state: ServerState, queues: dict[Path, RefreshQueue
                      if (ref := state.resolve(uri, quiet=True)) is not None}
         if queue.watching:  # our own watcher already reports notes and git; the client adds code files
             notes, git, reload = set(), False, False
+        code = {rel for rel in code if queue.session.is_anchored(rel)}  # build output etc. changes nothing
         if notes or code - open_rels or git or reload:
             queue.add(notes, code - open_rels, git, reload)
 
