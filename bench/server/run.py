@@ -151,6 +151,10 @@ class Bench:
         def refresh(ls: Any, params: Any) -> None:
             return None
 
+        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def register(ls: Any, params: Any) -> None:
+            return None  # the server's file watcher registration (VS Code would start watching)
+
         await client.start_io(sys.executable, "-m", "cairn", "serve", env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
         return client
 
