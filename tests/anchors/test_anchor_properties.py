@@ -142,11 +142,16 @@ def run_git_history(repo: GitRepo, seed: int, edits: int, uncommitted: int) -> l
     world = new_world(seed, files=3, functions=6, ambiguous=False)
     _write_world(repo, world)
     repo.commit("Initial")
-    anchors = []
-    for _ in range(6):
-        path, s, e, lines = world.pick_anchor()
-        anchors.append((record(repo.root, path, s, e), lines, None))
-    names: list[str | None] = [None] * len(anchors)
+    anchors: list[tuple[dict, list, None]] = []
+    names: list[str | None] = []
+
+    def record_some(count: int) -> None:
+        for _ in range(count):
+            path, s, e, lines = world.pick_anchor()
+            anchors.append((record(repo.root, path, s, e), lines, None))
+            names.append(None)
+
+    record_some(4)
     for step in range(edits):
         op = world.edit()
         _write_world(repo, world)
@@ -155,6 +160,8 @@ def run_git_history(repo: GitRepo, seed: int, edits: int, uncommitted: int) -> l
             start = int(data["lines"].split("-")[0])
             if names[k] is None and world.truth(lines, data["path"], start).status == "stale":
                 names[k] = sha
+        if step == edits // 2 and sha != "uncommitted":
+            record_some(3)  # anchors recorded at a later commit than the first ones
     problems = []
     for k, (data, lines, _) in enumerate(anchors):
         truth = world.truth(lines, data["path"], int(data["lines"].split("-")[0]))

@@ -36,6 +36,7 @@ class _Tracker:
     end: int
     named: str | None = None
     started: bool = True  # False until the anchored text is seen in a commit (anchored uncommitted)
+    since: int = -1  # position of the recorded commit on the mainline (tracking starts after it)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class HistoryWalker:
         self.tip = tip
         self.never_committed: set[int] = set()  # anchored text that no commit up to the tip contains
         self._whole = False
+        self._positions: dict[str, int] = {}
 
     def name(self, items: Mapping[int, Anchor]) -> dict[int, str]:
         """For each key → anchor (recorded commit present), the sha that changed it (when found)."""
@@ -95,7 +97,21 @@ class HistoryWalker:
                 by_commit.setdefault(anchor.commit, []).append(
                     _Tracker(key, anchor, anchor.path, anchor.start, anchor.end))
         out: dict[int, str] = {}
-        for commit, trackers in by_commit.items():
+        groups: list[tuple[str, list[_Tracker]]] = list(by_commit.items())
+        if len(by_commit) > 1:
+            # Anchors recorded at different mainline commits share one walk from the oldest of them.
+            mainline = self.repo.run(["rev-list", "--first-parent", self.tip], check=False).decode().split()
+            self._positions = {sha: i for i, sha in enumerate(reversed(mainline))}
+            on = {c: ts for c, ts in by_commit.items() if c in self._positions}
+            if len(on) > 1:
+                oldest = min(on, key=lambda c: self._positions[c])
+                merged = []
+                for c, ts in on.items():
+                    for t in ts:
+                        t.since = self._positions[c]
+                        merged.append(t)
+                groups = [(oldest, merged)] + [(c, ts) for c, ts in by_commit.items() if c not in on]
+        for commit, trackers in groups:
             self._walk(commit, trackers)
             for t in trackers:
                 if t.named:
@@ -119,7 +135,8 @@ class HistoryWalker:
                 self._reseed(t, judge.judge(t.anchor), entry)
             start = entry
         for t in trackers:
-            if not t.named and not self._verified(start, t):
+            own_start = start if t.since < 0 or t.anchor.commit == commit else t.anchor.commit or start
+            if not t.named and not self._verified(own_start, t):
                 t.started = False
         # Many anchors: one log over every file. A few: follow their files only (a smaller log).
         self._whole = len(chain) <= WHOLE_LOG_LIMIT and len(trackers) >= 20
@@ -175,7 +192,10 @@ class HistoryWalker:
             by_old = {c.old_path: c for c in commit.changes if c.old_path}
             touched = by_old.keys() | {c.new_path for c in commit.changes if c.new_path}
             hit: list[_Tracker] = []
+            position = self._positions.get(commit.sha, -1)
             for t in active:
+                if 0 <= position <= t.since:
+                    continue  # recorded at a later commit than this one: not tracking yet
                 if not t.started:
                     if t.path in touched:
                         placement = Judge(self.repo, TreeSnapshot(self.repo, commit.sha)).judge(t.anchor)
