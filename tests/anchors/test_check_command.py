@@ -178,3 +178,15 @@ def test_server_entry_points(project: GitRepo) -> None:
     assert all(a["commit"] == project.head() for a in updated.meta["anchors"])
     report = check_workspace(ws)
     assert report.by_id()[note.id].state == "fresh"
+
+
+def test_verdicts_for_a_renamed_file_include_anchors_that_moved_in(project: GitRepo) -> None:
+    project.git("mv", "src/db.py", "src/database.py")
+    ws = Workspace.at(project.root)
+    notes = NoteStore(ws).load().notes
+    buffer = "# unsaved header\n" + project.read("src/database.py")
+    pairs = verdicts_for_file(ws, notes, "src/database.py", text=buffer)
+    assert [(n.id, v.status, v.current[0] if v.current else None) for n, v in pairs] == [
+        ("gotchas/pool-size", "moved", "src/database.py")]
+    d = func_lines(buffer, "db_func_1")
+    assert pairs[0][1].current == ("src/database.py", d[0], d[1])

@@ -21,7 +21,7 @@ from typing import Any
 from cairn.anchors.cache import VerdictCache, anchor_key
 from cairn.anchors.fingerprint import KEYS as FP_KEYS
 from cairn.anchors.history import HistoryWalker
-from cairn.anchors.judge import FRESH, Judge, Placement
+from cairn.anchors.judge import BLANK, FRESH, Judge, Placement
 from cairn.anchors.record import anchor_mapping
 from cairn.anchors.target import (
     EmptySnapshot,
@@ -428,16 +428,59 @@ def verdicts_for_file(ws: Workspace, notes: Iterable[Note], path: str, text: str
     try:
         pairs = [(n, a) for n in notes for a in n.anchors]
         mine = [(n, a) for n, a in pairs if a.path == rel]
-        elsewhere = [(n, a) for n, a in pairs if a.path != rel and own.snapshot.key(a.path) is None]
-        verdicts = own.verdicts([a for _, a in mine + elsewhere])
+        # Anchors of files that are gone may have moved here; only those sharing a line with this file.
+        here = own.judge.target_file(rel)
+        hashes = {here.hash_at(i) for i in here.nb_lines} if here is not None else set()
+        elsewhere = [(n, a) for n, a in pairs if a.path != rel and own.snapshot.key(a.path) is None
+                     and _shares_a_line(a, hashes)]
         out: list[tuple[Note, AnchorVerdict]] = []
-        for (note, _), verdict in zip(mine + elsewhere, verdicts, strict=True):
-            if verdict.anchor.path == rel or verdict.location[0] == rel:
-                out.append((note, verdict))
+        for (note, _), verdict in zip(mine, own.verdicts([a for _, a in mine]), strict=True):
+            out.append((note, verdict))
+        if elsewhere:
+            # Only "did it move here?": judge them against this one file, not the whole repository.
+            local = Judge(own.repo, _OneFile(own.snapshot, rel))
+            for note, anchor in elsewhere:
+                try:
+                    placement = local.judge(anchor)
+                except CairnError:
+                    continue
+                if placement.fresh and placement.path == rel:
+                    out.append((note, own._verdict(anchor, placement, None)))
         return out
     finally:
         if checker is None:
             own.close()
+
+
+class _OneFile:
+    """A snapshot that holds a single file of another (to ask whether code moved into that file)."""
+
+    def __init__(self, base: Snapshot, path: str) -> None:
+        self.base = base
+        self.path = path
+
+    def key(self, path: str) -> str | None:
+        return self.base.key(path) if path == self.path else None
+
+    def read(self, path: str) -> bytes | None:
+        return self.base.read(path) if path == self.path else None
+
+    def paths(self) -> list[str]:
+        return [self.path] if self.base.key(self.path) is not None else []
+
+    def identity(self) -> str:
+        return f"one:{self.path}:{self.base.key(self.path)}"
+
+
+def _shares_a_line(anchor: Anchor, hashes: set[str]) -> bool:
+    """Whether every line of an anchor occurs in a file (else its code has not moved there intact)."""
+    from cairn.anchors.fingerprint import Fingerprint
+
+    fp = Fingerprint.from_data(anchor.data)
+    keys = [h for h in fp.line_hashes if h != BLANK]
+    if not keys:
+        return not fp.line_hashes  # no fingerprint: cannot rule it out
+    return all(h in hashes for h in keys)
 
 
 # ---- re-anchoring and diffs ------------------------------------------------------------------
