@@ -40,6 +40,9 @@ from cairn.workspace import Workspace
 
 STATES = ("fresh", "stale", "expired", "invalid")
 
+# (tip, anchor) → the commit that changed it; "" when no commit holds the anchored text; None unnamed.
+_WALK_MEMO: dict[tuple[str, str], str | None] = {}
+
 
 @dataclass(frozen=True)
 class AnchorVerdict:
@@ -300,13 +303,22 @@ class Checker:
             else:
                 walk[i] = anchor
         if walk and repo is not None and self.tip:
-            walker = HistoryWalker(repo, self.tip)
-            names = walker.name(walk)
+            # History does not change under a given tip: remember answers across checks (the server
+            # re-checks on every edit of a buffer).
+            memo_keys = {i: (self.tip, anchor_key(a.data, "walk")) for i, a in walk.items()}
+            todo = {i: a for i, a in walk.items() if memo_keys[i] not in _WALK_MEMO}
+            if todo:
+                walker = HistoryWalker(repo, self.tip)
+                names = walker.name(todo)
+                for i in todo:
+                    _WALK_MEMO[memo_keys[i]] = names.get(i) or ("" if i in walker.never_committed else None)
+                while len(_WALK_MEMO) > 50_000:
+                    _WALK_MEMO.pop(next(iter(_WALK_MEMO)))
             for i in walk:
-                sha = names.get(i)
+                sha = _WALK_MEMO.get(memo_keys[i])
                 if sha:
                     result[i] = (sha, "")
-                elif i in walker.never_committed and self.target.kind != "rev":
+                elif sha == "" and self.target.kind != "rev":
                     result[i] = ("uncommitted", "")
                 else:
                     result[i] = (None, "the commit that changed them could not be named")
