@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from .conftest import APP_PY, Workspace, codes, open_doc, start, wait_diagnostics, wait_for
+from .conftest import APP_PY, Workspace, codes, hover_text, open_doc, start, wait_diagnostics, wait_for
 
 
 async def test_code_lens_counts_notes_and_stale_ones(client: LanguageClient, ws: Workspace) -> None:
@@ -98,3 +100,36 @@ async def test_custom_requests_and_status_notification(client: LanguageClient, w
         command="cairn.reanchor", arguments=[{"id": stale_id}]))
     await wait_for(client, "cairn/statusChanged",
                    lambda: client.cairn_status[-1].stale == 0)  # type: ignore[attr-defined]
+
+
+async def test_workspace_folders_added_and_removed(client: LanguageClient, ws: Workspace, tmp_path: Path) -> None:
+    from ..conftest import GitRepo
+
+    ws.note("In A", [("src/app.py", 1, 2)])
+    ws.repo.commit("note")
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    other = GitRepo(other_root)
+    other.git("init", "-q", "-b", "main")
+    other.write("lib.py", APP_PY)
+    other.commit("code")
+    second = Workspace(other)
+    (other_root / "agent-context" / "patterns").mkdir(parents=True)
+    second.note("In B", [("lib.py", 1, 2)], kind="pattern")
+    other.write("lib.py", APP_PY.replace("return x + 1", "return x + 100"))
+    other.commit("Change f1 in B")
+    await start(client, ws.root)
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        event=types.WorkspaceFoldersChangeEvent(
+            added=[types.WorkspaceFolder(uri=other_root.as_uri(), name="other")], removed=[])))
+    b_uri = second.uri("lib.py")
+    await wait_diagnostics(client, b_uri, lambda d: codes(d) == ["stale"])
+    assert "In B" in await hover_text(client, b_uri, 1)
+    status = await client.protocol.send_request_async("cairn/status", {})
+    assert (status.notes, status.stale) == (2, 1)
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        event=types.WorkspaceFoldersChangeEvent(
+            added=[], removed=[types.WorkspaceFolder(uri=other_root.as_uri(), name="other")])))
+    await wait_diagnostics(client, b_uri, lambda d: not d)
+    status = await client.protocol.send_request_async("cairn/status", {})
+    assert (status.notes, status.stale) == (1, 0)

@@ -94,44 +94,78 @@ def build_server() -> CairnServer:
     server = CairnServer()
     state = server.state
 
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: CairnServer, params: types.InitializeParams) -> None:
+    def _open_session(root: Path) -> Session | None:
         from cairn.workspace import Workspace
 
-        options = to_plain(params.initialization_options) or {}
-        state.options = options if isinstance(options, dict) else {}
         notes_root = state.options.get("notesRoot") if isinstance(state.options.get("notesRoot"), str) else None
         budget = state.options.get("recallBudget")
+        try:
+            ws = Workspace.discover(root, notes_root or None)
+        except CairnError as exc:
+            state.log(f"{root}: {exc}; Cairn is inactive for this folder", types.MessageType.Warning)
+            return None
+        if ws.root in state.sessions:
+            return None
+        session = Session(ws, budget if isinstance(budget, int) and budget > 0 else None)
+        state.add_session(session)
+        return session
+
+    async def _activate(ls: CairnServer, session: Session) -> None:
+        """Load a workspace, start watching it, publish its diagnostics."""
+        try:
+            await state.run(session.refresh)
+        except Exception as exc:
+            state.log(f"{session.root}: cannot load notes: {type(exc).__name__}: {exc}", types.MessageType.Error)
+            return
+        counts = session.status()
+        state.log(f"{session.root}: {counts['notes']} notes ({counts['stale']} stale, {counts['expired']} "
+                  f"expired, {counts['invalid']} invalid)")
+        queue = RefreshQueue(state, session)
+        ls.queues[session.root] = queue
+        watcher = Watcher(state, session, queue)
+        watcher.start()
+        ls.watchers.append(watcher)
+        await diagnostics.publish_all(state, session)
+        ls.spawn(_after_start(session))
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: CairnServer, params: types.InitializeParams) -> None:
+        options = to_plain(params.initialization_options) or {}
+        state.options = options if isinstance(options, dict) else {}
         for root in _roots(params):
-            try:
-                ws = Workspace.discover(root, notes_root or None)
-            except CairnError as exc:
-                state.log(f"{root}: {exc}; Cairn is inactive for this folder", types.MessageType.Warning)
-                continue
-            if ws.root not in state.sessions:
-                state.add_session(Session(ws, budget if isinstance(budget, int) and budget > 0 else None))
+            _open_session(root)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: CairnServer, params: types.InitializedParams) -> None:
         for session in list(state.sessions.values()):
-            try:
-                await state.run(session.refresh)
-            except Exception as exc:
-                state.log(f"{session.root}: cannot load notes: {type(exc).__name__}: {exc}", types.MessageType.Error)
-                continue
-            counts = session.status()
-            state.log(f"{session.root}: {counts['notes']} notes ({counts['stale']} stale, {counts['expired']} "
-                      f"expired, {counts['invalid']} invalid)")
-            queue = RefreshQueue(state, session)
-            ls.queues[session.root] = queue
-            watcher = Watcher(state, session, queue)
-            watcher.start()
-            ls.watchers.append(watcher)
-            await diagnostics.publish_all(state, session)
-            ls.spawn(_after_start(session))
+            await _activate(ls, session)
         requests.notify_status(state)
         if state.sessions:
             ls.spawn(register_client_watcher(state))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def folders_changed(ls: CairnServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        remaining = [p for f in ls.workspace.folders.values() if (p := uri_to_path(f.uri)) is not None]
+        for folder in params.event.removed:
+            path = uri_to_path(folder.uri)
+            session = state.session_for_path(path.resolve()) if path is not None else None
+            if session is None or any(state.session_for_path(p.resolve()) is session for p in remaining):
+                continue
+            state.sessions.pop(session.root, None)
+            state.forget_caches()
+            for watcher in [w for w in ls.watchers if w.session is session]:
+                ls.watchers.remove(watcher)
+                await watcher.close()
+            ls.queues.pop(session.root, None)
+            for uri in [u for u in state.published if u.startswith(session.root.as_uri() + "/")]:
+                ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+                state.published.pop(uri, None)
+        for folder in params.event.added:
+            path = uri_to_path(folder.uri)
+            added = _open_session(path) if path is not None else None
+            if added is not None:
+                await _activate(ls, added)
+        requests.notify_status(state)
 
     async def _after_start(session: Session) -> None:
         """After the first diagnostics: save the state for the next start, open the search index."""

@@ -80,6 +80,12 @@ class ServerState:
         self.sessions[session.root] = session
         self._refs.clear()
 
+    def forget_caches(self) -> None:
+        """A workspace folder went away: forget resolutions that may point into it."""
+        self._refs.clear()
+        self.views.clear()
+        self.note_views.clear()
+
     def session_for_path(self, path: Path) -> Session | None:
         best: Session | None = None
         for root, session in self.sessions.items():
