@@ -9,7 +9,7 @@ CAIRN := $(VENV)/bin/cairn
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= $(CURDIR)/.cache/demo-workspace
 
-.PHONY: run run-cli test check pytest bench venv demo clean
+.PHONY: run run-cli test check py-check pytest bench venv demo clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make run: the main job (the demo workspace opened in a real VS Code in the browser once the
-## extension is built; `make run-cli` is the terminal demo).
-run: run-cli
+## make run: the main job: builds the sidecar and the .vsix, prepares the demo workspace, prints the
+## terminal demo, then opens the workspace in a real VS Code in the browser (code-server on 127.0.0.1,
+## the URL is printed; Ctrl-C stops it). `make run-cli` is the terminal demo alone.
+run: run-cli run-editor
 
 ## The terminal demo: build a small repository whose notes have a history, then check and recall.
 run-cli: $(STAMP)
@@ -30,10 +31,13 @@ run-cli: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m cairn.demo $(DEMO_DIR)
 
-## make test: static checks, the Python suite, and the extension's tests.
-test: check pytest
+## make test: static checks, the Python suite, the extension's unit tests, and the end-to-end tests in
+## a real VS Code (code-server + headless Chromium).
+test: check pytest ext-test e2e
 
-check: $(STAMP)
+check: py-check ext-check
+
+py-check: $(STAMP)
 	$(VENV)/bin/ruff check sidecar tests bench
 	$(VENV)/bin/mypy
 
