@@ -179,3 +179,18 @@ async def test_code_edited_on_disk_and_reported_by_the_client(client: LanguageCl
     diags = await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"])
     assert "uncommitted" in diags[0].message
     assert [r.method for r in client.registrations] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]  # type: ignore
+
+
+async def test_configuration_change_is_picked_up(client: LanguageClient, ws: Workspace) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    recent = (datetime.now(UTC) - timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ws.note("Short-lived pattern", [("src/app.py", 4, 5)], kind="pattern", reviewed=recent)
+    ws.repo.commit("note")
+    await start(client, ws.root)
+    uri = ws.uri("src/app.py")
+    open_doc(client, uri, APP_PY)
+    await wait_diagnostics(client, uri, lambda d: not d)
+    # The team shortens the pattern ttl: the note is now expired, without a restart.
+    (ws.root / "agent-context" / "config.toml").write_text('[kinds.pattern]\nttl = "7d"\n')
+    await wait_diagnostics(client, uri, lambda d: codes(d) == ["expired"])

@@ -207,13 +207,16 @@ class Session:
         with self.lock:
             started = time.perf_counter()
             full = note_files is None and code is False
+            reloading = full and self._generation > 0
+            if reloading:
+                self._reload_config()
             if full:
                 # Start-up allocates a few hundred thousand long-lived objects: no collections meanwhile,
                 # and afterwards they are moved out of the collector's way (gc.freeze) so later pauses,
                 # e.g. during a hover, stay short.
                 gc.disable()
                 try:
-                    restored = self._restore()
+                    restored = {} if reloading else self._restore()  # notes parse differently now
                     self._load_notes(restored)
                 finally:
                     gc.enable()
@@ -261,6 +264,20 @@ class Session:
                 gc.freeze()
                 _release_memory()
             return self.snapshot
+
+    def _reload_config(self) -> None:
+        """config.toml changed (kinds, ttl, budget): a fresh workspace view; every note is judged again."""
+        from cairn.server.judge import Judging
+        from cairn.workspace import Workspace
+
+        try:
+            ws = Workspace.at(self.ws.root, self.ws.config.notes_root)
+        except CairnError as exc:
+            log.warning("configuration not reloaded: %s", exc)
+            return
+        self.judging.code_changed()
+        self.ws, self.store, self.judging = ws, NoteStore(ws), Judging(ws)
+        self._views, self._keys, self._stats = {}, {}, {}
 
     def has_unnamed(self) -> bool:
         return bool(self._unnamed)
