@@ -282,7 +282,7 @@ class Session:
     def has_unnamed(self) -> bool:
         return bool(self._unnamed)
 
-    def name_pending(self, batch: int = 25) -> Snapshot:
+    def name_pending(self, batch: int = 8) -> Snapshot:
         """Second pass after a big git change: name the commits that made notes stale, a batch at a time
         (so editor requests and new events get the engine thread in between)."""
         with self.lock:
