@@ -570,8 +570,9 @@ class Judge:
             if ranked:
                 score, _, near, _, w = max(ranked, key=lambda r: r[:4])
                 # Surroundings decide between copies; a copy away from where the block was must beat
-                # the evidence that the block is still there, edited.
-                if near or (score >= need and (not in_place or score > frame)):
+                # the evidence that the block is still there, edited (unless it sits exactly where the
+                # block was recorded: then nothing moved and the "edited" evidence came from a twin).
+                if near or w.start == s0 or (score >= need and (not in_place or score > frame)):
                     return self._fresh(anchor, w.path, w.start, w.end, w.exact, global_deps)
         if not strong:
             # Only surroundings suggest an in-place edit: a copy elsewhere that brought some of its
