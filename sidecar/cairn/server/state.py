@@ -60,13 +60,16 @@ class ServerState:
 
     # ---- logging ---------------------------------------------------------------------------
     def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
-        """One line to the client's output (window/logMessage) and to stderr."""
+        """One line to the client's output (window/logMessage); errors also to stderr.
+
+        Editors show the server's stderr in the same output channel, so info and warnings go there only
+        at debug level (CAIRN_LOG=debug) instead of appearing twice.
+        """
         if once is not None:
             if once in self._warned:
                 return
             self._warned.add(once)
-        log.log({types.MessageType.Error: logging.ERROR, types.MessageType.Warning: logging.WARNING}
-                .get(level, logging.INFO), "%s", message)
+        log.log(logging.ERROR if level == types.MessageType.Error else logging.DEBUG, "%s", message)
         with contextlib.suppress(Exception):
             self.server.window_log_message(types.LogMessageParams(type=level, message=f"cairn: {message}"))
 
