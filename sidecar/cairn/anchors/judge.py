@@ -69,7 +69,8 @@ class Placement:
 class FileText:
     """A text file of the target, split and normalised once, hashed lazily."""
 
-    __slots__ = ("_hash_memo", "_hashes", "_indexes", "_nb_lines", "_norm_set", "key", "lines", "norms", "path")
+    __slots__ = ("_counts", "_hash_memo", "_hashes", "_indexes", "_nb_lines", "_norm_set", "key", "lines", "norms",
+                 "path")
 
     def __init__(self, path: str, key: str | None, lines: list[str]) -> None:
         self.path = path
@@ -81,6 +82,18 @@ class FileText:
         self._indexes: dict[bool, dict[str, list[int]]] = {}
         self._nb_lines: list[int] | None = None
         self._norm_set: frozenset[str] | None = None
+        self._counts: dict[str, int] | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How often each non-blank line occurs in the file."""
+        if self._counts is None:
+            counts: dict[str, int] = {}
+            for n in self.norms:
+                if n:
+                    counts[n] = counts.get(n, 0) + 1
+            self._counts = counts
+        return self._counts
 
     @property
     def norm_set(self) -> frozenset[str]:
@@ -272,7 +285,8 @@ class Judge:
         if target is not None:
             a2b = self.alignment(rec, target)
             mapped = [a2b[i] for i in range(s0, e0 + 1)]
-            if all(j >= 0 for j in mapped) and all(mapped[k + 1] == mapped[k] + 1 for k in range(len(mapped) - 1)):
+            if (all(j >= 0 for j in mapped) and all(mapped[k + 1] == mapped[k] + 1 for k in range(len(mapped) - 1))
+                    and _supported(a2b, rec, s0, e0)):
                 j0, j1 = mapped[0], mapped[-1]
                 exact = target.lines[j0:j1 + 1] == block
                 return self._fresh(anchor, target.path, j0, j1, exact, global_deps)
@@ -293,7 +307,7 @@ class Judge:
                 return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
             in_place = _edited_in_place(block, rec.norms[s0:e0 + 1], mapped, target, span)
             if not in_place:
-                unique = all(rec.norms.count(n) == 1 for n in rec.norms[s0:e0 + 1] if n)
+                unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
                 best = self._best(windows, fp, target.path, expected, lambda w: True, far=True,
                                   unique=unique and len(found) == 1)
                 if best is not None:
@@ -540,7 +554,7 @@ class Judge:
             if text is None:
                 continue
             score = _context_score(text, w, fp)
-            if score < need:
+            if score < need or (need and not _adjacent_context(text, w, fp)):
                 continue
             same = 1 if w.path == near_path else 0
             dist = abs(w.start - expected) if same else 0
@@ -598,6 +612,25 @@ def _leading(keys: Sequence[str], blank: str) -> int:
             break
         n += 1
     return n
+
+
+def _supported(a2b: Sequence[int], rec: FileText, s0: int, e0: int) -> bool:
+    """Whether a block's mapping can be trusted on its own.
+
+    The alignment pairs a short, common block (`assert not result.exception`, `return None`) with a
+    twin almost arbitrarily once the code around it changed. Such a mapping counts only when a
+    neighbouring line maps alongside it; otherwise the block is located by content and context.
+    """
+    block = [n for n in rec.norms[s0:e0 + 1] if n]
+    if len(block) > 2 or all(rec.counts.get(n, 0) <= 1 for n in block):
+        return True
+    j0, j1 = a2b[s0], a2b[e0]
+    for d in (1, 2):
+        if s0 - d >= 0 and a2b[s0 - d] == j0 - d:
+            return True
+        if e0 + d < len(a2b) and a2b[e0 + d] == j1 + d:
+            return True
+    return False
 
 
 def _span(a2b: Sequence[int], s0: int, e0: int, n_target: int) -> tuple[int, int]:
@@ -658,6 +691,13 @@ def _owned(w: Window, text: FileText, own: set[int], pre_existing: set[int]) -> 
     lines = [i for i in range(w.start, w.end + 1) if text.norms[i]]
     mine = sum(1 for i in lines if i in own)
     return mine > 0 and mine >= sum(1 for i in lines if i in pre_existing)
+
+
+def _adjacent_context(text: FileText, w: Window, fp: Fingerprint) -> bool:
+    """Whether the nearest non-blank line above or below matches the recorded one."""
+    up, down = nonblank_neighbours(text.lines, w.start, w.end, 1)
+    return bool((up and fp.above and text.hash_at(up[-1]) == fp.above[-1])
+                or (down and fp.below and text.hash_at(down[0]) == fp.below[0]))
 
 
 def _context_score(text: FileText, w: Window, fp: Fingerprint) -> int:
