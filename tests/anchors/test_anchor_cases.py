@@ -411,3 +411,21 @@ def test_move_then_edit_names_the_edit(base: GitRepo) -> None:
     # found by its distinctive lines in util.py: changed there (its best range is where it went)
     assert (v.status, v.changed_in) == ("changed", sha)
     assert v.best is not None and v.best[0] == "src/util.py"
+
+
+def test_copy_added_before_the_block_does_not_steal_the_anchor(repo: GitRepo) -> None:
+    body = ("    proxy_url = parse_url(proxy)\n    if not proxy_url.host:\n        raise InvalidProxyURL(\n"
+            "            'Please check proxy URL.'\n        )\n    manager = proxy_manager_for(proxy)\n")
+    old = "import x\n\n\ndef get_connection(url, proxy):\n    '''Old.'''\n" + body + "    return manager\n"
+    repo.write("adapters.py", old)
+    repo.commit("Old")
+    data = record(repo.root, "adapters.py", 8, 10)  # `raise InvalidProxyURL(` .. `)`
+    new = ("import x\n\n\ndef get_connection_with_tls(url, proxy, tls):\n    '''New: a copy, plus TLS.'''\n"
+           + body + "    manager.tls = tls\n    return manager\n\n\n"
+           + "def get_connection(url, proxy):\n    '''Old.'''\n    warn('deprecated')\n" + body
+           + "    return manager\n")
+    repo.write("adapters.py", new)
+    repo.commit("Add get_connection_with_tls")
+    v = judge(repo.root, data)
+    start = new.split("\n").index("    warn('deprecated')") + 1 + 3  # 1-based line of `raise` in the old function
+    assert (v.status, v.current) == ("moved", ("adapters.py", start, start + 2))
