@@ -314,7 +314,9 @@ class Judge:
                     return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
         if not in_place:
             fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
-            best = self._search_elsewhere(fp, exclude=primary_path, tree=tree, norms=rec.norms[s0:e0 + 1])
+            unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
+            best = self._search_elsewhere(fp, exclude=primary_path, tree=tree, norms=rec.norms[s0:e0 + 1],
+                                          unique=unique)
             if best is not None:
                 return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
             global_deps = True
@@ -458,7 +460,12 @@ class Judge:
         return index
 
     def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None,
-                          norms: Sequence[str] | None = None) -> Window | None:
+                          norms: Sequence[str] | None = None, unique: bool = False) -> Window | None:
+        """The block in another file that changed since the recorded commit (moves, renames).
+
+        `unique`: the block's lines occurred once in the recorded file; if exactly one copy is found,
+        it is the block, whatever its surroundings became.
+        """
         by_norm = norms is not None
         keys = [n for n in norms if n] if norms is not None else [h for h in fp.line_hashes if h != BLANK]
         if not keys:
@@ -490,7 +497,7 @@ class Judge:
                 pre = {j for j in self.alignment(old, text) if j >= 0}
                 windows = [w for w in windows if _eligible(w, text, pre)]
             candidates.extend(windows)
-        return self._best(candidates, fp, None, 0, lambda w: True, far=True)
+        return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
 
     def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None,
                  norms: Sequence[str] | None = None) -> list[Window]:
