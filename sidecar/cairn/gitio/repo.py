@@ -16,8 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import git
+from typing import Any
 
 from cairn.errors import CairnError
 
@@ -91,11 +90,7 @@ class GitRepo:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        try:
-            self._repo = git.Repo(str(self.root))
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-            raise CairnError(f"{root}: not a git repository ({exc.__class__.__name__})") from None
-        self._git = self._repo.git
+        self._repo: Any = None  # GitPython's Repo, opened on the first object read
         self._lock = threading.RLock()
         self._blobs = _LRU(64 * 1024 * 1024)
         self._trees: dict[str, dict[str, str]] = {}
@@ -117,10 +112,27 @@ class GitRepo:
             raise CairnError(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
         return proc.stdout
 
+    @property
+    def _git(self) -> Any:
+        """GitPython's command object with its persistent `cat-file` processes.
+
+        Imported and opened lazily: a re-check that finds every verdict in the cache reads no object,
+        and importing GitPython alone costs a fifth of such a run.
+        """
+        if self._repo is None:
+            import git
+
+            try:
+                self._repo = git.Repo(str(self.root))
+            except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+                raise CairnError(f"{self.root}: not a git repository ({exc.__class__.__name__})") from None
+        return self._repo.git
+
     def close(self) -> None:
         """Stop the persistent git processes."""
         with self._lock:
-            self._repo.close()
+            if self._repo is not None:
+                self._repo.close()
 
     # ---- revisions --------------------------------------------------------------------------
     def head(self) -> str | None:
