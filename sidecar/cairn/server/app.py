@@ -24,6 +24,7 @@ from cairn.server import code_actions, code_lens, commands, diagnostics, documen
 from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
+from cairn.server.protocol import CairnProtocol
 from cairn.server.state import ServerState
 from cairn.server.watcher import (
     RefreshQueue,
@@ -41,7 +42,8 @@ class CairnServer(LanguageServer):
     """The language server with its shared state attached."""
 
     def __init__(self) -> None:
-        super().__init__("cairn", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("cairn", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=CairnProtocol)
         self.state = ServerState(self)
         self.queues: dict[Path, RefreshQueue] = {}
         self.watchers: list[Watcher] = []
