@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -133,3 +134,24 @@ async def test_workspace_folders_added_and_removed(client: LanguageClient, ws: W
     await wait_diagnostics(client, b_uri, lambda d: not d)
     status = await client.protocol.send_request_async("cairn/status", {})
     assert (status.notes, status.stale) == (1, 0)
+
+
+async def test_search_answers_an_unreadable_query_with_its_one_line_error(client: LanguageClient,
+                                                                          ws: Workspace) -> None:
+    from cairn.index.query import QueryError, parse
+
+    note_id = ws.note("Uploads retry", [("src/app.py", 1, 2)], body="Three retries then give up.\n")
+    ws.repo.commit("notes")
+    await start(client, ws.root)
+    for query in ("AND OR (((", '"unterminated phrase', "?", "colour:red"):
+        with pytest.raises(QueryError) as expected:
+            parse(query)
+        try:
+            found = await client.protocol.send_request_async("cairn/search", {"query": query})
+            raise AssertionError(f"{query!r} answered with hits: {found}")
+        except JsonRpcException as exc:
+            assert exc.args and str(expected.value) in str(exc) and "\n" not in str(exc), (query, exc)
+    # Punctuation people type around words still searches.
+    for query in ("what's retries?", "(three) retries", "c++ retries"):
+        found = await client.protocol.send_request_async("cairn/search", {"query": query})
+        assert [h.id for h in found.hits][:1] == [note_id], query

@@ -119,6 +119,10 @@ def test_hits_carry_what_a_result_list_needs(notes_repo: Path) -> None:
     ("*", "alone is not a query term"),
     ("se*ss", "only allowed at the end"),
     ("session NOT", "NOT needs a word"),
+    ("AND OR (((", "nothing to search for"),
+    ("(((", "nothing to search for"),
+    ("?", "nothing to search for"),
+    ('"((("', "nothing to search for"),
 ])
 def test_query_syntax_errors_are_one_line(notes_repo: Path, query: str, message: str) -> None:
     index, _ = open_index(notes_repo)
@@ -131,6 +135,32 @@ def test_prose_colons_are_words_not_filters(notes_repo: Path) -> None:
     index, _ = open_index(notes_repo)
     assert index.search("Note: sessions")  # capitalised word before a colon: plain text
     assert index.search("!!! sessions ???")
+
+
+def test_punctuation_people_type_still_searches(notes_repo: Path) -> None:
+    index, _ = open_index(notes_repo)
+    assert ids(index.search("what's sticky?"))[:1] == ["decisions/jwt-sessions"]
+    assert ids(index.search("(exponential) backoff"))[:1] == ["patterns/retry-backoff"]
+    assert isinstance(index.search("c++"), list)  # a word (its letter), not an error
+    # Words that vanish in analysis (a stop word) find nothing, never every note; only excluded words
+    # still mean every other note.
+    assert index.search("a") == []
+    assert set(ids(index.search("-sessions"))) == {"gotchas/pool-after-fork", "patterns/retry-backoff"}
+
+
+@pytest.mark.parametrize("query", [["AND", "OR", "((("], ['"unterminated phrase'], ["?"]])
+def test_cli_search_rejects_an_unreadable_query(notes_repo: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch, query: list[str]) -> None:
+    from cairn.cli import main
+
+    monkeypatch.chdir(notes_repo)
+    code = main(["search", *query])
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if not line.startswith("cairn: search index")]
+    assert code == 2 and out == "" and len(lines) == 1
+    assert "nothing to search for" in lines[0] or "unclosed quote" in lines[0]
+    assert main(["search", "what's", "sticky?", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"][0]["id"] == "decisions/jwt-sessions"
 
 
 # ---- incremental updates -------------------------------------------------------------------------

@@ -112,6 +112,11 @@ def parse(query: str, implicit_prefix: bool = True) -> ParsedQuery:
             if value or sign:
                 raise QueryError(f"{(sign + value) or 'a sign'} alone is not a query term (write e.g. sess* or -word)")
             continue
+        if name is None and not any(ch.isalnum() for ch in value):
+            # `(((`, `?`, `"..."`: punctuation, which the index splits words on and never holds. Ordinary
+            # prose around words (`!!! sessions`, `c++`, `what's`) still searches for its words; a query
+            # of nothing else is "nothing to search for" below, never every note.
+            continue
         occur = "must_not" if sign == "-" or negate_next else ("must" if sign == "+" else "should")
         negate_next = False
         if name is not None:
@@ -239,6 +244,7 @@ class Compiler:
         should: list[Any] = []
         filters: dict[str, list[Any]] = {}
         required_text = any(c.field is None and c.occur == "must" for c in parsed.clauses)
+        vanished = False  # a word with nothing to search for once analysed (a stop word like `a`)
         for clause in parsed.clauses:
             if clause.field is not None:
                 query = self._filter(clause)
@@ -251,6 +257,8 @@ class Compiler:
             if query is None:
                 if clause.occur == "must":
                     must.append(Q.empty_query())
+                elif clause.occur == "should":
+                    vanished = True
                 continue
             {"must": must, "must_not": must_not, "should": should}[clause.occur].append(query)
         for queries in filters.values():
@@ -272,6 +280,7 @@ class Compiler:
             parts.append((Occur.Should if required_text else Occur.Must, text))
         parts.extend((Occur.Must, q) for q in must)
         if not parts:
-            parts.append((Occur.Must, Q.all_query()))
+            # Only excluded words: every other note. Words that all vanished in analysis: no note (not all).
+            parts.append((Occur.Must, Q.empty_query() if vanished else Q.all_query()))
         parts.extend((Occur.MustNot, q) for q in must_not)
         return Q.boolean_query(parts)
