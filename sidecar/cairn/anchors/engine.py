@@ -185,17 +185,40 @@ class Checker:
     """Judges anchors against one target; reuse it for many anchors (files and alignments are cached).
 
     Call `close()` (or use it as a context manager) to persist the verdict cache.
+
+    Options for long-lived callers (the language server), all keyword-only:
+
+    - `cache`: a `VerdictCache` to read and write instead of opening one (`use_cache` is then ignored);
+      share one between checkers made one after another. `close()` saves it (a no-op without a folder).
+    - `name_commits=False`: do not name the commit that changed stale code (no history walk: stale
+      verdicts get `changed_in=None`). Such incomplete verdicts are never written to the cache; complete
+      cached ones are still used. `verdicts()` and `check()` take the same option per call.
+    - `base`: for `Target.with_buffers`, another checker of the working tree (`Target.worktree()`)
+      whose view the buffers are laid over: its snapshot (files read, stat cache), repository, HEAD and
+      snapshot identity are reused, so checking a buffer per keystroke neither lists nor hashes the
+      repository again. It sees the working tree as `base` does (replace both after files change).
     """
 
-    def __init__(self, ws: Workspace, target: Target | None = None, use_cache: bool = True) -> None:
+    def __init__(self, ws: Workspace, target: Target | None = None, use_cache: bool = True, *,
+                 cache: VerdictCache | None = None, name_commits: bool = True, base: Checker | None = None) -> None:
         self.ws = ws
         self.target = target or Target.worktree()
-        self.repo: GitRepo | None = open_repo(ws.root) if ws.git_dir is not None else None
-        self.head = self.repo.head() if self.repo is not None else None
+        if base is not None and (self.target.kind != "buffers" or base.target.kind != "worktree"):
+            raise UsageError("Checker(base=...) lays buffers over a working-tree checker: "
+                             "use Target.with_buffers and a Target.worktree() base")
+        self._base = base
+        self.name_commits = name_commits
+        self.repo: GitRepo | None
+        self.head: str | None
+        if base is not None:
+            self.repo, self.head = base.repo, base.head
+        else:
+            self.repo = open_repo(ws.root) if ws.git_dir is not None else None
+            self.head = self.repo.head() if self.repo is not None else None
         self.snapshot = self._snapshot()
         self.judge = Judge(self.repo, self.snapshot)
         persist = use_cache and self.target.kind != "buffers"
-        self.cache = VerdictCache(ws.cache_dir() if persist else None)
+        self.cache = cache if cache is not None else VerdictCache(ws.cache_dir() if persist else None)
         self._identity: str | None = None
         self._head_judge: Judge | None = None
         self._dirty_paths: set[str] | None = None
@@ -211,7 +234,10 @@ class Checker:
             self.tip = sha
             return TreeSnapshot(self.repo, sha)
         self.tip = self.head or ""
-        base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel)
+        if self._base is not None and isinstance(self._base.snapshot, WorktreeSnapshot):
+            base = self._base.snapshot
+        else:
+            base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel)
         if kind == "buffers":
             buffers = {self.ws.check_repo_path(p): text for p, text in self.target.buffers.items()}
             return OverlaySnapshot(base, buffers)
@@ -232,8 +258,18 @@ class Checker:
 
     # ---- verdicts -----------------------------------------------------------------------------
     def identity(self) -> str:
+        """The identity of the whole target (what repository-wide verdicts depend on), computed once."""
         if self._identity is None:
-            self._identity = self.snapshot.identity()
+            if self._base is not None and isinstance(self.snapshot, OverlaySnapshot):
+                # As OverlaySnapshot.identity(), over the base checker's identity (already computed once).
+                import hashlib
+
+                h = hashlib.sha1(self._base.identity().encode())
+                for path in sorted(self.snapshot.buffers):
+                    h.update(f"{path}\0{self.snapshot.key(path)}\n".encode("utf-8", "surrogateescape"))
+                self._identity = "overlay:" + h.hexdigest()
+            else:
+                self._identity = self.snapshot.identity()
         return self._identity
 
     def _valid(self, entry: dict[str, Any]) -> bool:
@@ -244,8 +280,12 @@ class Checker:
             return False
         return not (entry.get("snap") is not None and entry["snap"] != self.identity())
 
-    def verdicts(self, anchors: Sequence[Anchor]) -> list[AnchorVerdict]:
-        """Verdicts for `anchors`, in order (cached ones reused, the rest judged and named)."""
+    def verdicts(self, anchors: Sequence[Anchor], *, name_commits: bool | None = None) -> list[AnchorVerdict]:
+        """Verdicts for `anchors`, in order (cached ones reused, the rest judged and named).
+
+        `name_commits` (default: the checker's option): False leaves stale verdicts unnamed and uncached.
+        """
+        naming = self.name_commits if name_commits is None else name_commits
         out: list[AnchorVerdict | None] = [None] * len(anchors)
         keys: list[str] = []
         todo: list[int] = []
@@ -260,11 +300,14 @@ class Checker:
         if len(todo) > 8:
             self.judge.prefetch(anchors[i] for i in todo)
         placements = {i: self._place(anchors[i]) for i in todo}
-        named = self._name([(i, anchors[i], placements[i]) for i in todo if not placements[i].fresh])
+        stale = [(i, anchors[i], placements[i]) for i in todo if not placements[i].fresh]
+        named = self._name(stale) if naming else {}
         for i in todo:
             anchor, placement = anchors[i], placements[i]
             verdict = self._verdict(anchor, placement, named.get(i))
             out[i] = verdict
+            if not naming and not placement.fresh:
+                continue  # incomplete (unnamed): a later naming check must judge it again
             deps = {anchor.path: self.snapshot.key(anchor.path)}
             if placement.path:
                 deps[placement.path] = self.snapshot.key(placement.path)
@@ -370,11 +413,11 @@ class Checker:
 
     # ---- notes --------------------------------------------------------------------------------
     def check(self, notes: Iterable[Note], errors: Iterable[NoteError] = (), now: datetime | None = None,
-              paths: Sequence[str] | None = None) -> CheckReport:
+              paths: Sequence[str] | None = None, *, name_commits: bool | None = None) -> CheckReport:
         when = now or now_utc()
         chosen = [n for n in notes if paths is None or _note_matches(n, paths)]
         flat = [a for n in chosen for a in n.anchors]
-        verdicts = iter(self.verdicts(flat))
+        verdicts = iter(self.verdicts(flat, name_commits=name_commits))
         results: list[NoteCheck] = []
         for note in chosen:
             got = [next(verdicts) for _ in note.anchors]

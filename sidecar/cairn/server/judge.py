@@ -63,9 +63,7 @@ class Judging:
         from cairn.anchors import Checker
 
         if self._worktree is None:
-            checker = Checker(self.ws, Target.worktree(), use_cache=False)
-            checker.cache = self.cache
-            self._worktree = checker
+            self._worktree = Checker(self.ws, Target.worktree(), cache=self.cache)
         return self._worktree
 
     def code_changed(self) -> None:
@@ -96,19 +94,12 @@ class Judging:
         if not name and not buffers:
             return self._judge_unnamed(notes)
         if buffers:
-            checker = Checker(self.ws, Target.with_buffers(buffers), use_cache=False)
-            checker.cache = self.buffer_cache
             if len(self.buffer_cache.entries) > 20_000:
                 self.buffer_cache.entries.clear()
-            if not name and hasattr(type(checker), "_name"):  # a throwaway checker: no history walk per keystroke
-                checker._name = lambda stale: {item[0]: (None, "") for item in stale}  # type: ignore[method-assign]
-            # The snapshot's identity (a hash over every file) is the working tree's, computed once per
-            # working-tree view, plus the buffers' blob ids: not a walk over the repository per keystroke.
-            from cairn.gitio import blob_id
-
-            extra = ",".join(f"{p}:{blob_id(t.encode('utf-8', 'surrogateescape'))}" for p, t in sorted(buffers.items()))
-            worktree = self.worktree()
-            checker.identity = lambda: f"{worktree.identity()}+{extra}"  # type: ignore[method-assign]
+            # A throwaway checker per keystroke, laid over the shared working-tree view (`base`): no
+            # listing or hashing of the repository, and (name=False) no history walk.
+            checker = Checker(self.ws, Target.with_buffers(buffers), cache=self.buffer_cache, name_commits=name,
+                              base=self.worktree())
         else:
             checker = self.worktree()
         report = checker.check(notes)
@@ -116,23 +107,8 @@ class Judging:
         return {c.id: to_view(c, by_id[c.id], self.ws) for c in report.notes if c.id in by_id}
 
     def _judge_unnamed(self, notes: Sequence[Note]) -> dict[str, NoteView]:
-        from cairn.anchors.cache import VerdictCache
-
-        checker = self.worktree()
-        shared, scratch = checker.cache, VerdictCache(None)
-        namer = getattr(type(checker), "_name", None)
-        if namer is None:  # the engine changed: fall back to the complete (named) verdicts
-            return self.judge(notes, None)
-        checker.cache = scratch
-        checker._name = lambda stale: {item[0]: (None, "") for item in stale}  # type: ignore[method-assign]
-        try:
-            report = checker.check(notes)
-        finally:
-            del checker._name
-            checker.cache = shared
-        for key, entry in scratch.entries.items():  # fresh verdicts owe nothing to naming: keep them
-            if entry.get("v", {}).get("s") in ("intact", "moved", "reformatted"):
-                shared.put(key, entry)
+        # The engine caches only complete verdicts: fresh ones, and stale ones once a naming pass named them.
+        report = self.worktree().check(notes, name_commits=False)
         by_id = {n.id: n for n in notes}
         return {c.id: to_view(c, by_id[c.id], self.ws) for c in report.notes if c.id in by_id}
 
