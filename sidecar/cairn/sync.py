@@ -10,14 +10,13 @@ between runs, so a checkout that does not change anything says nothing.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cairn.filelock import exclusive_lock
 from cairn.notes.store import NoteStore, atomic_write
 from cairn.workspace import Workspace
 
@@ -68,16 +67,9 @@ class SyncReport:
         return "\n".join(lines) + ("\n" if lines else "")
 
 
-@contextlib.contextmanager
-def sync_lock(ws: Workspace) -> Iterator[None]:
+def sync_lock(ws: Workspace) -> contextlib.AbstractContextManager[None]:
     """One sync at a time per repository (a checkout then a quick merge queue up, not interleave)."""
-    path = ws.cache_dir() / LOCK_FILE
-    with path.open("a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return exclusive_lock(ws.cache_dir() / LOCK_FILE)
 
 
 def _read_state(ws: Workspace) -> dict[str, list[str]] | None:

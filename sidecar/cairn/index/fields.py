@@ -17,10 +17,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import yaml
+
+from cairn.timeutil import parse_timestamp
 
 # Bump whenever the schema, the analysis or what goes into a field changes: an index written with
 # another number is rebuilt on open.
@@ -127,18 +129,13 @@ class IndexDoc:
 
 
 def _stamp(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
+    """A note timestamp, or None when absent or unreadable (the validator reports those)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    raw = value.strip()
-    if raw.endswith(("Z", "z")):
-        raw = raw[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(raw)
+        return parse_timestamp(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _TOP = re.compile(r"^([A-Za-z_][\w-]*):(?:[ \t]+(.*?))?[ \t]*$")

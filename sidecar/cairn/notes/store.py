@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import fcntl
 import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
+from cairn.filelock import exclusive_lock
 from cairn.notes.document import content_version, parse_note, render
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
@@ -57,8 +57,8 @@ def slugify(title: str, limit: int = 60) -> str:
     return slug or "note"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so readers see the old or the new file, never a partial one."""
+def _write_temp(path: Path, text: str) -> str:
+    """Write `text` to a new temporary file beside `path`, flushed to disk; return its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -66,6 +66,17 @@ def atomic_write(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so readers see the old or the new file, never a partial one."""
+    tmp = _write_temp(path, text)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -79,21 +90,15 @@ def atomic_create(path: Path, text: str) -> bool:
     The content is written to a temporary file and hard-linked into place, which fails when the name
     is taken: a reader never sees a half-written file and a concurrent creator is never overwritten.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _write_temp(path, text)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    return True
 
 
 class NoteStore:
@@ -227,15 +232,8 @@ class NoteStore:
         return result
 
     # ---- writing -----------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        lock_path = self.ws.cache_dir() / "notes.lock"
-        with lock_path.open("a") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive_lock(self.ws.cache_dir() / "notes.lock")
 
     def _after_write(self, note: Note) -> None:
         from cairn.notes.index_json import update_index_json
