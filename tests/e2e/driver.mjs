@@ -58,7 +58,7 @@ async function runCommand(page, label) {
   await page.keyboard.press('Escape');
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(`>${label}`);
   const row = await quickInputRow(page, label);
   await row.click();
@@ -67,7 +67,7 @@ async function runCommand(page, label) {
     const w = document.querySelector('.quick-input-widget');
     const i = w?.querySelector('input');
     return !w || w.offsetParent === null || getComputedStyle(w).display === 'none' || !i?.value.startsWith('>');
-  }), { timeout: 15000 });
+  }), { timeout: 30000 });
 }
 
 /** Ctrl+P a workspace file and wait until its tab is active and its text is rendered. */
@@ -75,7 +75,7 @@ async function openFile(page, rel, expectText) {
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(rel);
   const base = path.basename(rel);
   const row = await quickInputRow(page, base);
@@ -111,10 +111,10 @@ async function wordPosition(page, word) {
 async function goToLine(page, line) {
   await page.keyboard.press('Control+G');
   const input = page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 15000 });
+  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 30000 });
 }
 
 async function allFramesText(page) {
@@ -127,6 +127,71 @@ async function allFramesText(page) {
     }
   }
   return texts;
+}
+
+// ---- Chat view (VS Code 1.139 DOM): the list rows carry data-index; a request row holds .interactive-request, its
+// answer .interactive-response, which has .chat-response-loading until the participant's handler returned. While a
+// request runs the input's execute toolbar shows Cancel (codicon-stop-circle) in place of Send.
+
+const chatInputText = (page) => page.evaluate(() =>
+  (document.querySelector('.interactive-input-part .monaco-editor .view-lines')?.textContent ?? '').replace(/[\u00a0\s]+/g, ' ').trim());
+
+const chatIdle = (page) => page.evaluate(() =>
+  !document.querySelector('.interactive-session .chat-response-loading') &&
+  !document.querySelector('.interactive-input-part .codicon-stop-circle'));
+
+/**
+ * Send `text` from the Chat view's input and return the text of the answer to it, once complete. Waits for: no
+ * response still streaming, the fake model selected in the model picker (a request sent before the workbench has
+ * resolved it ends in "Language model unavailable"), an empty input, the typed text in the input; submits with the
+ * Send button (Enter could accept a completion the suggest widget shows a moment later instead of sending); then
+ * waits for a new request row containing `needle` and for the answer row after it to stop loading.
+ */
+async function chatAsk(page, text, needle, timeout = 90000) {
+  await until('the Chat view to be idle (no answer still streaming)', () => chatIdle(page), { timeout });
+  const picker = page.locator('.interactive-input-part .model-picker-item').first();
+  await until('the Chat view\'s model picker to show "Fake Model" (the test-only model resolved)', async () =>
+    (await picker.innerText()).includes('Fake Model'), { timeout });
+  const before = await page.evaluate(() =>
+    Math.max(-1, ...[...document.querySelectorAll('.interactive-session .monaco-list-row[data-index]')].map((r) => Number(r.dataset.index))));
+  const input = page.locator('.interactive-input-part .monaco-editor').first();
+  await input.click();
+  if (await chatInputText(page)) {
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+  }
+  await until('an empty chat input', async () => (await chatInputText(page)) === '', { timeout: 30000 });
+  await page.keyboard.type(text);
+  await until(`the chat input to hold ${JSON.stringify(text)}`, async () => (await chatInputText(page)) === text, { timeout: 30000 });
+  const send = page.locator('.interactive-input-part .chat-submit-button .action-label:not(.disabled)').first();
+  await send.waitFor({ timeout: 30000 });
+  await send.click();
+  // rows after `before` are this request and its answer (the chat was idle and only this driver sends); the list
+  // is virtualized, so a long answer can scroll the request row out of the DOM: look for it while it is there
+  await until(`the request ${JSON.stringify(text)} to show in the chat`, () => page.evaluate(({ before, needle }) => {
+    const rows = [...document.querySelectorAll('.interactive-session .monaco-list-row[data-index]')].filter((r) => Number(r.dataset.index) > before);
+    const req = rows.find((r) => r.querySelector('.interactive-request'));
+    return req ? (req.innerText.replace(/\s+/g, ' ').includes(needle) ? 'seen' : 'other') : rows.length ? 'scrolled' : '';
+  }, { before, needle }).then((v) => {
+    if (v === 'other') {
+      throw new Error(`a new request that does not contain ${JSON.stringify(needle)}`);
+    }
+    return v;
+  }), { timeout });
+  const answer = await until(`the answer to ${JSON.stringify(text)} to complete`, () => page.evaluate((before) => {
+    const rows = [...document.querySelectorAll('.interactive-session .monaco-list-row[data-index]')]
+      .filter((r) => Number(r.dataset.index) > before && r.querySelector('.interactive-response'))
+      .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index));
+    const row = rows[0];
+    if (!row || row.querySelector('.chat-response-loading') || document.querySelector('.interactive-input-part .codicon-stop-circle')) {
+      return null;
+    }
+    return row.innerText;
+  }, before), { timeout });
+  if (answer.includes('Language model unavailable')) {
+    throw new Error(`the chat had no model for ${JSON.stringify(text)}: ${answer.slice(0, 300)}`);
+  }
+  return answer;
 }
 
 const results = [];
@@ -181,11 +246,11 @@ try {
       // toasts hide after a while: count in the notification center, which keeps them all
       await runCommand(page, 'Notifications: Show Notifications');
       const center = page.locator('.notifications-center');
-      await center.waitFor({ state: 'visible', timeout: 15000 });
+      await center.waitFor({ state: 'visible', timeout: 30000 });
       const all = await until('the recall error in the notification center', async () => {
         const rows = await center.locator('.monaco-list-row').allInnerTexts();
         return rows.some((x) => x.includes('recall failed')) ? rows : null;
-      }, { timeout: 15000 });
+      }, { timeout: 30000 });
       await page.screenshot({ path: path.join(OUT, 'no-server.png') });
       const found = all.filter((t) => t.includes('could not find the Cairn server'));
       if (found.length !== 1) {
@@ -235,7 +300,7 @@ try {
       await page.screenshot({ path: path.join(OUT, 'stale-quickpick.png') });
       await page.keyboard.press('Escape');
       const panel = page.locator('.part.panel').first();
-      await panel.waitFor({ state: 'visible', timeout: 15000 });
+      await panel.waitFor({ state: 'visible', timeout: 30000 });
       const short = STALE_SHA.slice(0, 7);
       const text = await until(`the Problems panel listing "${GOTCHA}" with commit ${short}`, async () => {
         const t = await panel.innerText();
@@ -256,14 +321,14 @@ try {
       { timeout: 60000 });
       lap(`preview: ${JSON.stringify(preview.slice(0, 240))}`);
       // the notification offering to copy the pack for an agent chat
-      await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 15000 });
+      await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 30000 });
       await page.screenshot({ path: path.join(OUT, 'recall-preview.png') });
       // the preview's editor/title has a Copy button once the preview tab is active
       await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().click();
       const copyButton = page.locator('.editor-actions .action-label[aria-label^="Copy This Recall"]').first();
-      await copyButton.waitFor({ timeout: 15000 });
+      await copyButton.waitFor({ timeout: 30000 });
       await copyButton.click();
-      await page.locator('.statusbar-item', { hasText: 'recall copied' }).first().waitFor({ timeout: 15000 });
+      await page.locator('.statusbar-item', { hasText: 'recall copied' }).first().waitFor({ timeout: 30000 });
       const copied = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `clipboard unreadable: ${e}`);
       if (!copied.includes(GOTCHA)) {
         throw new Error(`the clipboard does not hold the pack: ${copied.slice(0, 300)}`);
@@ -274,72 +339,38 @@ try {
       await openFile(page, 'src/billing/invoice.py', 'line_total');
       await goToLine(page, 7);
       await runCommand(page, 'Chat: Open Chat');
-      const input = page.locator('.interactive-input-part .monaco-editor').first();
-      await input.waitFor({ timeout: 30000 });
-      // The Chat view sends nothing until a model is selected; the test-only fake model gets selected lazily, so the
-      // first request may end in "Language model unavailable": send again (a new marker each time) until answered.
-      const session = page.locator('.interactive-session').first();
-      const unavailable = () => page.locator('.interactive-session', { hasText: 'Language model unavailable' }).count();
-      const runId = Date.now();
-      let text = '';
-      let marker = '';
-      for (let attempt = 1; attempt <= 5 && !text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`); attempt++) {
-        marker = `m${runId}-${attempt}`;
-        const failuresBefore = (await session.innerText().catch(() => '')).split('Language model unavailable').length;
-        await input.click();
-        await page.keyboard.type(`@cairn /recall why round each line ${marker}`);
-        if (await page.locator('.suggest-widget.visible').count()) {
-          await page.keyboard.press('Escape');
-        }
-        await page.keyboard.press('Enter');
-        await until(`an answer to attempt ${attempt}`, async () => {
-          text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
-          return text.includes(`FAKE-LM-REPLY to: why round each line ${marker}`) ||
-            (text.split('Language model unavailable').length > failuresBefore && (await unavailable()) > 0);
-        }, { timeout: 60000 });
-        lap(`chat attempt ${attempt}: ${text.includes('FAKE-LM-REPLY to: why round each line ' + marker) ? 'answered' : 'language model unavailable'}`);
-      }
-      // the pack follows the model's answer; wait for it to finish streaming
-      await until('the recall pack after the answer', async () => {
-        text = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
-        return text.slice(text.indexOf(`FAKE-LM-REPLY to: why round each line ${marker}`)).includes(GOTCHA);
-      }, { timeout: 30000 }).catch(() => undefined);
-      const answer = text.slice(Math.max(0, text.indexOf(`FAKE-LM-REPLY to: why round each line ${marker}`)));
-      // the model got the pack, the pack came through the cairn_recall tool, and the pack is shown after the answer
-      const must = [`FAKE-LM-REPLY to: why round each line ${marker} (with the recall pack`, 'Cairn recall: src/billing/invoice.py',
-        'via the cairn_recall tool', GOTCHA];
-      const missing = must.filter((m) => !answer.includes(m));
+      const marker = `m${Date.now()}`;
+      const answer = await chatAsk(page, `@cairn /recall why round each line ${marker}`, marker);
       await page.screenshot({ path: path.join(OUT, 'chat.png') });
-      if (missing.length) {
-        throw new Error(`chat answer lacks ${JSON.stringify(missing)}; got: ${text.slice(-800)}`);
+      // the model got the pack, the pack came through the cairn_recall tool, and the pack is shown after the answer
+      const reply = `FAKE-LM-REPLY to: why round each line ${marker}`;
+      const after = answer.slice(Math.max(0, answer.indexOf(reply)));
+      const must = [`${reply} (with the recall pack`, 'Cairn recall: src/billing/invoice.py', 'via the cairn_recall tool', GOTCHA];
+      const missing = must.filter((m) => !after.includes(m));
+      if (!answer.includes(reply) || missing.length) {
+        throw new Error(`chat answer lacks ${JSON.stringify(missing)}; got: ${answer.slice(0, 800)}`);
       }
-      lap(`chat: ${JSON.stringify(answer.slice(0, 400))}`);
+      lap(`chat: ${JSON.stringify(after.slice(0, 400))}`);
     }, page);
 
     await test('chat-stale', async () => {
-      // the Chat view is open and has a model from the 'chat' test
-      const input = page.locator('.interactive-input-part .monaco-editor').first();
-      await input.waitFor({ timeout: 30000 });
-      await input.click();
-      await page.keyboard.type('@cairn /stale');
-      if (await page.locator('.suggest-widget.visible').count()) {
-        await page.keyboard.press('Escape');
+      // the Chat view is open from the 'chat' test (opened again when run alone); the newest answer is read
+      if (!(await page.locator('.interactive-input-part .monaco-editor').count())) {
+        await runCommand(page, 'Chat: Open Chat');
       }
-      await page.keyboard.press('Enter');
+      const answer = await chatAsk(page, '@cairn /stale', '/stale');
       const short = STALE_SHA.slice(0, 7);
-      const text = await until('@cairn /stale to list the stale gotcha', async () => {
-        const t = (await page.locator('.interactive-session').allInnerTexts()).join('\n');
-        const tail = t.slice(t.lastIndexOf('/stale'));
-        return tail.includes('1 stale note') && tail.includes(GOTCHA) && (!short || tail.includes(short)) ? tail : '';
-      }, { timeout: 60000 });
-      lap(`chat /stale: ${JSON.stringify(text.slice(0, 300))}`);
       await page.screenshot({ path: path.join(OUT, 'chat-stale.png') });
+      if (!answer.includes('1 stale note') || !answer.includes(GOTCHA) || (short && !answer.includes(short))) {
+        throw new Error(`@cairn /stale did not list the stale gotcha with commit ${short}: ${answer.slice(0, 600)}`);
+      }
+      lap(`chat /stale: ${JSON.stringify(answer.slice(0, 300))}`);
     }, page);
 
     await test('search', async () => {
       await runCommand(page, 'Cairn: Search Notes');
       const input = page.locator('.quick-input-widget input').first();
-      await input.waitFor({ state: 'visible', timeout: 15000 });
+      await input.waitFor({ state: 'visible', timeout: 30000 });
       await input.fill('rounding auditors');
       const row = await quickInputRow(page, GOTCHA, 30000);
       await page.screenshot({ path: path.join(OUT, 'search.png') });
@@ -378,7 +409,7 @@ try {
       await runCommand(page, 'Cairn: New Note from Selection');
       await (await quickInputRow(page, 'gotcha')).click();
       const title = `Pool size is fixed at import time ${Date.now()}`;
-      await page.locator('.quick-input-widget', { hasText: 'Title of the note' }).first().waitFor({ timeout: 15000 });
+      await page.locator('.quick-input-widget', { hasText: 'Title of the note' }).first().waitFor({ timeout: 30000 });
       const input = page.locator('.quick-input-widget input').first();
       await input.fill(title);
       await page.keyboard.press('Enter');

@@ -24,5 +24,9 @@ exports.activate = function activate(context) {
     },
     async provideTokenCount(_model, text) { return typeof text === 'string' ? Math.ceil(text.length / 4) : 10; },
   }));
+  // The workbench resolves a vendor's models lazily (on the first request or when the model picker opens), and a
+  // request sent before that fails with "Language model unavailable" (only Copilot's models are a default). Ask for
+  // ours now: the Chat view's model picker then shows "Fake Model", which the e2e driver waits for before sending.
+  Promise.resolve(vscode.lm.selectChatModels({ vendor: 'cairne2e' })).catch(() => undefined);
 };
 exports.deactivate = function deactivate() {};
