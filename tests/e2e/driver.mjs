@@ -316,12 +316,15 @@ try {
       await goToLine(page, 7);
       await runCommand(page, 'Cairn: Recall for This File');
       await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().waitFor({ timeout: 30000 });
+      // the notification offering to copy the pack for an agent chat: an info toast hides itself after a while, so
+      // watch for it from now on rather than after the (possibly slow, under load) preview rendering
+      const toast = page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 60000 });
+      toast.catch(() => undefined);
       const preview = await until('the recall pack in the markdown preview', async () =>
         (await allFramesText(page)).find((t) => t.includes('Cairn recall') && t.includes(GOTCHA)),
       { timeout: 60000 });
       lap(`preview: ${JSON.stringify(preview.slice(0, 240))}`);
-      // the notification offering to copy the pack for an agent chat
-      await page.locator('.notification-toast', { hasText: 'Copy for Agent Chat' }).first().waitFor({ timeout: 30000 });
+      await toast;
       await page.screenshot({ path: path.join(OUT, 'recall-preview.png') });
       // the preview's editor/title has a Copy button once the preview tab is active
       await page.locator('.tabs-container .tab', { hasText: 'Recall invoice.py' }).first().click();

@@ -40,7 +40,7 @@ cs_install_extension "$FAKE_VSIX"
 PORT=$(cs_free_port)
 trap cs_stop EXIT
 cs_start "$WS" "$PORT" "$OUT/code-server.log"
-cs_wait_healthy 60
+cs_wait_healthy 120
 cs_log "code-server ready at http://127.0.0.1:$PORT/ after $((SECONDS - T0))s of setup"
 
 RC=0
@@ -63,7 +63,7 @@ if [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",no-server-notification,"* 
   PORT=$(cs_free_port)
   cs_start "$NS_WS" "$PORT" "$OUT/code-server-no-server.log"
   PATH=$SAVED_PATH
-  cs_wait_healthy 60
+  cs_wait_healthy 120
   CS_URL="http://127.0.0.1:$PORT/?folder=$NS_WS" E2E_OUT="$OUT/no-server" E2E_SCENARIO=no-server \
     node "$REPO/tests/e2e/driver.mjs" || RC=$?
   cs_stop
