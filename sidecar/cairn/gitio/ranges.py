@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cairn.errors import CairnError, NotFoundError, UsageError
-from cairn.gitio.repo import GitRepo, _unquote, open_repo
+from cairn.gitio.diffparse import parse_files
+from cairn.gitio.repo import GitRepo, open_repo
 
 
 @dataclass
@@ -128,59 +129,7 @@ def diff_files(root: Path, base: str, head: str | None = "HEAD", paths: list[str
 
 def parse_diff(out: bytes) -> list[FileDiff]:
     """Parse `git diff` output into files and hunks (with their lines)."""
-    files: list[FileDiff] = []
-    current: FileDiff | None = None
-    hunk: DiffHunk | None = None
-    for raw in out.split(b"\n"):
-        if raw.startswith(b"diff --git "):
-            hunk = None
-            current = FileDiff(old_path=None, new_path=None)
-            files.append(current)
-            body = raw[len(b"diff --git "):]
-            mid = body.find(b" b/")
-            if body.startswith(b"a/") and mid > 0:
-                current.old_path = _unquote(body[2:mid])
-                current.new_path = _unquote(body[mid + 3:])
-            continue
-        if current is None:
-            continue
-        if hunk is not None:
-            if raw[:1] in (b" ", b"-", b"+", b"\\"):
-                hunk.lines.append(raw.decode("utf-8", "replace"))
-                continue
-            hunk = None
-        if raw.startswith(b"@@ "):
-            hunk = _parse_hunk_header(raw)
-            if hunk is not None:
-                current.hunks.append(hunk)
-        elif raw.startswith(b"--- "):
-            name = raw[4:]
-            current.old_path = None if name == b"/dev/null" else _unquote(name).removeprefix("a/")
-        elif raw.startswith(b"+++ "):
-            name = raw[4:]
-            current.new_path = None if name == b"/dev/null" else _unquote(name).removeprefix("b/")
-        elif raw.startswith(b"rename from "):
-            current.old_path = _unquote(raw[len(b"rename from "):])
-        elif raw.startswith(b"rename to "):
-            current.new_path = _unquote(raw[len(b"rename to "):])
-        elif raw.startswith(b"new file mode"):
-            current.old_path = None
-        elif raw.startswith(b"deleted file mode"):
-            current.new_path = None
-        elif raw.startswith(b"Binary files"):
-            current.binary = True
-    return files
-
-
-def _parse_hunk_header(line: bytes) -> DiffHunk | None:
-    try:
-        _, old, new, *_ = line.split(b" ", 3)
-        os_, _, ol = old[1:].partition(b",")
-        ns, _, nl = new[1:].partition(b",")
-        return DiffHunk(int(os_), int(ol) if ol else 1, int(ns), int(nl) if nl else 1,
-                        header=line.decode("utf-8", "replace"))
-    except ValueError:
-        return None
+    return parse_files(out, FileDiff, DiffHunk, keep_text=True)
 
 
 def changed_paths(root: Path, base: str, head: str | None = "HEAD") -> set[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError
+from cairn.gitio.diffparse import diff_start, parse_files, unquote
 
 _ZERO = "0" * 40
 
@@ -311,69 +312,23 @@ def _s(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _unquote(path: bytes) -> str:
-    text = path.decode("utf-8", "surrogateescape")
-    if text.startswith('"') and text.endswith('"'):
-        raw = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-        text = raw.encode("latin-1", "surrogateescape").decode("utf-8", "surrogateescape")
-    return text
-
-
-def _strip_prefix(path: str, prefix: str) -> str:
-    return path[len(prefix):] if path.startswith(prefix) else path
-
-
 def parse_log(out: bytes) -> Iterator[LogCommit]:
-    """Parse `git log -p -U0 --format=%x00%x00%H %s` output."""
+    """Parse `git log -p -U0 --raw --format=%x00%x00%H %s` output (the diffs by `diffparse.parse_files`)."""
     for chunk in out.split(b"\0\0"):
         if not chunk.strip():
             continue
         header, _, rest = chunk.partition(b"\n")
         sha, _, subject = header.decode("utf-8", "replace").partition(" ")
         commit = LogCommit(sha=sha, subject=subject)
-        current: FileChange | None = None
-        in_hunks = False
-        for line in rest.split(b"\n"):
-            if line.startswith(b"diff --git "):
-                in_hunks = False
-                current = FileChange(old_path=None, new_path=None)
-                commit.changes.append(current)
-                # Fallback names from the header; refined by ---/+++ or rename lines below.
-                body = line[len(b"diff --git "):]
-                mid = body.find(b" b/")
-                if body.startswith(b"a/") and mid > 0:
-                    current.old_path = _unquote(body[2:mid])
-                    current.new_path = _unquote(body[mid + 3:])
-                continue
-            if current is None:
-                if line.startswith(b":"):
-                    entry = _parse_raw(line)
-                    if entry is not None:
-                        commit.raw.append(entry)
-                continue
-            if in_hunks:
-                if line.startswith(b"@@ "):
-                    _add_hunk(current, line)
-                continue
-            if line.startswith(b"@@ "):
-                in_hunks = True
-                _add_hunk(current, line)
-            elif line.startswith((b"--- ", b"+++ ")):
-                name = line[4:]
-                if line.startswith(b"--- "):
-                    current.old_path = None if name == b"/dev/null" else _strip_prefix(_unquote(name), "a/")
-                else:
-                    current.new_path = None if name == b"/dev/null" else _strip_prefix(_unquote(name), "b/")
-            elif line.startswith(b"rename from "):
-                current.old_path = _unquote(line[len(b"rename from "):])
-            elif line.startswith(b"rename to "):
-                current.new_path = _unquote(line[len(b"rename to "):])
-            elif line.startswith(b"new file mode"):
-                current.old_path = None
-            elif line.startswith(b"deleted file mode"):
-                current.new_path = None
-            elif line.startswith(b"Binary files"):
-                current.binary = True
+        start = diff_start(rest)
+        # `--raw` lines come before the first `diff --git`.
+        for line in (rest if start < 0 else rest[:start]).split(b"\n"):
+            if line.startswith(b":"):
+                entry = _parse_raw(line)
+                if entry is not None:
+                    commit.raw.append(entry)
+        if start >= 0:
+            commit.changes = parse_files(rest, FileChange, Hunk, start=start)
         yield commit
 
 
@@ -387,23 +342,13 @@ def _parse_raw(line: bytes) -> tuple[str | None, str | None, str | None, str | N
     new_blob: str | None = parts[3].decode()
     status = parts[4][:1].decode()
     names = paths.split(b"\t")
-    old: str | None = _unquote(names[0])
-    new: str | None = _unquote(names[-1])
+    old: str | None = unquote(names[0])
+    new: str | None = unquote(names[-1])
     if status == "A" or (old_blob and set(old_blob) == {"0"}):
         old, old_blob = None, None
     if status == "D" or (new_blob and set(new_blob) == {"0"}):
         new, new_blob = None, None
     return old, new, old_blob, new_blob
-
-
-def _add_hunk(current: FileChange, line: bytes) -> None:
-    try:
-        _, old, new, *_ = line.split(b" ", 3)
-        os_, _, ol = old[1:].partition(b",")
-        ns, _, nl = new[1:].partition(b",")
-        current.hunks.append(Hunk(int(os_), int(ol) if ol else 1, int(ns), int(nl) if nl else 1))
-    except ValueError:
-        return
 
 
 _REPOS: dict[Path, GitRepo] = {}
