@@ -204,8 +204,6 @@ def test_real_git_output_quoted(repo: GitRepo) -> None:
     assert sorted(_shape(commit.changes), key=str) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="known, kept as is by the parser unification: git ends a `---`/`+++` "
-                   "name that contains a space with a TAB (quoted or not), and the parser keeps it in the path")
 @pytest.mark.parametrize("quoted", [False, True])
 def test_edited_names_with_spaces(repo: GitRepo, quoted: bool) -> None:
     base, head, expected = _history(repo, "dür/old name.txt", "dür/new name.txt", "new file.py")

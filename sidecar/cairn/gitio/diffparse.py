@@ -72,12 +72,15 @@ def header_paths(line: bytes) -> tuple[str | None, str | None]:
 
 def header_line(current: DiffFile, line: bytes) -> None:
     """Apply one extended-header line of a file's diff to it; any other line is ignored."""
-    if line.startswith(b"--- "):
-        name = line[4:]
-        current.old_path = None if name == b"/dev/null" else unquote(name).removeprefix("a/")
-    elif line.startswith(b"+++ "):
-        name = line[4:]
-        current.new_path = None if name == b"/dev/null" else unquote(name).removeprefix("b/")
+    if line.startswith((b"--- ", b"+++ ")):
+        # git ends a name containing a space with a TAB on these lines (quoted or not); a name that
+        # really ends in a TAB is always quoted, so dropping one trailing TAB is safe.
+        name = line[4:].removesuffix(b"\t")
+        path = None if name == b"/dev/null" else unquote(name).removeprefix("b/" if line[0] == 43 else "a/")
+        if line[0] == 43:  # "+"
+            current.new_path = path
+        else:
+            current.old_path = path
     elif line.startswith(b"rename from "):
         current.old_path = unquote(line[len(b"rename from "):])
     elif line.startswith(b"rename to "):
