@@ -80,9 +80,11 @@ async function openFile(page, rel, expectText) {
   const base = path.basename(rel);
   const row = await quickInputRow(page, base);
   await row.click();
-  await page.locator('.tabs-container .tab.active', { hasText: base }).first().waitFor({ timeout: 30000 });
-  await until(`${rel} rendered`, () =>
-    page.evaluate((t) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines')].some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), expectText),
+  // in the active group: after the recall preview there are two groups, and the other one may already show the file
+  await page.locator('.editor-group-container.active .tabs-container .tab.active', { hasText: base }).first().waitFor({ timeout: 30000 });
+  await until(`${rel} rendered in the active editor group`, () =>
+    page.evaluate((t) => [...document.querySelectorAll('.editor-group-container.active .editor-instance .monaco-editor .view-lines')]
+      .some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), expectText),
   );
 }
 
@@ -113,6 +115,9 @@ async function goToLine(page, line) {
   const input = page.locator('.quick-input-widget input').first();
   await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(`:${line}`);
+  // "Press 'Enter' to go to line N ...": only once a text editor is active (else "Open a text editor first", and
+  // Enter does nothing)
+  await page.locator('.quick-input-widget', { hasText: new RegExp(`go to line ${line}\\b`, 'i') }).first().waitFor({ timeout: 30000 });
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 30000 });
 }
