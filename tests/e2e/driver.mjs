@@ -78,10 +78,12 @@ async function openFile(page, rel, expectText) {
   await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(rel);
   const base = path.basename(rel);
-  const row = await quickInputRow(page, base);
+  // not "Preview Recall invoice.py.md" (recently opened), whose name contains `base` too
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: base, hasNotText: 'Recall' }).first();
+  await row.waitFor({ state: 'visible', timeout: 30000 });
   await row.click();
   // in the active group: after the recall preview there are two groups, and the other one may already show the file
-  await page.locator('.editor-group-container.active .tabs-container .tab.active', { hasText: base }).first().waitFor({ timeout: 30000 });
+  await page.locator('.editor-group-container.active .tabs-container .tab.active', { hasText: base, hasNotText: 'Recall' }).first().waitFor({ timeout: 30000 });
   await until(`${rel} rendered in the active editor group`, () =>
     page.evaluate((t) => [...document.querySelectorAll('.editor-group-container.active .editor-instance .monaco-editor .view-lines')]
       .some((v) => v.textContent.replace(/\u00a0/g, ' ').includes(t)), expectText),
