@@ -61,20 +61,21 @@ async def _after_write(state: ServerState, session: Session) -> None:
     await after_refresh(state, session)
 
 
-async def reanchor(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
+async def _write_note(state: ServerState, arg: dict[str, Any], write: Callable[..., Any]) -> dict[str, Any]:
+    """Run a conditional note write of the session (`reanchor`, `mark_reviewed`), then republish."""
     session = _session_for_note(state, arg)
     version = arg.get("version") if isinstance(arg.get("version"), str) else None
-    note = await state.run(session.reanchor, arg["id"], version)
+    note = await state.run(write, session, arg["id"], version)
     await _after_write(state, session)
     return {"id": note.id, "version": note.version}
+
+
+async def reanchor(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
+    return await _write_note(state, arg, Session.reanchor)
 
 
 async def mark_reviewed(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
-    session = _session_for_note(state, arg)
-    version = arg.get("version") if isinstance(arg.get("version"), str) else None
-    note = await state.run(session.mark_reviewed, arg["id"], version)
-    await _after_write(state, session)
-    return {"id": note.id, "version": note.version}
+    return await _write_note(state, arg, Session.mark_reviewed)
 
 
 async def draft_update(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
