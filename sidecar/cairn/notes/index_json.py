@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.atomicfile import atomic_write
 from cairn.notes.model import Note
 from cairn.timeutil import format_timestamp
 
@@ -65,8 +66,6 @@ def build_index_text(notes: Iterable[Note]) -> str:
 
 def write_index_json(store: NoteStore) -> Path:
     """Regenerate index.json from every valid note (the `cairn index` command)."""
-    from cairn.notes.store import atomic_write
-
     path = index_path(store)
     text = build_index_text(store.load().notes)
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -79,8 +78,6 @@ def update_index_json(store: NoteStore, changed: Iterable[Note]) -> None:
 
     Called by the store after each write, already under the store's write lock.
     """
-    from cairn.notes.store import atomic_write
-
     path = index_path(store)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

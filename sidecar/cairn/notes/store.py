@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cairn.atomicfile import atomic_create, atomic_write
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
 from cairn.notes.document import content_version, parse_note, render
+from cairn.notes.index_json import update_index_json
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
 from cairn.workspace import Workspace
 
 NOTE_SUFFIX = ".md"
 SKIPPED_FILES = {"README.md"}
+
+# atomic_write/atomic_create are re-exported for the modules that import them from here.
+__all__ = ["LoadResult", "NoteStore", "atomic_create", "atomic_write", "slugify"]
 
 MetaChange = Callable[[dict[str, Any], str], tuple[dict[str, Any], str]]
 
@@ -55,50 +58,6 @@ def slugify(title: str, limit: int = 60) -> str:
             break
         slug = candidate
     return slug or "note"
-
-
-def _write_temp(path: Path, text: str) -> str:
-    """Write `text` to a new temporary file beside `path`, flushed to disk; return its name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so readers see the old or the new file, never a partial one."""
-    tmp = _write_temp(path, text)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_create(path: Path, text: str) -> bool:
-    """Create `path` with `text` atomically; False (nothing written) if it already exists.
-
-    The content is written to a temporary file and hard-linked into place, which fails when the name
-    is taken: a reader never sees a half-written file and a concurrent creator is never overwritten.
-    """
-    tmp = _write_temp(path, text)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-    return True
 
 
 class NoteStore:
@@ -236,8 +195,6 @@ class NoteStore:
         return exclusive_lock(self.ws.cache_dir() / "notes.lock")
 
     def _after_write(self, note: Note) -> None:
-        from cairn.notes.index_json import update_index_json
-
         update_index_json(self, [note])
 
     def create(

@@ -10,8 +10,8 @@ from typing import Any
 from lsprotocol import types
 
 from cairn.errors import CairnError, UsageError
-from cairn.server.commands import CommandError
 from cairn.server.convert import to_plain
+from cairn.server.protocol import CommandError
 from cairn.server.state import ServerState
 
 
