@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
+from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -46,7 +47,6 @@ log = logging.getLogger("cairn.index")
 MANIFEST = "manifest.json"
 JOURNAL = "manifest.journal"  # JSON lines of changed entries, appended after each incremental update
 JOURNAL_MAX = 256 * 1024
-NOTE_SUFFIX = ".md"
 _WRITER_HEAP = 15_000_000
 _SNIPPET_CHARS = 160
 
@@ -181,32 +181,8 @@ class NoteIndex:
         return self.dir / MANIFEST
 
     def _scan_notes(self) -> dict[str, tuple[str, int, int]]:
-        """Every note file: id → (path, mtime_ns, size). Same rules as NoteStore, without resolve()
-        or Path objects (10,000 files: ~20 ms)."""
-        root = str(self.ws.notes_root)
-        found: dict[str, tuple[str, int, int]] = {}
-        if not os.path.isdir(root):
-            return found
-        stack = [(root, "")]
-        while stack:
-            folder, prefix = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, f"{prefix}{name}/"))
-                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md"):
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    found[prefix + name[: -len(NOTE_SUFFIX)]] = (entry.path, st.st_mtime_ns, st.st_size)
-        return found
+        """Every note file (`cairn.notes.files.scan`): id → (path, mtime_ns, size)."""
+        return {found.id: (found.path, found.mtime_ns, found.size) for found in scan(self.ws.notes_root)}
 
     def _note_path(self, note_id: str) -> Path:
         return Path(os.path.join(self._notes_root, f"{note_id}{NOTE_SUFFIX}"))
@@ -514,9 +490,9 @@ class NoteIndex:
                     inside = given.relative_to(self.ws.notes_root)
                 except ValueError:
                     continue
-                if given.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in inside.parts):
+                note_id = note_id_for(inside.as_posix())
+                if note_id is None:
                     continue
-                note_id = inside.as_posix()[: -len(NOTE_SUFFIX)]
                 try:
                     st = given.stat()
                     scan[note_id] = (str(given), st.st_mtime_ns, st.st_size)

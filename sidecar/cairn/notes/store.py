@@ -22,16 +22,14 @@ from cairn.atomicfile import atomic_create, atomic_write
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
 from cairn.notes.document import content_version, parse_note, render
+from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, note_id_for, scan
 from cairn.notes.index_json import update_index_json
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
 from cairn.workspace import Workspace
 
-NOTE_SUFFIX = ".md"
-SKIPPED_FILES = {"README.md"}
-
 # atomic_write/atomic_create are re-exported for the modules that import them from here.
-__all__ = ["LoadResult", "NoteStore", "atomic_create", "atomic_write", "slugify"]
+__all__ = ["NOTE_SUFFIX", "SKIPPED_FILES", "LoadResult", "NoteStore", "atomic_create", "atomic_write", "slugify"]
 
 MetaChange = Callable[[dict[str, Any], str], tuple[dict[str, Any], str]]
 
@@ -97,20 +95,16 @@ class NoteStore:
         return path
 
     def is_note_file(self, path: Path) -> bool:
-        """Whether `path` is (or would be) a note file of this workspace."""
+        """Whether `path` is (or would be) a note file of this workspace (rules: `cairn.notes.files`)."""
         try:
             rel = path.resolve().relative_to(self.root.resolve())
         except ValueError:
             return False
-        if path.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in rel.parts):
-            return False
-        return not (len(rel.parts) == 1 and rel.name in SKIPPED_FILES)
+        return path.suffix == NOTE_SUFFIX and note_id_for(rel.as_posix()) is not None
 
     def note_files(self) -> list[Path]:
-        if not self.root.is_dir():
-            return []
-        files = [p for p in self.root.rglob(f"*{NOTE_SUFFIX}") if p.is_file() and self.is_note_file(p)]
-        return sorted(files)
+        """Every note file, in path order (one `cairn.notes.files.scan` of the notes root)."""
+        return [Path(found.path) for found in scan(self.root)]
 
     # ---- reading -----------------------------------------------------------------------------
     def parse_text(self, path: Path, data: bytes) -> Note | list[NoteError]:
@@ -150,7 +144,7 @@ class NoteStore:
 
         notes: list[Note] = []
         errors: list[NoteError] = []
-        seen: dict[str, str] = {}
+        claims = IdClaims()
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
         for path in self.note_files():
@@ -164,14 +158,10 @@ class NoteStore:
                 result = self.read_file(path)
                 if st is not None:
                     cache.put(rel, st, result)
-            note_id = self.note_id(path)
-            folded = note_id.casefold()
-            if folded in seen:
-                errors.append(NoteError(self.rel_path(path), 1,
-                                        f"duplicate id {note_id!r}: {seen[folded]} has the same id "
-                                        "(ids must differ by more than letter case)", note_id))
+            duplicate = claims.claim(self.note_id(path), rel)
+            if duplicate is not None:
+                errors.append(duplicate)
                 continue
-            seen[folded] = self.rel_path(path)
             if isinstance(result, Note):
                 notes.append(result)
             else:

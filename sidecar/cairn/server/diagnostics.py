@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
+from cairn.notes.files import note_id_for
 from cairn.server.convert import line_range, path_to_uri
 from cairn.server.engine import AnchorView, FileView, NoteFileView, NoteView, Session, Snapshot
 from cairn.server.state import ServerState
@@ -161,7 +162,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
         if uri in open_uris:
             continue
         lines = _read_lines(session.root / rel)
-        note_id = rel.removeprefix(session.ws.notes_root_rel + "/").removesuffix(".md")
+        note_id = note_id_for(rel.removeprefix(session.ws.notes_root_rel + "/")) or rel
         out[uri] = [types.Diagnostic(range=line_range(lines, line, line), message=message,
                                      severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
                                      data={"noteId": note_id, "notePath": rel}) for line, message in problems]

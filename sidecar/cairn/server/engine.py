@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import re
 import threading
 import time
@@ -21,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, UsageError
+from cairn.notes.files import IdClaims, scan
 from cairn.notes.model import Note, NoteError
-from cairn.notes.store import SKIPPED_FILES, NoteStore
+from cairn.notes.store import NoteStore
 from cairn.timeutil import format_age, now_utc
 from cairn.workspace import Workspace
 
@@ -299,46 +299,14 @@ class Session:
 
     # ---- notes on disk ---------------------------------------------------------------------
     def _note_files(self) -> list[tuple[Path, str, str, tuple[int, int, int]]]:
-        """(path, rel path, id, stat) of every note file: one directory walk, no per-file path resolution.
-
-        Same rules as `NoteStore.is_note_file` (`.md`, no hidden parts, not the top-level README); a
-        symlinked file is checked with the store's own (resolving) test.
-        """
-        root = self.store.root
-        if not root.is_dir():
-            return []
+        """(path, rel path, id, stat) of every note file (`cairn.notes.files.scan`, one directory walk)."""
         prefix = self.ws.notes_root_rel + "/"
-        out = []
-        stack = [(str(root), "")]
-        while stack:
-            folder, rel_folder = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                sub = f"{rel_folder}{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, sub + "/"))
-                    continue
-                if not entry.name.endswith(".md") or (not rel_folder and entry.name in SKIPPED_FILES):
-                    continue
-                if entry.is_symlink() and not self.store.is_note_file(Path(entry.path)):
-                    continue
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                out.append((Path(entry.path), prefix + sub, sub[:-3], (st.st_size, st.st_mtime_ns, st.st_ino)))
-        out.sort(key=lambda item: item[1])
-        return out
+        return [(Path(f.path), prefix + f.rel, f.id, (f.size, f.mtime_ns, f.ino)) for f in scan(self.store.root)]
 
     def _load_notes(self, restored: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]) -> None:
         """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
         self._raw, self._errors, self._stats = {}, {}, {}
-        seen: dict[str, str] = {}
+        claims = IdClaims()
         for path, rel, note_id, stat in self._note_files():
             cached = restored.get(rel)
             if cached is not None and cached[0] == stat:
@@ -346,12 +314,10 @@ class Session:
             else:
                 result = self.store.read_file(path)
                 self._views.pop(note_id, None)
-            folded = note_id.casefold()
-            if folded in seen:
-                self._errors[rel] = [NoteError(rel, 1, f"duplicate id {note_id!r}: {seen[folded]} has the same id "
-                                               "(ids must differ by more than letter case)", note_id)]
+            duplicate = claims.claim(note_id, rel)
+            if duplicate is not None:
+                self._errors[rel] = [duplicate]
                 continue
-            seen[folded] = rel
             self._stats[rel] = stat
             if isinstance(result, Note):
                 self._raw[result.id] = result
