@@ -29,8 +29,7 @@ ENTRY_POINTS = {("cli", "cairn.server.app"), ("cli", "cairn.mcp")}
 # Cycles that cannot be broken without splitting server/engine.py (issue 12 item 4, deferred): the view
 # types live in engine.py, and judge.py and persist.py both need them while engine.py drives both.
 KNOWN_CYCLES = {frozenset({"cairn.server.engine", "cairn.server.judge", "cairn.server.persist"})}
-# Adapter-to-adapter imports still to be removed (issue 12 item 2 moves these into the engine).
-PENDING = {("cairn.mcp.server", "cairn.commands.notes"), ("cairn.mcp.server", "cairn.commands.common")}
+
 
 
 @dataclass(frozen=True)
@@ -114,8 +113,7 @@ def test_adapters_do_not_import_each_other() -> None:
     wrong = []
     for imp in all_imports():
         mine, theirs = adapter_of(imp.module), adapter_of(imp.target)
-        if mine is None or theirs is None or mine == theirs or (mine, imp.target) in ENTRY_POINTS \
-                or (imp.module, imp.target) in PENDING:
+        if mine is None or theirs is None or mine == theirs or (mine, imp.target) in ENTRY_POINTS:
             continue
         wrong.append(where(imp))
     assert not wrong, "adapters must go through the engine, not through each other:\n" + "\n".join(wrong)

@@ -1,4 +1,8 @@
-"""`cairn init`, `add`, `list`, `show`, `index`: creating and reading notes."""
+"""`cairn init`, `add`, `list`, `show`, `update`, `index`: creating, reading and changing notes.
+
+The rules for adding and changing a note live in `cairn.notes.edit` (shared with the MCP tools); these
+commands turn flags into its calls and print the result.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cairn.commands.common import add_example, parse_anchor_spec, print_json, workspace
+from cairn.commands.common import add_example, print_json, workspace
 from cairn.errors import CairnError, UsageError
 
 
@@ -114,29 +118,10 @@ def _read_body(args: argparse.Namespace) -> str:
         raise UsageError(f"cannot read body file {args.body_file}: {exc}") from None
 
 
-def split_tags(values: list[str]) -> list[str]:
-    return [t.strip() for value in values for t in value.split(",") if t.strip()]
-
-
-def record_anchors(ws: Any, specs: list[str]) -> list[dict[str, Any]]:
-    """Validate `PATH:START-END` specs and record each at HEAD through the anchor engine."""
-    from cairn.anchors.record import record_anchor
-
-    anchors = []
-    for spec in specs:
-        path, start, end = parse_anchor_spec(spec)
-        rel = ws.check_repo_path(ws.rel(path)) if Path(path).is_absolute() else ws.check_repo_path(path)
-        anchors.append(record_anchor(ws, rel, start, end))
-    return anchors
-
-
 def cmd_add(args: argparse.Namespace) -> int:
-    from cairn.notes.store import NoteStore
+    from cairn.notes.edit import add_note, note_json
 
-    ws = workspace(args)
-    store = NoteStore(ws)
-    anchors = record_anchors(ws, args.anchor)
-    note = store.create(args.kind, args.title, _read_body(args), split_tags(args.tag), anchors)
+    note = add_note(workspace(args), args.kind, args.title, _read_body(args), args.tag, args.anchor)
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
@@ -144,33 +129,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def note_json(note: Any, with_body: bool = False) -> dict[str, Any]:
-    from cairn.timeutil import format_timestamp
-
-    def stamp(value: Any) -> str | None:
-        return format_timestamp(value) if value is not None else None
-
-    data: dict[str, Any] = {
-        "id": note.id,
-        "path": note.rel_path,
-        "title": note.title,
-        "kind": note.kind,
-        "tags": list(note.tags),
-        "status": note.status,
-        "created": stamp(note.created),
-        "reviewed": stamp(note.reviewed),
-        "updated": stamp(note.updated),
-        "version": note.version,
-        "anchors": [
-            {"path": a.path, "lines": [a.start, a.end], "commit": a.commit} for a in note.anchors
-        ],
-    }
-    if with_body:
-        data["body"] = note.body
-    return data
-
-
 def cmd_list(args: argparse.Namespace) -> int:
+    from cairn.notes.edit import note_json
     from cairn.notes.store import NoteStore
 
     ws = workspace(args)
@@ -190,6 +150,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from cairn.notes.edit import note_json
     from cairn.notes.store import NoteStore
 
     ws = workspace(args)
@@ -213,31 +174,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from cairn.notes.store import NoteStore
+    from cairn.notes.edit import NoteChange, note_json, update_note
 
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
-    add_tags, drop_tags = split_tags(args.tag), set(split_tags(args.untag))
-
-    def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
-        if args.title is not None:
-            if not args.title.strip() or "\n" in args.title:
-                raise UsageError("the title must be one non-empty line")
-            meta["title"] = args.title.strip()
-        if args.status is not None:
-            meta["status"] = args.status
-        if add_tags or drop_tags:
-            tags = [t for t in (meta.get("tags") or []) if t not in drop_tags]
-            meta["tags"] = tags + [t for t in add_tags if t not in tags]
-        if new_body is not None:
-            # Keep the blank line after the frontmatter that notes conventionally have.
-            text = new_body if new_body.endswith("\n") or not new_body else new_body + "\n"
-            body = "\n" + text if body.startswith("\n") and not text.startswith("\n") else text
-        if args.append:
-            body = body.rstrip("\n") + ("\n\n" if body.strip() else "\n") + args.append.rstrip("\n") + "\n"
-        return meta, body
-
-    note = NoteStore(ws).update(args.id, args.expected_version, change)
+    change = NoteChange(title=args.title, status=args.status, body=new_body, append=args.append or None,
+                        add_tags=args.tag, drop_tags=args.untag)
+    note = update_note(ws, args.id, args.expected_version, change)
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
@@ -259,4 +202,4 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["CairnError", "note_json", "record_anchors", "register", "split_tags"]
+__all__ = ["CairnError", "register"]
