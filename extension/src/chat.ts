@@ -1,7 +1,7 @@
 // Copilot chat: the `@cairn` participant and the `cairn_recall` language-model tool.
 import * as vscode from 'vscode';
 import { parseRecallToolInput, routeChatRequest, type ChatRoute } from './core/chatRoute';
-import { formatPack, formatPackNote, formatSearchHits, formatStale, packSummary } from './core/pack';
+import { emptyPackHint, formatSearchHits, formatStale, packSummary } from './core/pack';
 import type { RecallResult } from './core/protocol';
 import { hasChatParticipants, lmTools, textToolResult, toolResultText } from './newApi';
 import { activeFileTarget, agentText, recall, resolveWorkspacePath, untrustedMarkdown, type RecallTarget } from './recall';
@@ -9,6 +9,8 @@ import type { CairnServer } from './server';
 
 export const TOOL_NAME = 'cairn_recall';
 export const PARTICIPANT_ID = 'cairn.chat';
+/** Chat shows packs under its own answer: the pack's title an h3, each note an h4. */
+const CHAT_HEADING_LEVEL = 3;
 
 /** Results of recent tool invocations, so the participant can show the full pack after invoking the tool. */
 const recentToolResults = new Map<string, RecallResult>();
@@ -43,7 +45,7 @@ export function registerRecallTool(context: vscode.ExtensionContext, server: Cai
           throw new Error(`cairn_recall: no workspace folder to resolve ${p.path} against`);
         }
         server.log.info(`${TOOL_NAME} invoked for ${p.path}${p.line ? `:${p.line}` : ''}${p.query ? ` (query: ${p.query})` : ''}`);
-        const result = await recall(server, { uri, line: p.line !== undefined ? p.line - 1 : undefined, query: p.query }, token);
+        const result = await recall(server, { uri, line: p.line !== undefined ? p.line - 1 : undefined, query: p.query }, token, CHAT_HEADING_LEVEL);
         recentToolResults.set(toolKey(p), result);
         if (recentToolResults.size > 20) {
           recentToolResults.delete(recentToolResults.keys().next().value as string);
@@ -109,7 +111,7 @@ async function runRecall(
       server.log.warn(`invoking ${TOOL_NAME} from @cairn: ${String(e)}; asking the server directly`);
     }
   }
-  result ??= await recall(server, target, token);
+  result ??= await recall(server, target, token, CHAT_HEADING_LEVEL);
 
   const pack = result.pack;
   for (const note of pack.notes) {
@@ -141,14 +143,8 @@ async function runRecall(
     }
   }
 
-  const file = pack.file ?? label.path;
-  let text = `### Cairn recall: ${file}${pack.line ? `:${pack.line}` : ''}\n\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n`;
-  if (pack.notes.length === 0) {
-    text += formatPack(pack, { headingLevel: 3 }).split('\n').slice(3).join('\n');
-  }
-  for (const note of pack.notes) {
-    text += formatPackNote(note, { headingLevel: 3 }) + '\n\n';
-  }
+  // the server's markdown as it is (asked for at heading level 3, under the answer), then one summary line
+  const text = `${agentText(result)}${emptyPackHint(pack)}\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n`;
   stream.markdown(untrustedMarkdown(text));
   for (const note of pack.notes) {
     if (note.uri) {

@@ -17,6 +17,7 @@ import {
   Requests,
   ServerCommands,
   asStatus,
+  type KindsResult,
   type RecallParams,
   type RecallResult,
   type SearchResult,
@@ -369,6 +370,11 @@ export class CairnServer implements vscode.Disposable {
 
   stale(token?: vscode.CancellationToken): Promise<StaleResult> {
     return this.request<StaleResult>(Requests.stale, {}, true, token);
+  }
+
+  /** The kinds of note the workspace of `uri` configures (config.toml), as the server reads them. */
+  kinds(uri?: string, token?: vscode.CancellationToken): Promise<KindsResult> {
+    return this.request<KindsResult>(Requests.kinds, uri ? { uri } : {}, true, token);
   }
 
   /** `workspace/executeCommand` on the server (bypasses the middleware's post-processing). */

@@ -15,6 +15,10 @@ paragraph boundary (at a line boundary if its first paragraph alone is too long)
 `[… trimmed to fit the N-token budget]`; the pack then stops, with a last line saying how many notes
 were left out. The total (`count_tokens` of the markdown) never exceeds the budget and no line is cut.
 
+The headings start at `heading_level` (1 above; the editor's chat asks for 3, so the pack nests under
+its own answer): the pack's title at that level, each note one below. The language server returns this
+markdown to the extension, which shows it as it is: there is one renderer.
+
 Note text is untrusted (anyone can commit a note), so a body cannot break out of its section: headings
 are demoted below the note's own level, setext underlines and raw HTML are neutralised, and an
 unclosed code fence is closed at the end of the body.
@@ -34,7 +38,8 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HTML = re.compile(r"<(?=[A-Za-z/!?])")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
-MIN_BUDGET = 50
+MIN_BUDGET = 50  # tokens; the smallest budget anyone may ask for (config.toml, the server, MCP, the extension)
+MAX_HEADING_LEVEL = 4  # the pack title at 4, notes at 5, their own headings at 6
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Pack:
     omitted: list[str] = field(default_factory=list)  # ids ranked but left out for the budget
     markdown: str = ""
     tokens: int = 0
+    heading_level: int = 1
 
     @property
     def truncated(self) -> bool:
@@ -108,7 +114,7 @@ def _inline(text: str) -> str:
     return _escape_html(" ".join(text.split()))
 
 
-def sanitize_body(body: str) -> str:
+def sanitize_body(body: str, heading_level: int = 1) -> str:
     """A note body that cannot escape its section of the pack (see the module docstring)."""
     out: list[str] = []
     fence: str | None = None
@@ -129,8 +135,8 @@ def sanitize_body(body: str) -> str:
             continue
         heading = _ATX.match(line)
         if heading:
-            level = min(6, len(heading.group(2)) + 2)
-            line = heading.group(1) + "#" * max(3, level) + line[heading.end():]
+            level = min(6, len(heading.group(2)) + heading_level + 1)
+            line = heading.group(1) + "#" * max(heading_level + 2, level) + line[heading.end():]
         elif _SETEXT.match(line) and not prev_blank:
             # `Title\n===` would make the previous line a top-level heading; a rule is harmless.
             line = "***"
@@ -165,9 +171,9 @@ def _blocks(body: str) -> list[list[str]]:
     return blocks
 
 
-def note_head(rank: int, note: PackNote) -> str:
+def note_head(rank: int, note: PackNote, heading_level: int = 1) -> str:
     kind = f"kind: {note.kind}" + (f" ({note.status})" if note.status != "active" else "")
-    lines = [f"## {rank}. {_inline(note.title)}", f"- {kind} · id: {_inline(note.id)}",
+    lines = [f"{'#' * (heading_level + 1)} {rank}. {_inline(note.title)}", f"- {kind} · id: {_inline(note.id)}",
              f"- {_inline(note.freshness)}"]
     if note.anchors:
         lines.append(f"- anchors: {_inline(', '.join(note.anchors))}")
@@ -224,7 +230,7 @@ def render(pack: Pack, ranked: list[PackNote]) -> Pack:
     """Fill `pack` with as many of `ranked` as the budget allows and render its markdown."""
     budget = pack.budget
     where = pack.file + (f":{pack.line}" if pack.line else "")
-    header_lines = [f"# Cairn recall: {_inline(where)}"]
+    header_lines = [f"{'#' * pack.heading_level} Cairn recall: {_inline(where)}"]
     meta = [f"repository: {_inline(pack.repository)}", f"HEAD: {pack.head[:7] if pack.head else '(no commits)'}"]
     if pack.query:
         meta.append(f"query: {_inline(pack.query)}")
@@ -244,7 +250,7 @@ def render(pack: Pack, ranked: list[PackNote]) -> Pack:
     for index, note in enumerate(ranked):
         left = len(ranked) - index - 1
         reserve = count_tokens(omitted_line(max(left, 1), budget)) if left else 0
-        head = note_head(index + 1, note)
+        head = note_head(index + 1, note, pack.heading_level)
         full = f"{head}\n\n{note.body}" if note.body else head
         cost = count_tokens(full)
         if used + cost + reserve <= budget:

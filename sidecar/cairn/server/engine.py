@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -633,34 +632,17 @@ class Session:
             return note
 
     def draft_update(self, note_id: str) -> str:
-        """The note, the diff of its anchored code since it was recorded, and an instruction for an agent."""
+        """The note, the diff of its anchored code since it was recorded, and an instruction for an agent
+        (`cairn.update_prompt`, the same prompt `cairn review` writes)."""
+        from cairn.update_prompt import AnchorChange, update_prompt
+
         with self.lock:
             note = self.store.get(note_id)
             view = self._judge([note], None)[note.id]
             diffs = self.judging.diffs(note)
-        text = (self.ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace")
-        fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", text)), default=0))
-        lines = [
-            f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",
-            "Its anchored code changed since the note was written. Read the diff below, then update the",
-            "note so it is true for the code as it is now: keep what still holds, correct what changed,",
-            "and say why. Keep the frontmatter keys; do not edit the anchors by hand (`cairn.reanchor`",
-            "re-records them). If the note no longer applies at all, set `status: archived`.",
-            "",
-            f"## The note ({note.rel_path})",
-            "",
-            f"{fence}markdown",
-            text.rstrip("\n"),
-            fence,
-            "",
-            "## The anchored code since it was recorded",
-        ]
-        for label, status, diff in diffs:
-            dfence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", diff)), default=0))
-            lines += ["", f"### {label}: {status}", "", f"{dfence}diff", diff.rstrip("\n") or "(no change)", dfence]
-        if not diffs:
-            lines += ["", "(no anchors)"]
-        return "\n".join(lines) + "\n"
+        changes = [AnchorChange(f"{label}: {status}", diff) for label, status, diff in diffs]
+        why = f"The note is {view.badge}; below is how its anchored code changed since the note was written."
+        return update_prompt(self.ws, note, changes, why)
 
     # ---- search and recall -----------------------------------------------------------------
     def index(self) -> Any:
@@ -693,11 +675,11 @@ class Session:
             return judge.search(self, query, limit)
 
     def recall(self, rel: str, line: int | None, query: str | None, budget: int | None,
-               buffers: Mapping[str, str] | None) -> tuple[str, dict[str, Any]]:
+               buffers: Mapping[str, str] | None, heading_level: int = 1) -> tuple[str, dict[str, Any]]:
         from cairn.server import judge
 
         with self.lock:
-            return judge.recall(self, rel, line, query, budget or self.recall_budget, buffers)
+            return judge.recall(self, rel, line, query, budget or self.recall_budget, buffers, heading_level)
 
     # ---- summaries -------------------------------------------------------------------------
     def status(self) -> dict[str, int]:

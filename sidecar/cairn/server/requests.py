@@ -1,4 +1,4 @@
-"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`.
+"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`, `cairn/kinds`.
 
 Payloads exactly as docs/ARCHITECTURE.md defines them; `lines` are 1-based, positions 0-based.
 """
@@ -10,6 +10,7 @@ from typing import Any
 from lsprotocol import types
 
 from cairn.errors import CairnError, UsageError
+from cairn.recall.pack import MAX_HEADING_LEVEL
 from cairn.server.convert import to_plain
 from cairn.server.protocol import CommandError
 from cairn.server.state import ServerState
@@ -34,12 +35,14 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
     line = int(position["line"]) + 1 if position and isinstance(position.get("line"), int) else None
     query = args.get("query") if isinstance(args.get("query"), str) and args.get("query") else None
     budget = args.get("budget") if isinstance(args.get("budget"), int) and args["budget"] > 0 else None
+    level = args.get("headingLevel")
+    heading_level = level if isinstance(level, int) and 1 <= level <= MAX_HEADING_LEVEL else 1
     doc = state.document(uri)
     buffers = None
     if doc is not None and not ref.is_note and not ref.session.same_as_disk(ref.rel, doc[1]):
         buffers = {ref.rel: doc[1]}  # judged on the unsaved text; otherwise the working tree's cached view
     try:
-        markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers)
+        markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers, heading_level)
     except CairnError as exc:
         state.log(f"cairn/recall {ref.rel}: {exc}", types.MessageType.Warning)
         return empty
@@ -82,6 +85,17 @@ async def stale(state: ServerState, params: Any) -> dict[str, Any]:
     return {"notes": notes}
 
 
+async def kinds(state: ServerState, params: Any) -> dict[str, Any]:
+    """The kinds of note configured for the document's workspace (config.toml), or for every workspace."""
+    uri = _params(params).get("uri")
+    ref = state.resolve(uri, quiet=True) if isinstance(uri, str) else None
+    sessions = [ref.session] if ref is not None else list(state.sessions.values())
+    names: dict[str, None] = {}
+    for session in sessions:
+        names.update(dict.fromkeys(session.ws.config.kinds))
+    return {"kinds": list(names)}
+
+
 def notify_status(state: ServerState) -> None:
     """Send `cairn/statusChanged` when the counts differ from the last ones sent."""
     payload = status_payload(state)
@@ -90,4 +104,5 @@ def notify_status(state: ServerState) -> None:
         state.server.protocol.notify("cairn/statusChanged", payload)
 
 
-REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale}
+REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale,
+            "cairn/kinds": kinds}
