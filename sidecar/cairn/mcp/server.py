@@ -21,6 +21,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
+from cairn.config import MIN_RECALL_BUDGET
 from cairn.errors import CairnError, ConflictError, UsageError
 from cairn.notes.edit import NoteChange, note_payload, repo_path
 from cairn.notes.edit import add_note as do_add_note
@@ -120,7 +121,8 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         path: Annotated[str, Field(description="file path relative to the repository root")],
         line: Annotated[int | None, Field(description="1-based line to focus on", ge=1)] = None,
         query: Annotated[str | None, Field(description="optional topic to narrow the recall")] = None,
-        budget: Annotated[int | None, Field(description="token budget of the pack", ge=50, le=50000)] = None,
+        budget: Annotated[int | None, Field(description="token budget of the pack", ge=MIN_RECALL_BUDGET,
+                                            le=50000)] = None,
     ) -> str:
         from cairn.recall import recall as do_recall
 

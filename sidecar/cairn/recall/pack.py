@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cairn.config import MIN_RECALL_BUDGET
 from cairn.recall.tokens import count_tokens
 
 _ATX = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
@@ -38,7 +39,7 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HTML = re.compile(r"<(?=[A-Za-z/!?])")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
-MIN_BUDGET = 50  # tokens; the smallest budget anyone may ask for (config.toml, the server, MCP, the extension)
+MIN_BUDGET = MIN_RECALL_BUDGET  # tokens; the one minimum of config.py
 MAX_HEADING_LEVEL = 4  # the pack title at 4, notes at 5, their own headings at 6
 
 

@@ -206,7 +206,7 @@ async def publish_all(state: ServerState, session: Session) -> None:
             await publish_document(state, uri)
         else:
             state.carry_forward(uri, snap.generation)  # nothing it shows changed: keep its cached view
-    if state.options.get("workspaceDiagnostics") is False:
+    if not state.options.workspace_diagnostics:
         return  # the client asked for diagnostics of open documents only
     found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths)
     for uri, diags in found.items():
