@@ -17,7 +17,7 @@ Two ways to answer, chosen per anchor:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -302,13 +302,13 @@ class Judge:
             # The block itself where it should be (the alignment merely paired some of its lines elsewhere).
             near = self._best([w for w in found if w.start <= span[1] + 1 and w.end >= span[0] - 1
                                and (w in windows or _owned(w, target, own, outside))],
-                              fp, target.path, expected, lambda w: True)
+                              fp, target.path, expected)
             if near is not None:
                 return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
             in_place = _edited_in_place(block, rec.norms[s0:e0 + 1], mapped, target, span)
             if not in_place:
                 unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
-                best = self._best(windows, fp, target.path, expected, lambda w: True, far=True,
+                best = self._best(windows, fp, target.path, expected, far=True,
                                   unique=unique and len(found) == 1)
                 if best is not None:
                     return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
@@ -497,7 +497,7 @@ class Judge:
                 pre = {j for j in self.alignment(old, text) if j >= 0}
                 windows = [w for w in windows if _eligible(w, text, pre)]
             candidates.extend(windows)
-        return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+        return self._best(candidates, fp, None, 0, far=True, unique=unique)
 
     def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None,
                  norms: Sequence[str] | None = None) -> list[Window]:
@@ -542,7 +542,7 @@ class Judge:
         return out
 
     def _best(self, windows: Iterable[Window], fp: Fingerprint, near_path: str | None, expected: int,
-              eligible: Callable[[Window], bool], far: bool = False, unique: bool = False) -> Window | None:
+              far: bool = False, unique: bool = False) -> Window | None:
         """The candidate whose surroundings match best; ties go to the nearest to where it should be.
 
         `far`: candidates away from where the block was. A block of one or two short lines is common
@@ -555,8 +555,6 @@ class Judge:
             need = 0  # text that occurred once then and occurs once now: no twin to confuse it with
         best: tuple[tuple[int, int, int, int], Window] | None = None
         for w in windows:
-            if not eligible(w):
-                continue
             text = self.target_file(w.path)
             if text is None:
                 continue

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.errors import CairnError
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
@@ -322,8 +323,11 @@ class NoteIndex:
             return False
         self._manifest = manifest
         self._manifest_stamp = stamp
-        with contextlib.suppress(Exception):
+        try:
             self._index.reload()
+        except Exception as exc:  # tantivy raises ValueError for a damaged or vanished segment
+            log.warning("cairn: could not reload the search index (%s: %s); reopening it", type(exc).__name__, exc)
+            return False
         return True
 
     # ---- building documents ------------------------------------------------------------------
@@ -354,7 +358,7 @@ class NoteIndex:
         if known is None:
             try:
                 known = self.ws.check_repo_path(rel) == rel
-            except Exception:
+            except (CairnError, OSError, ValueError):  # outside the repository, in .git, unresolvable
                 known = False
             self._safe[rel] = known
         return known
@@ -429,7 +433,7 @@ class NoteIndex:
             try:
                 self._incremental(paths, report)
             except Exception as exc:
-                if "LockBusy" in str(exc):  # a writer outside our lock (another tool, an old version)
+                if _lock_busy(exc):  # a writer outside our lock (another tool, an old version)
                     return self._fallback()
                 self._rebuild(f"it could not be updated ({type(exc).__name__}: {exc})"[:200], RefreshReport())
                 report.rebuilt = "damaged"
@@ -691,13 +695,10 @@ class NoteIndex:
         """Notes matching a free-text query (same language as `search`), by BM25."""
         return self._docs(self.compiler.compile(parse(query, implicit_prefix=False)), limit)
 
-    def doc(self, note_id: str) -> IndexDoc | None:
-        found = self._docs(self.t.Query.term_query(self.schema, "id", note_id), 1)
-        return found[0][1] if found else None
-
     def prime(self, notes: Iterable[Note]) -> None:
-        """Hand over notes the caller already parsed (the server holds them all), so recall does not
-        parse them again; a primed note is used only while its content hash matches the index's."""
+        """Hand over notes the caller already parsed, so `note()` (which recall uses) does not parse them
+        again; a primed note is used only while its content hash matches the index's. (The language
+        server does not prime: its notes are judged views, and `note()` caches what it parses.)"""
         for note in notes:
             self._notes[note.id] = note
 
@@ -725,6 +726,12 @@ class NoteIndex:
             self._index = None
             self._notes.clear()
             self.mode = "closed"
+
+
+def _lock_busy(exc: Exception) -> bool:
+    """Whether Tantivy refused a writer because another holds its lock; tantivy-py says so only in the
+    message of a ValueError ("Failed to acquire Lockfile: LockBusy...")."""
+    return isinstance(exc, ValueError) and "LockBusy" in str(exc)
 
 
 def open_index(ws: Workspace, notice: Notice | None = None) -> NoteIndex:

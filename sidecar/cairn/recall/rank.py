@@ -12,13 +12,13 @@ Structural tiers (a note gets its best one):
 
 plus up to 10 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
 body, normalised to the best match; only 3 for a note that already has a tier) and, with a query, up to
-8 for text relevance (BM25, normalised: below a full mention, as the issue orders them). The score is
+8 for text relevance (BM25, normalised: a query match counts less than a full mention). The score is
 multiplied by the freshness factor (`cairn.recall.freshness`: fresh 0.8-1, expired 0.35-0.65, stale x 0.5).
 
-The tiers are spaced geometrically so location dominates, as the issue orders it (line > file >
+The tiers are spaced geometrically so location dominates (line > file >
 directory > mentions > query), while freshness still reorders neighbours: a stale note at the line (50)
 ties a fresh one elsewhere in the file, an expired one there (19-36) still beats fresh notes about other
-files in the directory (16-20). The one refinement of the issue's order: a note that names the very
+files in the directory (16-20). One refinement of that order: a note that names the very
 function being edited ranks above notes that merely share its directory.
 
 Judging anchors costs more than scoring, so candidates are first ranked by an optimistic score (dates
@@ -29,7 +29,7 @@ make it into the pack.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from cairn.index.fields import IndexDoc, definitions
@@ -51,7 +51,6 @@ class Candidate:
     reason: str = ""
     mention: float = 0.0  # 0..1
     relevance: float = 0.0  # 0..1
-    extras: dict[str, float] = field(default_factory=dict)
 
     def base(self) -> float:
         # A note already anchored nearby gains little from also mentioning the file's names.

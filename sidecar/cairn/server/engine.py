@@ -3,8 +3,8 @@
 Why a session: the editor asks many small questions per keystroke (hover, lens, diagnostics), the
 engine answers big ones (judge these notes against that target). The session asks the engine once per
 event (a note written, a git change, a buffer edited), keeps the answer as an immutable `Snapshot` or
-`FileView`, and the features read those without touching git. This is the only server module that
-calls the engine, and it imports nothing from pygls: every line number here is 1-based.
+`FileView`, and the features read those without touching git. Judging, search and recall go through
+`judge.py`, which this module drives; it imports nothing from pygls: every line number here is 1-based.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +141,12 @@ class FileView:
 
 @dataclass(frozen=True)
 class NoteFileView:
-    """A note file (its buffer or disk content): parse problems, broken anchors, links to the code."""
+    """A note file (its buffer or disk content): parse problems and broken anchors."""
 
     path: str
     note: Note | None
     errors: tuple[NoteError, ...]
     broken: tuple[tuple[int, str], ...]  # (1-based line in the note file, message)
-    links: tuple[tuple[int, str, int | None], ...] = field(default=())  # (line, anchor path, start line)
 
 
 class Session:
@@ -559,7 +558,7 @@ class Session:
         return data == text.encode("utf-8", "surrogateescape")
 
     def note_file_view(self, path: Path, text: str | None) -> NoteFileView:
-        """Problems of a note file (from its buffer when open) and the links of its anchors."""
+        """Problems of a note file (from its buffer when open): parse errors or broken anchors."""
         rel = self.store.rel_path(path)
         if text is None:
             result = self.store.read_file(path)
@@ -579,8 +578,7 @@ class Session:
                     recorded = note.anchors[anchor_view.index]
                     line = recorded.line or note.line_of("anchors")
                     broken.append((line, f"broken anchor {recorded.label()}: {reason}"))
-        links = tuple((a.line, a.path, a.start) for a in note.anchors)
-        return NoteFileView(rel, note, (), tuple(broken), links)
+        return NoteFileView(rel, note, (), tuple(broken))
 
     def _broken(self, anchor: AnchorView) -> str | None:
         """Why an anchor points at nothing (file gone, lines past the end), or None."""

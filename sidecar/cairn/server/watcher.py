@@ -208,7 +208,7 @@ class Watcher:
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(asyncio.CancelledError):  # `_watch` logs anything else itself
                 await task
 
 
