@@ -90,7 +90,8 @@ async def test_entry_prefers_the_repositorys_untracked_venv(agents_repo: GitRepo
     agents_repo.write(".gitignore", ".venv/\n")
     home = tmp_path / "empty-home"
     home.mkdir()
-    assert await initialize(entry(agents_repo, ".mcp.json", "mcpServers"), agents_repo.root, client_env(home)) == "cairn"
+    server = entry(agents_repo, ".mcp.json", "mcpServers")
+    assert await initialize(server, agents_repo.root, client_env(home)) == "cairn"
 
 
 def test_entry_never_runs_a_committed_venv_and_says_how_to_install(agents_repo: GitRepo, tmp_path: Path) -> None:
