@@ -21,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const item = vscode.window.createStatusBarItem('cairn.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Cairn';
   const render = (): void => {
-    const view = statusBarView(server!.state, server!.status);
+    const view = statusBarView(server!.state, server!.status, server!.running);
     item.text = view.text;
     item.tooltip = view.tooltip;
     item.command = view.command;

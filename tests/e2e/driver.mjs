@@ -272,6 +272,22 @@ try {
     }, page);
   } else {
 
+    if (SCENARIO === 'bundled') {
+      // The platform .vsix in a VS Code with no cairn anywhere and no package index: the extension installs
+      // the server it carries (progress notification), then works as usual.
+      await test('bundled-server', async () => {
+        const progress = page.locator('.notification-toast', { hasText: 'installing its server' }).first();
+        await progress.waitFor({ timeout: 90000 }).then(
+          () => page.screenshot({ path: path.join(OUT, 'bundled-installing.png') }),
+          () => lap('the install progress was not seen (it may have finished first)'),
+        );
+        const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();
+        await item.waitFor({ timeout: 300000 });
+        lap(`status bar: ${JSON.stringify(await item.innerText())}`);
+        await page.screenshot({ path: path.join(OUT, 'bundled-status.png') });
+      }, page);
+    }
+
     await test('status-bar', async () => {
       // "$(note) 3 · $(warning) 1 stale" once cairn/status answered
       const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();

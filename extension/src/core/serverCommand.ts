@@ -4,10 +4,11 @@
 // Order: `cairn.server.command` when set (no fallback: an explicit setting that does not work is reported);
 // otherwise `<folder>/.venv/bin/cairn` for each workspace folder, `cairn` on PATH, then
 // `python -m cairn <mode>` with `cairn.server.python`, then with the Python extension's interpreter.
+// When none is found, the caller falls back to the server bundled in the .vsix (bundledServer.ts).
 
 export type ServerMode = 'serve' | 'mcp';
 
-export type ServerSource = 'setting' | 'venv' | 'path' | 'python-setting' | 'python-extension';
+export type ServerSource = 'setting' | 'venv' | 'path' | 'python-setting' | 'python-extension' | 'bundled';
 
 export interface ServerCommand {
   command: string;
