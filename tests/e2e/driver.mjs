@@ -334,6 +334,31 @@ try {
       await page.screenshot({ path: path.join(OUT, 'problems.png') });
     }, page);
 
+    await test('notes-view', async () => {
+      // The Explorer's "Cairn Notes" pane: the stale gotcha first in its group, with its badge; a click opens it.
+      const header = page.locator('.pane-header', { hasText: 'Cairn Notes' }).first();
+      await header.waitFor({ timeout: 30000 });
+      if ((await header.getAttribute('aria-expanded')) !== 'true') {
+        await header.click();
+      }
+      const pane = page.locator('.pane', { has: header });
+      const row = pane.locator('.monaco-list-row', { hasText: GOTCHA }).first();
+      await row.waitFor({ timeout: 60000 });
+      const text = await until('the stale badge on the gotcha', async () => {
+        const t = await row.innerText();
+        return t.includes('stale since') ? t : '';
+      }, { timeout: 30000 });
+      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+      lap(`notes view: ${JSON.stringify(rows.slice(0, 6))}`);
+      if (!rows[0]?.includes('gotcha')) {
+        throw new Error(`the group holding the stale note should come first: ${JSON.stringify(rows)}`);
+      }
+      await page.screenshot({ path: path.join(OUT, 'notes-view.png') });
+      await row.click();
+      await page.locator('.tabs-container .tab', { hasText: '.md' }).first().waitFor({ timeout: 30000 });
+      lap(`notes view row: ${JSON.stringify(text)}`);
+    }, page);
+
     await test('recall-preview', async () => {
       await openFile(page, 'src/billing/invoice.py', 'line_total');
       await goToLine(page, 7);
