@@ -1,5 +1,6 @@
 // Cairn for VS Code: a thin client of the Cairn sidecar (`cairn serve`). Hovers, diagnostics and code
 // actions come from the language server; this file wires commands, the status bar, chat and MCP.
+import { registerNotesView } from './notesView';
 import * as vscode from 'vscode';
 import { registerChatParticipant } from './chatParticipant';
 import { registerCommands } from './commands';
@@ -22,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const item = vscode.window.createStatusBarItem('cairn.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Cairn';
   const render = (): void => {
-    const view = statusBarView(server!.state, server!.status);
+    const view = statusBarView(server!.state, server!.status, server!.running);
     item.text = view.text;
     item.tooltip = view.tooltip;
     item.command = view.command;
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   trackActiveEditor(context);
   registerCommands(context, server);
+  registerNotesView(context, server);
   // the tool first: the participant is handed the tool it calls (no state shared through a module)
   let recallTool: RecallTool | undefined;
   const features = {

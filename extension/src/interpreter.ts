@@ -1,5 +1,6 @@
 // Finding the command that starts Cairn (`cairn serve`, `cairn mcp`) on this machine: the settings, the
-// workspace's virtual environment, PATH, and the Python extension's selected interpreter. The order is
+// workspace's virtual environment, PATH, the Python extension's selected interpreter, then a server
+// bundled with the extension that is already installed (bundledServer.ts installs one). The order is
 // decided (and documented) in the pure `core/serverCommand.ts`; this module answers its questions about
 // the real environment (is this file executable, what is on PATH, can this interpreter import cairn), as
 // the Python tools extension template keeps interpreter discovery in its own `python.ts`.
@@ -7,6 +8,7 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { installedBundledServer } from './bundledServer';
 import { resolveServerCommand, type Resolution, type ServerMode } from './core/serverCommand';
 
 export async function isExecutable(p: string): Promise<boolean> {
@@ -55,7 +57,7 @@ interface PythonExtensionApi {
 }
 
 /** The interpreter selected in the Python extension (ms-python.python), when it is installed. */
-async function pythonFromExtension(resource: vscode.Uri | undefined): Promise<string | undefined> {
+export async function pythonFromExtension(resource: vscode.Uri | undefined): Promise<string | undefined> {
   const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
   if (!ext) {
     return undefined;
@@ -77,10 +79,10 @@ async function pythonFromExtension(resource: vscode.Uri | undefined): Promise<st
 }
 
 /** Resolve the command for `cairn serve` or `cairn mcp` from the settings and the workspace. */
-export async function resolveCommand(mode: ServerMode): Promise<Resolution> {
+export async function resolveCommand(mode: ServerMode, context?: vscode.ExtensionContext): Promise<Resolution> {
   const config = vscode.workspace.getConfiguration('cairn');
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-  return resolveServerCommand(
+  const res = await resolveServerCommand(
     {
       configured: config.get<unknown>('server.command'),
       workspaceFolders: folders.map((f) => f.uri.fsPath),
@@ -93,4 +95,8 @@ export async function resolveCommand(mode: ServerMode): Promise<Resolution> {
     },
     mode,
   );
+  // The user's own choices keep priority; an already installed bundled server comes last.
+  const allowed = config.get<boolean>('server.bundled') !== false;
+  const bundled = !res.found && !res.configuredFailed && allowed && context ? installedBundledServer(context, mode) : undefined;
+  return bundled ? { found: bundled, tried: res.tried } : res;
 }

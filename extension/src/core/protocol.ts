@@ -115,6 +115,7 @@ export const Requests = {
   status: 'cairn/status',
   stale: 'cairn/stale',
   kinds: 'cairn/kinds',
+  notes: 'cairn/notes',
 } as const;
 
 export interface KindsParams {

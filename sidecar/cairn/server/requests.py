@@ -1,4 +1,5 @@
-"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`, `cairn/kinds`.
+"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`,
+`cairn/notes`, `cairn/kinds`.
 
 Payloads exactly as docs/ARCHITECTURE.md defines them; `lines` are 1-based, positions 0-based.
 """
@@ -96,6 +97,16 @@ async def kinds(state: ServerState, params: Any) -> dict[str, Any]:
     return {"kinds": list(names)}
 
 
+async def notes(state: ServerState, params: Any) -> dict[str, Any]:
+    """Every note of every workspace folder with its freshness and anchors (the extension's notes view)."""
+    out: dict[str, list[dict[str, Any]]] = {"notes": [], "invalid": []}
+    for session in state.sessions.values():
+        part = session.notes_list()
+        out["notes"].extend(part["notes"])
+        out["invalid"].extend(part["invalid"])
+    return out
+
+
 def notify_status(state: ServerState) -> None:
     """Send `cairn/statusChanged` when the counts differ from the last ones sent."""
     payload = status_payload(state)
@@ -105,4 +116,4 @@ def notify_status(state: ServerState) -> None:
 
 
 REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale,
-            "cairn/kinds": kinds}
+            "cairn/notes": notes, "cairn/kinds": kinds}
