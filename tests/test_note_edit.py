@@ -58,8 +58,9 @@ async def test_cli_and_mcp_write_the_same_note(repo: GitRepo) -> None:
 
 
 def test_the_adapters_hold_no_edit_rules_of_their_own() -> None:
-    """Both adapters import `cairn.notes.edit`; neither writes frontmatter fields itself or imports the other."""
-    for rel in ("commands/notes.py", "mcp/server.py"):
+    """The adapters that write notes import `cairn.notes.edit`; none writes frontmatter fields itself, and
+    MCP does not import the CLI. (The language server's new notes clean their tags through it too.)"""
+    for rel in ("commands/notes.py", "mcp/server.py", "server/engine.py"):
         tree = ast.parse((SOURCE / rel).read_text(encoding="utf-8"))
         modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert "cairn.notes.edit" in modules, rel

@@ -621,11 +621,12 @@ class Session:
                  tags: Sequence[str], text: str | None = None) -> Note:
         """A new note anchored at `start..end` of `rel`, recorded from `text` (the editor's buffer) if given."""
         from cairn.anchors.record import record_anchor
+        from cairn.notes.edit import clean_tags
 
         with self.lock:
             path = self.ws.check_repo_path(rel)
             anchor = record_anchor(self.ws, path, start, end, text=text)
-            note = self.store.create(kind, title, body, list(tags), [anchor])
+            note = self.store.create(kind, title, body, clean_tags(tags), [anchor])
             self.refresh([self.store.path_of(note.id)])
             return note
 
