@@ -223,8 +223,9 @@ def refresh_anchors(ws: Workspace, rel: str, old: bytes | None) -> str:
     lines, since the agent has just brought the note in line with that code. The note is marked
     reviewed. Returns a rejection reason ("" when fine).
     """
-    from cairn.anchors import reanchor_note, record_anchor
+    from cairn.anchors import record_anchor
     from cairn.errors import CairnError
+    from cairn.reviewed import mark_reviewed
 
     store = NoteStore(ws)
     path = ws.root / rel
@@ -245,7 +246,7 @@ def refresh_anchors(ws: Workspace, rel: str, old: bytes | None) -> str:
                             **fresh})
         if moved:
             note = store.set_anchors(note.id, note.version, anchors)
-        reanchor_note(ws, note.id, note.version, mark_reviewed=True)
+        mark_reviewed(ws, note.id, note.version)
     except CairnError as exc:
         return f"cannot anchor the edited note: {exc}"
     return ""
