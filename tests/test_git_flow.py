@@ -224,3 +224,25 @@ def test_pre_commit_framework_hook_definition(repo: GitRepo) -> None:
     assert git(repo, "diff", "--name-only").stdout == ""
     git(repo, "commit", "-q", "-m", "move")
     assert _note_lines(repo, rel) == ["lines: 41-46"]
+
+
+def test_recall_finds_a_note_in_a_renamed_file_without_rewriting_it(repo: GitRepo) -> None:
+    """The hooks keep moved anchors' current places under the git dir; recall reads them."""
+    repo.write("src/app.py", APP)
+    repo.commit("code")
+    cairn(repo, "init", check=True)
+    rel = cairn(repo, "add", "--kind", "gotcha", "--title", "f5 rule", "--anchor", "src/app.py:13-14", "--body", "b",
+                check=True).stdout.strip()
+    cairn(repo, "hooks", "install", check=True)
+    repo.commit("note and hooks")
+    git(repo, "checkout", "-q", "-b", "rename")
+    (repo.root / "lib").mkdir()
+    git(repo, "mv", "src/app.py", "lib/core.py")
+    git(repo, "commit", "-q", "-m", "rename")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "rename", CAIRN_HOOK_WAIT="60")
+    _clean(repo)
+    assert "path: src/app.py" in repo.read(rel)  # the note itself is untouched
+    pack = json.loads(cairn(repo, "recall", "lib/core.py:13", "--json", check=True).stdout)
+    assert [n["id"] for n in pack["notes"]] == ["gotchas/f5-rule"]
+    assert pack["notes"][0]["anchors"] == ["lib/core.py:13-14"]
