@@ -120,3 +120,18 @@ def test_review_done_with_a_stale_version_is_refused(repo: GitRepo) -> None:
     note_id = setup_repo_with_note(repo)
     refused = cairn(repo, "review-done", note_id, "--version", "0000000000000000")
     assert refused.returncode == 2 and "changed since you read it" in refused.stderr
+
+
+def test_an_anchor_recorded_over_uncommitted_edits_follows_its_code(repo: GitRepo) -> None:
+    """Not mistaken for a hand edit: its commit never held the recorded text, its blob did."""
+    repo.write("src/app.py", APP)
+    repo.commit("app")
+    cairn(repo, "init", check=True)
+    repo.write("src/app.py", APP.replace("return x + 2\n", "return x + 2  # uncommitted\n"))
+    rel = cairn(repo, "add", "--kind", "gotcha", "--title", "t", "--anchor", "src/app.py:4-5", check=True).stdout
+    note_id = rel.strip().removeprefix("agent-context/").removesuffix(".md")
+    repo.write("src/app.py", "# one\n" + APP.replace("return x + 2\n", "return x * 2  # uncommitted\n"))
+    repo.commit("move and change")
+    cairn(repo, "review-done", note_id, check=True)
+    assert _anchor(repo, note_id)["lines"] == [5, 6]
+    assert cairn(repo, "check").returncode == 0

@@ -54,10 +54,13 @@ def _lines_edited_by_hand(checker: Checker, anchor: Anchor) -> bool:
     rec, _ = checker.judge.recorded_file(anchor, fp)
     if rec is not None or checker.repo is None:
         return False
-    tree = checker.judge.recorded_tree(anchor.commit)
-    refs = [tree[anchor.path]] if tree is not None and anchor.path in tree else []
+    # Only the very file the anchor was recorded from can tell (an anchor recorded over uncommitted
+    # edits has a blob its commit does not contain).
     if fp.blob:
-        refs.append(fp.blob)
+        refs = [fp.blob]
+    else:
+        tree = checker.judge.recorded_tree(anchor.commit)
+        refs = [tree[anchor.path]] if tree is not None and anchor.path in tree else []
     for ref in refs:
         data = checker.repo.read_object(ref)
         if data is None or is_binary(data):
