@@ -213,19 +213,6 @@ def _tree_moved(ws: Workspace, head: str | None) -> bool:
     return (ws.git_dir / "index.lock").exists() or _head(ws) != head
 
 
-def report_from_json(data: dict[str, Any]) -> SyncReport:
-    return SyncReport(reanchored=list(data.get("reanchored", [])), moved=list(data.get("moved", [])),
-                      stale=int(data.get("stale", 0)),
-                      head=data.get("head"), superseded=bool(data.get("superseded")),
-                      invalid=int(data.get("invalid", 0)), skipped=list(data.get("skipped", [])),
-                      newly_stale=[StaleNote(n["id"], n["title"], n["path"], list(n.get("messages", [])))
-                                   for n in data.get("newly_stale", [])])
-
-
-def log_path(ws: Workspace) -> Path:
-    return ws.cache_dir() / LOG_FILE
-
-
 def result_path(ws: Workspace) -> Path:
     return ws.cache_dir() / RESULT_FILE
 
