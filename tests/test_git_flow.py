@@ -246,3 +246,12 @@ def test_recall_finds_a_note_in_a_renamed_file_without_rewriting_it(repo: GitRep
     pack = json.loads(cairn(repo, "recall", "lib/core.py:13", "--json", check=True).stdout)
     assert [n["id"] for n in pack["notes"]] == ["gotchas/f5-rule"]
     assert pack["notes"][0]["anchors"] == ["lib/core.py:13-14"]
+
+
+def test_pre_commit_with_paths_leaves_the_notes_alone(repo: GitRepo) -> None:
+    """`git commit PATH` commits a temporary index: staging a note there would leave the real index dirty."""
+    cairn(repo, "hooks", "install", "--pre-commit", check=True)
+    rel = _moved_in_commit(repo, {}, ["commit", "-q", "src/core.py", "-m", "only the code"])
+    assert _note_lines(repo, rel) == ["lines: 40-45"]
+    assert git(repo, "status", "--porcelain").stdout == ""
+    assert cairn(repo, "check").returncode == 0  # still fresh: the engine follows the moved code
