@@ -192,3 +192,29 @@ def test_checkout_overhead_is_small(repo: GitRepo) -> None:
     if out:
         Path(out).write_text(report + "\n")
     assert hooked_ms - plain_ms < 2000, report
+
+
+def test_checkout_fast_path_notices_a_note_added_since_the_last_sync(repo: GitRepo) -> None:
+    """The shell fast path trusts its watch list only while no note changed since it was written."""
+    setup_repo_with_note(repo)
+    cairn(repo, "hooks", "install", check=True)
+    repo.write("src/other.py", "def g():\n    return 1\n")
+    repo.commit("attributes, other file")
+    git(repo, "checkout", "-q", "-b", "feature")
+    repo.write("src/other.py", "def g():\n    return 2\n")
+    repo.commit("g returns 2")
+    git(repo, "checkout", "-q", "main", **WAIT)  # a sync ran: the watch list does not name src/other.py
+    assert "src/other.py" not in (repo.root / ".git/cairn/watch-paths").read_text()
+    fast = git(repo, "checkout", "-q", "feature", **WAIT)  # nothing anchored changed: sh only
+    assert fast.stderr == ""
+    git(repo, "checkout", "-q", "main", **WAIT)
+    added = cairn(repo, "add", "--kind", "gotcha", "--title", "g is one", "--anchor", "src/other.py:1-2",
+                  check=True).stdout.strip()
+    note_id = added.removeprefix("agent-context/").removesuffix(".md")
+    switched = git(repo, "checkout", "-q", "feature", **WAIT)
+    assert f"cairn: note went stale: {note_id}" in switched.stderr, switched.stderr
+    squash_env = {**WAIT}
+    git(repo, "checkout", "-q", "-f", "main", **squash_env)
+    git(repo, "branch", "-q", "-m", "feature", "feature2")
+    merged = git(repo, "merge", "--squash", "feature2", **squash_env)  # HEAD does not move
+    assert f"cairn: note went stale: {note_id}" in merged.stdout + merged.stderr, merged.stderr

@@ -72,7 +72,7 @@ def cairn_command() -> str:
     return "cairn"
 
 
-def _script(name: str, cairn: str) -> str:
+def _script(name: str, cairn: str, notes_root: str = "agent-context") -> str:
     stdin_capture = name == "post-rewrite"
     lines = [
         "#!/bin/sh",
@@ -118,8 +118,13 @@ def _script(name: str, cairn: str) -> str:
                 "        run=0",
                 "    fi",
             ]
+        # The watch list holds when no note was added, edited or removed since it was written (a new
+        # note may anchor a file it does not list); a squash merge changes files without moving HEAD.
+        squash = ' && [ "$1" != "1" ]' if name == "post-merge" else ""
         lines += [
-            '    if [ "$run" = "1" ] && [ -s "$watch" ]; then',
+            f'    notes={shlex.quote(notes_root)}',
+            f'    if [ "$run" = "1" ] && [ -s "$watch" ]{squash} &&',
+            '       [ -z "$(find "$notes" -newer "$watch" -print 2>/dev/null | head -n 1)" ]; then',
             f'        if changed=$(git diff --name-only --no-renames {old} {new} 2>/dev/null); then',
             '            printf "%s\\n" "$changed" | grep -qFf "$watch" || run=0',
             "        fi",
@@ -174,7 +179,7 @@ def install(ws: Workspace, cairn: str | None = None, pre_commit: bool = False) -
                 raise UsageError(f"{chained} already exists; remove it or run `cairn hooks uninstall` first")
             os.replace(path, chained)
             change.chained.append(name)
-        _write_executable(path, _script(name, cairn))
+        _write_executable(path, _script(name, cairn, ws.notes_root_rel))
         change.installed.append(name)
     _install_merge_drivers(ws, cairn)
     change.notes.append(f"hooks in {folder}")
