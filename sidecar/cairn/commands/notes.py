@@ -50,7 +50,8 @@ def register(sub: Any) -> None:
     add_example(p, "cairn show decisions/use-jwt-not-sessions")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("update", help="change a note's title, tags, status or body (conditional on its version)")
+    p = sub.add_parser("update", help="change a note's title, tags, status, body or anchors (conditional on its "
+                       "version); anchors whose code moved are re-recorded at their new lines")
     p.add_argument("id", help="note id")
     p.add_argument("--version", dest="expected_version", metavar="VERSION",
                    help="the version you read (from `cairn show --json`); refused if the note changed since")
@@ -62,8 +63,16 @@ def register(sub: Any) -> None:
     ubody.add_argument("--body", help="replace the body")
     ubody.add_argument("--body-file", metavar="FILE", help="replace the body from FILE, or stdin with -")
     ubody.add_argument("--append", metavar="TEXT", help="append a paragraph to the body")
+    p.add_argument("--anchor", action="append", default=[], metavar="PATH:START-END",
+                   help="replace the anchors with these, recorded at the current lines (repeatable)")
+    p.add_argument("--drop-anchor", action="append", default=[], metavar="PATH[:START-END]",
+                   help="remove the anchors at PATH (or exactly PATH:START-END) (repeatable)")
+    p.add_argument("--reviewed", action="store_true",
+                   help="the note is true of the code as it is now: as `cairn review-done`, in the same write")
     p.add_argument("--json", action="store_true", help="print the updated note as JSON")
-    add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'")
+    add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'",
+                "cairn update gotchas/flaky-upstream --body-file note.md --reviewed",
+                "cairn update decisions/use-jwt --anchor src/auth/session.py:12-40")
     p.set_defaults(func=cmd_update)
 
     p = sub.add_parser("index", help="regenerate agent-context/index.json from the notes")
@@ -179,7 +188,8 @@ def cmd_update(args: argparse.Namespace) -> int:
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
     change = NoteChange(title=args.title, status=args.status, body=new_body, append=args.append or None,
-                        add_tags=args.tag, drop_tags=args.untag)
+                        add_tags=args.tag, drop_tags=args.untag, anchors=args.anchor or None,
+                        drop_anchors=args.drop_anchor, reviewed=args.reviewed)
     note = update_note(ws, args.id, args.expected_version, change)
     if args.json:
         print_json(note_json(note, with_body=True))

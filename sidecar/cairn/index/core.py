@@ -695,6 +695,11 @@ class NoteIndex:
         """Notes matching a free-text query (same language as `search`), by BM25."""
         return self._docs(self.compiler.compile(parse(query, implicit_prefix=False)), limit)
 
+    def doc(self, note_id: str) -> IndexDoc | None:
+        """What the index holds for one note (recall uses it for notes whose code moved into a file)."""
+        found = self._docs(self.t.Query.term_query(self.schema, "id", note_id), 1)
+        return found[0][1] if found else None
+
     def prime(self, notes: Iterable[Note]) -> None:
         """Hand over notes the caller already parsed, so `note()` (which recall uses) does not parse them
         again; a primed note is used only while its content hash matches the index's. (The language

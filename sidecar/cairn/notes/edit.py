@@ -3,9 +3,11 @@
 `cairn add`/`cairn update` (the CLI) and the MCP tools `add_note`/`update_note` take the same inputs
 in different clothes (flags, JSON arguments). They translate them into `add_note(...)` or a
 `NoteChange` and call `update_note(...)`; everything that decides what the file becomes lives here:
-how a body is replaced or appended to, how tags are cleaned, how `PATH:START-END` anchors are parsed
-and recorded at HEAD, which titles and statuses are allowed, and the JSON shape a note is returned in.
-The write itself is the store's conditional update, so a stale version never overwrites anything.
+how a body is replaced or appended to, how tags are cleaned, how `PATH:START-END` anchors are parsed,
+recorded or dropped, which titles and statuses are allowed, what "also mark it reviewed" does (the one
+meaning of `cairn.reviewed`), and the JSON shape a note is returned in. The writes are the store's
+conditional updates, so a stale version never overwrites anything; an edit also re-records anchors whose
+code only moved (`cairn.reviewed.update_following_moves`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from cairn.errors import UsageError
 from cairn.notes.model import STATUSES, Note, kind_folder
 from cairn.notes.store import NoteStore
-from cairn.timeutil import format_timestamp, now_utc
+from cairn.timeutil import format_timestamp
 from cairn.workspace import Workspace
 
 # Frontmatter keys `note_json` already shows; the others are returned as `other_fields` by `note_payload`.
@@ -73,6 +75,31 @@ def record_anchors(ws: Workspace, specs: Sequence[str]) -> list[dict[str, Any]]:
     return anchors
 
 
+AnchorDrop = tuple[str, int | None, int | None]  # path, and the exact range or None for every anchor there
+
+
+def drop_spec(ws: Workspace, spec: str) -> AnchorDrop:
+    """`PATH` or `PATH:START-END` of an anchor to remove."""
+    if ":" in spec and spec.rpartition(":")[2][:1].isdigit():
+        path, start, end = parse_anchor_spec(spec)
+        return ws.check_repo_path(path), start, end
+    return ws.check_repo_path(spec), None, None
+
+
+def _drop_matches(anchor: Any, drop: AnchorDrop) -> bool:
+    if not isinstance(anchor, dict) or anchor.get("path") != drop[0]:
+        return False
+    if drop[1] is None:
+        return True
+    from cairn.notes.document import parse_lines
+
+    try:
+        span = parse_lines(anchor.get("lines"))
+    except ValueError:
+        return False
+    return span == (drop[1], drop[2])
+
+
 def check_notes_folder(ws: Workspace, kind: str) -> None:
     """Refuse to write when the notes root, or the kind's folder, leads outside it (a symlink)."""
     root = ws.notes_root.resolve()
@@ -122,7 +149,8 @@ class NoteChange:
     drop_tags: Sequence[str] = ()
     supersedes: Sequence[str] | None = None
     anchors: Sequence[str] | None = None  # replaces the anchors, `PATH:START-END`, recorded at HEAD
-    reviewed: bool = False  # also mark the note reviewed now
+    drop_anchors: Sequence[str] = ()  # `PATH` or `PATH:START-END` of anchors to remove
+    reviewed: bool = False  # the note is true of the code as it is now (`cairn.reviewed.mark_reviewed`)
 
     def validate(self) -> None:
         if self.title is not None and (not self.title.strip() or "\n" in self.title):
@@ -132,9 +160,10 @@ class NoteChange:
         if self.body is not None and self.append is not None:
             raise UsageError("give either body or append, not both")
 
-    def apply(self, meta: dict[str, Any], body: str, recorded: list[dict[str, Any]] | None) -> tuple[
-            dict[str, Any], str]:
-        """The frontmatter and body after this change (`recorded`: the anchors, already recorded)."""
+    def apply(self, meta: dict[str, Any], body: str, recorded: list[dict[str, Any]] | None,
+              drops: Sequence[AnchorDrop] = ()) -> tuple[dict[str, Any], str]:
+        """The frontmatter and body after this change (`recorded`: the new anchors, already recorded;
+        `drops`: the parsed `drop_anchors`). Marking reviewed is not done here but by `update_note`."""
         if self.title is not None:
             meta["title"] = self.title.strip()
         if self.status is not None:
@@ -149,8 +178,11 @@ class NoteChange:
             meta["supersedes"] = list(self.supersedes)
         if recorded is not None:
             meta["anchors"] = recorded
-        if self.reviewed:
-            meta["reviewed"] = format_timestamp(now_utc())
+        if drops:
+            kept = [a for a in (meta.get("anchors") or []) if not any(_drop_matches(a, d) for d in drops)]
+            if len(kept) == len(meta.get("anchors") or []):
+                raise UsageError(f"drop anchor {self.drop_anchors[0]}: the note has no such anchor")
+            meta["anchors"] = kept
         if self.body is not None:
             body = replace_body(body, self.body)
         if self.append is not None:
@@ -158,23 +190,31 @@ class NoteChange:
         return meta, body
 
 
-def update_note(ws: Workspace, note_id: str, version: str | None, change: NoteChange,
-                reanchor: bool = False) -> Note:
+def update_note(ws: Workspace, note_id: str, version: str | None, change: NoteChange) -> Note:
     """Apply `change` to the note if it is still at `version` (None: whatever is there); ConflictError if not.
 
-    `reanchor` then moves every anchor to where its code is now and marks the note reviewed.
+    Anchors whose code only moved are re-recorded in the same write. With `change.reviewed` the note is
+    also confirmed against the code as it is now (`cairn.reviewed.mark_reviewed`): in the same write when
+    the anchors stay, else after the new or fewer anchors the caller chose are written.
     """
+    from cairn.reviewed import mark_reviewed, update_following_moves
+
     change.validate()
     recorded = record_anchors(ws, change.anchors) if change.anchors is not None else None
+    drops = [drop_spec(ws, spec) for spec in change.drop_anchors]
     store = NoteStore(ws)
     for other in change.supersedes or ():
         store.path_of(other)  # refuses ids that are no note ids
-    note = store.update(note_id, version, lambda meta, body: change.apply(meta, body, recorded))
-    if reanchor:
-        from cairn.anchors import reanchor_note
 
-        note = reanchor_note(ws, note.id, note.version, mark_reviewed=True)
-    return note
+    def apply(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+        return change.apply(meta, body, recorded, drops)
+
+    if change.reviewed and recorded is None and not drops:
+        return mark_reviewed(ws, note_id, version, change=apply)
+    if change.reviewed:
+        edited = update_following_moves(ws, note_id, version, apply)
+        return mark_reviewed(ws, edited.id, edited.version)
+    return update_following_moves(ws, note_id, version, apply)
 
 
 def note_json(note: Note, with_body: bool = False) -> dict[str, Any]:
