@@ -19,7 +19,7 @@ import yaml
 
 from cairn.config import Config
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
-from cairn.notes.yamlio import HANDLER, load_with_nodes
+from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_with_nodes
 from cairn.timeutil import parse_duration, parse_timestamp
 
 _DELIMITER = re.compile(r"^---[ \t]*$")
@@ -180,6 +180,8 @@ def parse_note(
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, UnsafeYAML):
+            return [NoteError(rel_path, line, str(problem), note_id)]
         return [NoteError(rel_path, line, f"malformed YAML in frontmatter: {problem}", note_id)]
     if meta is None:
         return [NoteError(rel_path, 1, "frontmatter is empty: missing title and kind", note_id)]

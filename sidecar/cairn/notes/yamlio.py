@@ -1,9 +1,15 @@
-"""YAML as notes use it: timestamps stay text, short scalar lists stay on one line.
+"""YAML as notes use it: timestamps stay text, short scalar lists stay on one line, no aliases.
 
 python-frontmatter's YAML handler does the loading and dumping; these loader/dumper classes make the
 round trip predictable: `created: 2026-04-15T10:02:00Z` reads back as the same string (not a datetime
 that would be re-written in another format), and `tags: [auth, security]` is written the way people
 write it by hand.
+
+Frontmatter is untrusted (anyone can commit a note), so anchors and aliases (`&x` / `*x`) and deep
+nesting are refused before anything is built: a few lines of nested aliases (a "billion laughs") load
+as a small shared structure but expand to gigabytes when serialised, compared or copied. Notes never
+need either; `refuse_unsafe` raises a `yaml.YAMLError` (so every reader's error path applies) at the
+line of the first offence.
 """
 
 from __future__ import annotations
@@ -25,6 +31,47 @@ class NoteLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore
 
     Built on libyaml when available (10x faster: `cairn check` reads every note on each run).
     """
+
+
+MAX_DEPTH = 32  # nesting of lists and mappings; notes use 3 (anchors: a list of mappings)
+
+
+class UnsafeYAML(yaml.MarkedYAMLError):
+    """Frontmatter that uses YAML features Cairn refuses (anchors, aliases, deep nesting)."""
+
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(None, None, problem, mark)
+
+
+def refuse_unsafe(fm: str) -> None:
+    """Raise `UnsafeYAML` if `fm` has an anchor, an alias or nesting deeper than `MAX_DEPTH`.
+
+    Reads the event stream only (libyaml, no node is built), so it costs a fraction of the load itself.
+    Malformed YAML is left for the loader to report.
+    """
+    loader = NoteLoader(fm)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise UnsafeYAML(f"YAML alias *{event.anchor} is not allowed in notes "
+                                 "(anchors and aliases are refused)", event.start_mark)
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                raise UnsafeYAML(f"YAML anchor &{event.anchor} is not allowed in notes "
+                                 "(anchors and aliases are refused)", event.start_mark)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise UnsafeYAML(f"frontmatter is nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except UnsafeYAML:
+        raise
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 class NoteDumper(yaml.SafeDumper):
@@ -58,6 +105,7 @@ class NoteYAMLHandler(YAMLHandler):
     """python-frontmatter handler wired to the note loader and dumper."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
+        refuse_unsafe(fm)
         return yaml.load(fm, Loader=NoteLoader)
 
     def export(self, metadata: dict[str, object], **kwargs: object) -> str:
@@ -72,6 +120,7 @@ HANDLER = NoteYAMLHandler()
 
 def load_with_nodes(fm: str) -> tuple[Any, yaml.Node | None]:
     """The data of a frontmatter block and its node tree (for key → line numbers), parsed once."""
+    refuse_unsafe(fm)
     loader = NoteLoader(fm)
     try:
         node = loader.get_single_node()

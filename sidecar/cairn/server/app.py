@@ -20,6 +20,7 @@ from pygls.lsp.server import LanguageServer
 
 from cairn import __version__
 from cairn.errors import CairnError
+from cairn.limits import recall_budget
 from cairn.server import code_actions, code_lens, commands, diagnostics, document_links, hover, requests
 from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
@@ -108,7 +109,13 @@ def build_server() -> CairnServer:
             return None
         if ws.root in state.sessions:
             return None
-        session = Session(ws, budget if isinstance(budget, int) and budget > 0 else None)
+        if budget is not None:
+            try:
+                budget = recall_budget(budget, "initializationOptions.recallBudget")
+            except CairnError as exc:
+                state.log(f"{exc}; using [recall] budget of config.toml", types.MessageType.Warning)
+                budget = None
+        session = Session(ws, budget)
         state.add_session(session)
         return session
 
