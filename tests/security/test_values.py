@@ -171,7 +171,8 @@ def prop_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, str]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=FIELDS)
 def test_extreme_frontmatter_values_stay_one_notes_problem(
-        prop_repo: tuple[GitRepo, str], field: tuple[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+        prop_repo: tuple[GitRepo, str], field: tuple[str, Any], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from cairn import cli
     from cairn.anchors import check_workspace
     from cairn.notes import NoteStore
@@ -187,15 +188,17 @@ def test_extreme_frontmatter_values_stay_one_notes_problem(
         assert error.path == rel and ONE_LINE_ERROR.match(str(error)), str(error)
     report = check_workspace(workspace)
     assert report.by_id()[good].state == "fresh"
-    json.dumps([n.__class__.__name__ for n in report.notes])
     pack = recall(workspace, "src/app.py", 4)
     assert good in {n.id for n in pack.notes}
     json.loads(pack.to_json())
     assert good in {h.id for h in search(workspace, "exactly two", 10)}
     capsys.readouterr()
-    for argv in (["-C", str(repo.root), "list"], ["-C", str(repo.root), "check"]):
+    monkeypatch.chdir(repo.root)  # the CLI in this process, as `cairn` run in the repository
+    for argv in (["list"], ["check", "--json"], ["recall", "src/app.py:4"]):
         code = cli.main(argv)
         out = capsys.readouterr()
         assert code in (0, 1, 2), out.err
         for line in out.err.splitlines():
             assert ONE_LINE_ERROR.match(line), line
+        if argv[-1] == "--json":
+            assert {n["id"]: n["state"] for n in json.loads(out.out)["notes"]}[good] == "fresh"
