@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from cairn import __version__
 from cairn.errors import CairnError
+from cairn.terminal import safe_output
 
 # One entry per command group; each module has `register(subparsers)`.
 COMMAND_MODULES = [
@@ -27,6 +28,7 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+PROTOCOL_COMMANDS = {"serve", "mcp"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -59,6 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.command in PROTOCOL_COMMANDS:  # stdout is a JSON-RPC stream there, not a terminal
+        return _run(args)
+    with safe_output():  # note text never drives the terminal (see cairn.terminal)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.directory:
             try:

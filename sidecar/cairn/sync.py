@@ -18,6 +18,7 @@ from typing import Any
 
 from cairn.filelock import exclusive_lock
 from cairn.notes.store import NoteStore, atomic_write
+from cairn.terminal import safe_text
 from cairn.workspace import Workspace
 
 STATE_FILE = "stale.json"
@@ -169,5 +170,6 @@ def run_and_record(ws: Workspace) -> SyncReport:
     atomic_write(result_path(ws), json.dumps({"pid": os.getpid(), **report.to_json()}) + "\n")
     text = report.to_text()
     if report.newly_stale and text and report.head:
-        atomic_write(ws.cache_dir() / NEWS_FILE, f"{report.head}\n{text}")
+        # The post-checkout hook prints this file with `cat`: terminal-safe text only.
+        atomic_write(ws.cache_dir() / NEWS_FILE, f"{report.head}\n{safe_text(text)}")
     return report
