@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from cairn.config import Config
+from cairn.limits import MAX_LINE
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
 from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_with_nodes
 from cairn.timeutil import parse_duration, parse_timestamp
@@ -92,7 +93,10 @@ def parse_lines(value: object) -> tuple[int, int]:
         raise ValueError(f"lines must be START-END, got {value!r}")
     match = _LINES.match(text)
     if not match:
-        raise ValueError(f"lines must be START-END with 1-based line numbers, got {text!r}")
+        raise ValueError(f"lines must be START-END with 1-based line numbers, got {text[:40]!r}")
+    if max(len(match.group(1)), len(match.group(2) or "")) > len(str(MAX_LINE)) or \
+            int(match.group(2) or match.group(1)) > MAX_LINE:
+        raise ValueError(f"lines {text[:40]!r}: line numbers go up to {MAX_LINE}")
     start = int(match.group(1))
     end = int(match.group(2)) if match.group(2) is not None else start
     if start < 1:
