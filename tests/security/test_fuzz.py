@@ -49,6 +49,7 @@ class RawLsp:
         self.proc = subprocess.Popen([sys.executable, "-m", "cairn", "serve"], cwd=root, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
         self.next_id = 0
         self.lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
@@ -80,6 +81,19 @@ class RawLsp:
                 self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
             elif "id" in message:
                 self.replies.put(message)
+            else:
+                self.notifications.put(message)
+
+    def wait_notification(self, method: str) -> dict[str, Any]:
+        """The params of the next notification `method` (others are dropped)."""
+        while True:
+            try:
+                message = self.notifications.get(timeout=TIMEOUT)
+            except queue.Empty:
+                raise AssertionError(f"no {method} within {TIMEOUT}s") from None
+            if message.get("method") == method:
+                params: dict[str, Any] = message.get("params") or {}
+                return params
 
     def request(self, method: str, params: Any) -> dict[str, Any]:
         self.next_id += 1
@@ -110,6 +124,8 @@ def lsp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RawLsp, str]
     init = server.request("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {}})
     assert "result" in init, init
     server.notify("initialized", {})
+    # The server announces its first counts once the notes are loaded.
+    assert server.wait_notification("cairn/statusChanged")["notes"] == 1
     yield server, root.as_uri()
     server.request("shutdown", None)
     server.notify("exit", None)
