@@ -8,8 +8,10 @@ write it by hand.
 Frontmatter is untrusted (anyone can commit a note), so anchors and aliases (`&x` / `*x`) and deep
 nesting are refused before anything is built: a few lines of nested aliases (a "billion laughs") load
 as a small shared structure but expand to gigabytes when serialised, compared or copied. Notes never
-need either; `refuse_unsafe` raises a `yaml.YAMLError` (so every reader's error path applies) at the
-line of the first offence.
+need either. Loading raises `UnsafeYAML`, a `yaml.YAMLError` (so every reader's error path applies),
+at the line of the first offence: frontmatter holding `&` or `*` gets a scan of its event stream
+(`refuse_unsafe`); every node tree is checked for depth before anything is constructed (`_check_depth`),
+which costs a few percent of the load (bench/notes).
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ class UnsafeYAML(yaml.MarkedYAMLError):
 def refuse_unsafe(fm: str) -> None:
     """Raise `UnsafeYAML` if `fm` has an anchor, an alias or nesting deeper than `MAX_DEPTH`.
 
-    Reads the event stream only (libyaml, no node is built), so it costs a fraction of the load itself.
-    Malformed YAML is left for the loader to report.
+    Reads the event stream only (libyaml, no node is built). Malformed YAML is left for the loader to
+    report. Anchors and aliases need `&` or `*`, so text without either is not scanned for them.
     """
+    if "&" not in fm and "*" not in fm:
+        return
     loader = NoteLoader(fm)
     depth = 0
     try:
@@ -105,8 +109,7 @@ class NoteYAMLHandler(YAMLHandler):
     """python-frontmatter handler wired to the note loader and dumper."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        refuse_unsafe(fm)
-        return yaml.load(fm, Loader=NoteLoader)
+        return load_with_nodes(fm)[0]
 
     def export(self, metadata: dict[str, object], **kwargs: object) -> str:
         text = yaml.dump(
@@ -124,7 +127,25 @@ def load_with_nodes(fm: str) -> tuple[Any, yaml.Node | None]:
     loader = NoteLoader(fm)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-        return data, node
+        if node is None:
+            return None, None
+        _check_depth(node)
+        return loader.construct_document(node), node
     finally:
         loader.dispose()
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Raise `UnsafeYAML` at the first collection nested deeper than `MAX_DEPTH` (a tree: no aliases here)."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise UnsafeYAML(f"frontmatter is nested more than {MAX_DEPTH} levels deep", node.start_mark)
+        stack.extend((child, depth + 1) for child in children)

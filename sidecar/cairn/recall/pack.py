@@ -40,7 +40,7 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 # quoted title. Anything else (a scheme, `//host`, `\\host`, entities, escapes, a target on the next line)
 # is not trusted to stay local. Reference definitions also count inside quotes and list items.
 _LOCAL_TARGET = r"[ \t]*(?:#[\w-]*|(?:\.{1,2}/)*[\w][\w./%~+-]*(?:#[\w-]*)?)(?:[ \t]+\"[^\"]*\")?[ \t]*"
-_INLINE_TARGET = re.compile(r"\]\((?!" + _LOCAL_TARGET + r"\))", re.ASCII)  # ASCII \\w, as in JavaScript
+_INLINE_TARGET = re.compile(r"\]\((?!" + _LOCAL_TARGET + r"\))", re.ASCII)  # ASCII \w, as in JavaScript
 _REF_DEFINITION = re.compile(r"^([ \t>*+\-\d.)]*)\[(?=[^\]]*\]:(?!" + _LOCAL_TARGET + r"$))", re.ASCII)
 MIN_BUDGET = 50
 
