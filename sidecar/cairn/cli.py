@@ -61,9 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    if args.command in PROTOCOL_COMMANDS:  # stdout is a JSON-RPC stream there, not a terminal
-        return _run(args)
-    with safe_output():  # note text never drives the terminal (see cairn.terminal)
+    # Note text never drives the terminal (see cairn.terminal); the servers' stdout is JSON-RPC, not text.
+    with safe_output(stdout=args.command not in PROTOCOL_COMMANDS):
         return _run(args)
 
 

@@ -8,7 +8,8 @@ text (whose own encoder already escapes C0 controls, but not DEL or the C1 range
 and decodes to the same string.
 
 `SafeStream` applies it to everything written to a stream; the CLI wraps stdout and stderr in it for
-every command except the protocol servers (`serve`, `mcp`), so no output path can bypass it. Files
+every command (the protocol servers `serve` and `mcp` only their stderr logs: their stdout is JSON-RPC),
+so no output path can bypass it. Files
 that a shell hook prints (the post-checkout news) are written through `safe_text` too.
 """
 
@@ -58,10 +59,11 @@ class SafeStream:
 
 
 @contextmanager
-def safe_output() -> Iterator[None]:
-    """While active, `sys.stdout` and `sys.stderr` write only terminal-safe text."""
+def safe_output(stdout: bool = True) -> Iterator[None]:
+    """While active, `sys.stderr` (and `sys.stdout` unless it carries a protocol) write terminal-safe text."""
     saved = sys.stdout, sys.stderr
-    sys.stdout = SafeStream(saved[0])
+    if stdout:
+        sys.stdout = SafeStream(saved[0])
     sys.stderr = SafeStream(saved[1])
     try:
         yield
