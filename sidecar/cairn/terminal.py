@@ -9,8 +9,7 @@ and decodes to the same string.
 
 `SafeStream` applies it to everything written to a stream; the CLI wraps stdout and stderr in it for
 every command (the protocol servers `serve` and `mcp` only their stderr logs: their stdout is JSON-RPC),
-so no output path can bypass it. Files
-that a shell hook prints (the post-checkout news) are written through `safe_text` too.
+so no output path can bypass it (the git hooks print through `cairn sync --hook`).
 """
 
 from __future__ import annotations
