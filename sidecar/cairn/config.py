@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError
+from cairn.limits import MIN_BUDGET
 from cairn.timeutil import parse_duration
 
 DEFAULT_NOTES_ROOT = "agent-context"
 CONFIG_FILE = "config.toml"
-# The smallest recall budget anyone may set or ask for: config.toml, `cairn recall --budget`, the
-# server's `recallBudget`, MCP's `budget` and the extension's `cairn.recall.budget` (package.json's
-# `minimum`, checked by tests/lsp/test_options.py) all use this one number.
-MIN_RECALL_BUDGET = 50
 
 
 @dataclass(frozen=True)
@@ -113,8 +110,8 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
     recall = data.get("recall", {})
     if isinstance(recall, dict) and "budget" in recall:
         budget = recall["budget"]
-        if not isinstance(budget, int) or isinstance(budget, bool) or budget < MIN_RECALL_BUDGET:
-            raise CairnError(f"[recall] budget must be an integer of at least {MIN_RECALL_BUDGET} tokens", path=where)
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < MIN_BUDGET:
+            raise CairnError(f"[recall] budget must be an integer of at least {MIN_BUDGET} tokens", path=where)
     agent = config.review_agent
     review = data.get("review", {})
     if isinstance(review, dict) and "agent" in review:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from pytest_lsp import LanguageClient
 
-from cairn.config import DEFAULT_CONFIG_TOML, MIN_RECALL_BUDGET, Config
+from cairn.config import DEFAULT_CONFIG_TOML, Config
+from cairn.limits import MAX_BUDGET, MIN_BUDGET
 from cairn.server.options import WIRE_NAMES, InitializationOptions, read_options
 
 from .conftest import Workspace, start
@@ -39,13 +40,15 @@ def test_the_extension_defaults_are_valid_options() -> None:
     assert f"budget = {Config().recall_budget}" in DEFAULT_CONFIG_TOML
 
 
-def test_one_recall_budget_minimum() -> None:
-    assert contributed()["cairn.recall.budget"]["minimum"] == MIN_RECALL_BUDGET
-    options, problem = read_options({"recallBudget": MIN_RECALL_BUDGET})
-    assert problem is None and options.recall_budget == MIN_RECALL_BUDGET
-    options, problem = read_options({"recallBudget": MIN_RECALL_BUDGET - 1})
+def test_one_recall_budget_range() -> None:
+    assert contributed()["cairn.recall.budget"]["minimum"] == MIN_BUDGET
+    assert contributed()["cairn.recall.budget"]["maximum"] == MAX_BUDGET
+    options, problem = read_options({"recallBudget": MIN_BUDGET})
+    assert problem is None and options.recall_budget == MIN_BUDGET
+    options, problem = read_options({"recallBudget": MIN_BUDGET - 1})
     assert options == InitializationOptions()
-    assert problem is not None and f"recallBudget must be at least {MIN_RECALL_BUDGET}" in problem
+    assert problem is not None
+    assert f"recallBudget {MIN_BUDGET - 1} is out of range ({MIN_BUDGET} to {MAX_BUDGET} tokens)" in problem
 
 
 def test_bad_options_are_one_line_and_fall_back_to_defaults() -> None:
@@ -70,5 +73,5 @@ async def test_the_server_says_what_is_wrong_and_keeps_going(client: LanguageCli
     await start(client, ws.root, options={"recallBudget": 5})
     assert client.cairn_status[-1].notes == 1  # type: ignore[attr-defined]
     warnings = [m.message for m in client.log_messages if "initializationOptions" in m.message]
-    assert warnings == [f"cairn: invalid initializationOptions (recallBudget must be at least {MIN_RECALL_BUDGET} "
-                        "tokens (got 5)); using the defaults"]
+    assert warnings == [f"cairn: invalid initializationOptions (recallBudget 5 is out of range ({MIN_BUDGET} to "
+                        f"{MAX_BUDGET} tokens)); using the defaults"]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.errors import CairnError
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
+from cairn.limits import search_limit
 from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
 
 if TYPE_CHECKING:
@@ -642,6 +643,7 @@ class NoteIndex:
         """BM25 search with the query language of `cairn.index.query`; raises QueryError."""
         if limit <= 0:
             return []
+        limit = search_limit(limit)  # tantivy aborts the process on a collector of 2^32 or more
         parsed = parse(query)
         compiled = self.compiler.compile(parsed)
         only_filters = all(c.field is not None or c.occur == "must_not" for c in parsed.clauses)

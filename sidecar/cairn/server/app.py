@@ -24,6 +24,7 @@ from cairn.server import code_actions, code_lens, commands, diagnostics, documen
 from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
+from cairn.server.framing import GuardedStdin
 from cairn.server.options import read_options
 from cairn.server.protocol import CairnProtocol
 from cairn.server.state import ServerState
@@ -282,5 +283,5 @@ def main() -> int:
     # Our git calls must never rewrite .git/index (the watcher would see it and refresh in a loop).
     os.environ.setdefault("GIT_OPTIONAL_LOCKS", "0")
     server = build_server()
-    server.start_io()
+    server.start_io(stdin=GuardedStdin(sys.stdin.buffer))  # type: ignore[arg-type]
     return 0

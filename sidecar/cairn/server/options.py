@@ -8,8 +8,8 @@ and what is wrong, and runs with the defaults, as jedi-language-server does.
 
 - `notesRoot` (string): the notes folder relative to the repository root; empty or absent: the
   repository's own configuration.
-- `recallBudget` (integer >= `MIN_RECALL_BUDGET`): default token budget of `cairn/recall`; absent:
-  `[recall] budget` of config.toml.
+- `recallBudget` (integer, `cairn.limits.MIN_BUDGET` to `MAX_BUDGET`): default token budget of
+  `cairn/recall`; absent: `[recall] budget` of config.toml.
 - `workspaceDiagnostics` (boolean, default true): false publishes diagnostics for open documents
   only, never for every stale note of the workspace (for editors whose problem list gets crowded).
 """
@@ -22,7 +22,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from cairn.config import MIN_RECALL_BUDGET
+from cairn.errors import CairnError
+from cairn.limits import recall_budget
 
 WIRE_NAMES = {"notes_root": "notesRoot", "recall_budget": "recallBudget",
               "workspace_diagnostics": "workspaceDiagnostics"}
@@ -32,9 +33,12 @@ def _blank_is_none(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
 
-def _budget_at_least_minimum(instance: Any, attribute: Any, value: int | None) -> None:
-    if value is not None and value < MIN_RECALL_BUDGET:
-        raise ValueError(f"recallBudget must be at least {MIN_RECALL_BUDGET} tokens (got {value})")
+def _budget_in_bounds(instance: Any, attribute: Any, value: int | None) -> None:
+    if value is not None:
+        try:
+            recall_budget(value, WIRE_NAMES["recall_budget"])
+        except CairnError as exc:
+            raise ValueError(exc.message) from None
 
 
 @attrs.frozen
@@ -42,7 +46,7 @@ class InitializationOptions:
     """What the client asked for; every field has a default, so `InitializationOptions()` is valid."""
 
     notes_root: str | None = attrs.field(default=None, converter=_blank_is_none)
-    recall_budget: int | None = attrs.field(default=None, validator=_budget_at_least_minimum)
+    recall_budget: int | None = attrs.field(default=None, validator=_budget_in_bounds)
     workspace_diagnostics: bool = True
 
 
