@@ -42,7 +42,8 @@ class Config:
     notes_root: str = DEFAULT_NOTES_ROOT
     kinds: dict[str, KindConfig] = field(default_factory=lambda: dict(DEFAULT_KINDS))
     recall_budget: int = 2000
-    review_agent: str | None = None
+    review_agent: str | None = None  # a committed `[review] agent`: only ever warned about, never run
+    max_file_bytes: int = 5 * 1024 * 1024  # anchored files above this are judged by blob id only
     source: str | None = None  # the file(s) the configuration came from, for messages
 
     def kind(self, name: str) -> KindConfig | None:
@@ -69,8 +70,11 @@ half_life = "60d"
 [recall]
 budget = 2000   # tokens in a context pack
 
-# [review]
-# agent = "claude -p"   # command `cairn review --run` pipes each prompt to
+# [anchors]
+# max_file_size = "5MB"   # larger anchored files are judged by blob id only (never read)
+
+# The review agent (`cairn review --run`) is NOT read from this committed file: set it in your own
+# settings (`git config cairn.reviewAgent "claude -p"`, ~/.config/cairn/config.toml, CAIRN_REVIEW_AGENT).
 """
 
 
@@ -117,9 +121,30 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
         agent = review["agent"]
         if not isinstance(agent, str) or not agent.strip():
             raise CairnError("[review] agent must be a command line", path=where)
+    max_bytes = config.max_file_bytes
+    anchors = data.get("anchors", {})
+    if isinstance(anchors, dict) and "max_file_size" in anchors:
+        max_bytes = parse_size(anchors["max_file_size"], where)
     sources = f"{config.source}, {where}" if config.source else where
     return replace(config, notes_root=root.strip().strip("/"), kinds=kinds, recall_budget=budget,
-                   review_agent=agent, source=sources)
+                   review_agent=agent, max_file_bytes=max_bytes, source=sources)
+
+
+def parse_size(value: object, where: str) -> int:
+    """`5MB`, `512KB`, `1048576` → bytes (at least 1 KB, at most 1 GB)."""
+    text = str(value).strip().upper() if not isinstance(value, bool) else ""
+    factor = 1
+    for suffix, mult in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
+        if text.endswith(suffix):
+            text, factor = text[:-len(suffix)].strip(), mult
+            break
+    try:
+        size = int(float(text) * factor) if text else -1
+    except (ValueError, OverflowError):
+        size = -1
+    if not (1024 <= size <= 1 << 30):
+        raise CairnError("[anchors] max_file_size must be a size between 1KB and 1GB, e.g. \"5MB\"", path=where)
+    return size
 
 
 def load_config(repo_root: Path, notes_root_override: str | None = None) -> Config:

@@ -12,6 +12,7 @@ changes into a "notes update".
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from cairn.affected import AffectedNote, AffectedReport, find_affected
 from cairn.errors import UsageError
+from cairn.gitio.files import read_regular, safe_dir
 from cairn.gitio.ranges import dirty_paths
 from cairn.notes.model import Note
 from cairn.notes.store import NoteStore
@@ -132,9 +134,16 @@ def snapshot(ws: Workspace) -> Snapshot:
     """Contents of every file that differs from HEAD (None: deleted), to compare with after the agent."""
     snap: Snapshot = {}
     for rel in dirty_paths(ws.root):
-        path = ws.root / rel
-        snap[rel] = path.read_bytes() if path.is_file() else None
+        snap[rel] = _content(ws, rel)
     return snap
+
+
+def _content(ws: Workspace, rel: str) -> bytes | None:
+    """A working-tree file's bytes, never read through a symlink: a symlink is its own marker value."""
+    path = ws.root / rel
+    if path.is_symlink():
+        return b"\0symlink\0" + os.fsencode(os.readlink(path))
+    return read_regular(ws.root, rel)
 
 
 def subprocess_bytes(ws: Workspace, rel: str) -> bytes | None:
@@ -142,9 +151,11 @@ def subprocess_bytes(ws: Workspace, rel: str) -> bytes | None:
     from cairn.gitio.ranges import repo_for
 
     repo = repo_for(ws.root)
-    if repo.run(["cat-file", "-t", f"HEAD:{rel}"], check=False).strip() != b"blob":
+    entry = repo.run(["ls-tree", "-z", "HEAD", "--", rel], check=False).split(b"\0")[0].split()
+    if len(entry) < 3 or entry[1] != b"blob":
         return None
-    return repo.run(["cat-file", "blob", f"HEAD:{rel}"])
+    data = repo.run(["cat-file", "blob", entry[2].decode()])
+    return b"\0symlink\0" + data if entry[0] == b"120000" else data
 
 
 def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | None, bytes | None]]:
@@ -152,8 +163,7 @@ def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | No
     after_paths = set(dirty_paths(ws.root)) | set(before)
     changes: dict[str, tuple[bytes | None, bytes | None]] = {}
     for rel in sorted(after_paths):
-        path = ws.root / rel
-        now = path.read_bytes() if path.is_file() else None
+        now = _content(ws, rel)
         old = before[rel] if rel in before else subprocess_bytes(ws, rel)
         if now != old:
             changes[rel] = (old, now)
@@ -162,10 +172,17 @@ def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | No
 
 def _restore(ws: Workspace, rel: str, content: bytes | None) -> None:
     path = ws.root / rel
+    if path.is_symlink():
+        path.unlink()  # never write through a link the agent made
     if content is None:
-        if path.is_file() or path.is_symlink():
+        if path.is_file():
             path.unlink()
         return
+    if content.startswith(b"\0symlink\0"):
+        os.symlink(os.fsdecode(content[len(b"\0symlink\0"):]), path)
+        return
+    if not safe_dir(ws.root, path.parent):
+        raise UsageError(f"{rel}: cannot restore: its folder is a symlink or outside the repository")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
 

@@ -232,12 +232,13 @@ class Checker:
             if sha is None:
                 raise UsageError(f"unknown revision {self.target.rev!r}")
             self.tip = sha
-            return TreeSnapshot(self.repo, sha)
+            return TreeSnapshot(self.repo, sha, self.ws.config.max_file_bytes)
         self.tip = self.head or ""
         if self._base is not None and isinstance(self._base.snapshot, WorktreeSnapshot):
             base = self._base.snapshot
         else:
-            base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel)
+            base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel,
+                                    max_bytes=self.ws.config.max_file_bytes)
         if kind == "buffers":
             buffers = {self.ws.check_repo_path(p): text for p, text in self.target.buffers.items()}
             return OverlaySnapshot(base, buffers)
@@ -300,7 +301,8 @@ class Checker:
         if len(todo) > 8:
             self.judge.prefetch(anchors[i] for i in todo)
         placements = {i: self._place(anchors[i]) for i in todo}
-        stale = [(i, anchors[i], placements[i]) for i in todo if not placements[i].fresh]
+        stale = [(i, anchors[i], placements[i]) for i in todo
+                 if not placements[i].fresh and not placements[i].by_blob_only]
         named = self._name(stale) if naming else {}
         for i in todo:
             anchor, placement = anchors[i], placements[i]
@@ -409,6 +411,8 @@ class Checker:
             message = f"anchored lines {verb} in {changed_in[:7]} ({subject})"
         else:
             message = f"anchored lines {verb}" + (f"; {why}" if why else "")
+        if p.note:
+            message += f" ({p.note})"
         return AnchorVerdict(anchor, p.status, None, None, None, p.path, p.start, p.end, changed_in, subject, message)
 
     # ---- notes --------------------------------------------------------------------------------

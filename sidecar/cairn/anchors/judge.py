@@ -60,6 +60,7 @@ class Placement:
     global_deps: bool = False
     by_content: bool = False  # judged from the fingerprint alone (no recorded file available)
     note: str = ""  # extra explanation for the message
+    by_blob_only: bool = False  # the file is over the size limit: compared by blob id, never read
 
     @property
     def fresh(self) -> bool:
@@ -249,6 +250,11 @@ class Judge:
         key = self.snap.key(anchor.path)
         if fp.blob and key is not None and key.startswith(fp.blob):
             return Placement("intact", anchor.path, anchor.start, anchor.end)
+        limit = _over_limit(self.snap, anchor.path) if key is not None else None
+        if limit is not None:
+            return Placement("changed", anchor.path, anchor.start, anchor.end, by_blob_only=True,
+                             note=f"{anchor.path} is larger than {_mb(limit)}: judged by blob id only, "
+                                  "and its blob changed")
         recorded, ref = self.recorded_file(anchor, fp)
         if recorded is not None:
             if key is not None and key == ref:
@@ -610,6 +616,20 @@ class Judge:
             return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
                              global_deps, by_content=True)
         return Placement("deleted", None, None, None, global_deps, by_content=True)
+
+
+def _over_limit(snap: Snapshot, path: str) -> int | None:
+    """The snapshot's size limit when `path` is larger than it (such files are never read), else None."""
+    limit = getattr(snap, "max_bytes", None)
+    size_of = getattr(snap, "size", None)
+    if limit is None or size_of is None:
+        return None
+    size = size_of(path)
+    return limit if size is not None and size > limit else None
+
+
+def _mb(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB"
 
 
 def _leading(keys: Sequence[str], blank: str) -> int:

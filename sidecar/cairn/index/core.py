@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.gitio.files import read_regular_text
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 
@@ -385,10 +386,8 @@ class NoteIndex:
 
     def _code_lines(self, rel: str, cache: dict[str, list[str] | None]) -> list[str] | None:
         if rel not in cache:
-            try:
-                cache[rel] = (self.ws.root / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                cache[rel] = None
+            text = read_regular_text(self.ws.root, rel, self.ws.config.max_file_bytes)  # never through a symlink
+            cache[rel] = None if text is None else text.splitlines()
         return cache[rel]
 
     def _tantivy_doc(self, doc: IndexDoc) -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, UsageError
+from cairn.gitio.files import read_regular, stat_regular
 from cairn.notes.model import Note, NoteError
 from cairn.notes.store import SKIPPED_FILES, NoteStore
 from cairn.timeutil import format_age, now_utc
@@ -587,11 +588,8 @@ class Session:
         return out
 
     def same_as_disk(self, rel: str, text: str) -> bool:
-        try:
-            data = (self.ws.root / rel).read_bytes()
-        except OSError:
-            return False
-        return data == text.encode("utf-8", "surrogateescape")
+        data = read_regular(self.ws.root, rel)
+        return data is not None and data == text.encode("utf-8", "surrogateescape")
 
     def note_file_view(self, path: Path, text: str | None) -> NoteFileView:
         """Problems of a note file (from its buffer when open) and the links of its anchors."""
@@ -623,14 +621,10 @@ class Session:
             return anchor.message or "the anchored code no longer exists"
         if not anchor.stale:
             return None
-        file = self.ws.root / anchor.path
-        if not file.is_file():
-            return f"{anchor.path} no longer exists"
-        try:
-            with file.open("rb") as fh:
-                count = sum(1 for _ in fh)
-        except OSError:
-            return None
+        data = read_regular(self.ws.root, anchor.path, self.ws.config.max_file_bytes)
+        if data is None:
+            return None if stat_regular(self.ws.root, anchor.path) else f"{anchor.path} no longer exists"
+        count = len(data.splitlines())
         if anchor.start > count:
             return f"{anchor.path} has only {count} lines"
         return None
