@@ -7,6 +7,7 @@ default, so a repository with no configuration at all works.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -93,6 +94,9 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
     root = data.get("notes_root", config.notes_root)
     if not isinstance(root, str) or not root.strip() or Path(root).is_absolute() or ".." in Path(root).parts:
         raise CairnError("notes_root must be a relative path inside the repository", path=where)
+    parts = [p for p in Path(root.strip()).parts if p not in ("", ".")]
+    if not parts or parts[0] == ".git":
+        raise CairnError("notes_root must be a folder inside the repository (not `.` or `.git`)", path=where)
     kinds = dict(config.kinds)
     raw_kinds = data.get("kinds", {})
     if not isinstance(raw_kinds, dict):
@@ -147,6 +151,13 @@ def parse_size(value: object, where: str) -> int:
     return size
 
 
+def _plain_file(repo_root: Path, rel: str) -> bool:
+    """Whether `rel` is a regular file reached without any symlink (a committed link is never read)."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    full = os.path.join(os.path.realpath(repo_root), *parts)
+    return os.path.realpath(full) == full and os.path.isfile(full)
+
+
 def load_config(repo_root: Path, notes_root_override: str | None = None) -> Config:
     """The configuration for the repository at `repo_root`.
 
@@ -154,14 +165,14 @@ def load_config(repo_root: Path, notes_root_override: str | None = None) -> Conf
     """
     config = Config()
     pyproject = repo_root / "pyproject.toml"
-    if pyproject.is_file():
+    if _plain_file(repo_root, "pyproject.toml"):
         tool = _read_toml(pyproject).get("tool", {}).get("cairn")
         if isinstance(tool, dict):
             config = _apply(config, tool, pyproject)
     if notes_root_override:
         config = _apply(config, {"notes_root": notes_root_override}, Path("<override>"))
     local = repo_root / config.notes_root / CONFIG_FILE
-    if local.is_file():
+    if _plain_file(repo_root, f"{config.notes_root}/{CONFIG_FILE}"):
         data = _read_toml(local)
         data.pop("notes_root", None)  # the notes root cannot be moved from inside itself
         config = _apply(config, data, local)

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -201,9 +202,9 @@ class NoteIndex:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, f"{prefix}{name}/"))
-                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md"):
+                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md") and not entry.is_symlink():
                     try:
-                        st = entry.stat()
+                        st = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue
                     found[prefix + name[: -len(NOTE_SUFFIX)]] = (entry.path, st.st_mtime_ns, st.st_size)
@@ -517,7 +518,9 @@ class NoteIndex:
                     continue
                 note_id = inside.as_posix()[: -len(NOTE_SUFFIX)]
                 try:
-                    st = given.stat()
+                    st = given.lstat()
+                    if not stat.S_ISREG(st.st_mode):  # a symlink is never followed: as if gone
+                        raise FileNotFoundError(str(given))
                     scan[note_id] = (str(given), st.st_mtime_ns, st.st_size)
                 except OSError:
                     if note_id in notes:

@@ -22,6 +22,7 @@ from typing import Any
 
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
+from cairn.gitio.files import read_regular, safe_dir
 from cairn.notes.document import content_version, parse_note, render
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
@@ -101,6 +102,14 @@ def atomic_create(path: Path, text: str) -> bool:
     return True
 
 
+def _under(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
 class NoteStore:
     """Reads and writes the notes of one workspace."""
 
@@ -148,10 +157,31 @@ class NoteStore:
         return not (len(rel.parts) == 1 and rel.name in SKIPPED_FILES)
 
     def note_files(self) -> list[Path]:
-        if not self.root.is_dir():
+        """Every note file: regular `.md` files under the notes root; symlinks are never followed."""
+        root = self.root
+        if not root.is_dir():
             return []
-        files = [p for p in self.root.rglob(f"*{NOTE_SUFFIX}") if p.is_file() and self.is_note_file(p)]
+        files = []
+        for folder, dirs, names in os.walk(root):  # os.walk does not descend into symlinked folders
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in names:
+                path = Path(folder, name)
+                if name.endswith(NOTE_SUFFIX) and not path.is_symlink() and self.is_note_file(path):
+                    files.append(path)
         return sorted(files)
+
+    def write_target(self, path: Path) -> Path:
+        """`path` if Cairn may write a note there: a non-symlink under a notes folder reached without symlinks.
+
+        Raises UsageError (one line) otherwise; nothing is written.
+        """
+        root = self.root  # raises when the notes root itself is unsafe
+        if path.is_symlink():
+            raise UsageError(f"{self.rel_path(path)} is a symlink; refusing to write through it")
+        if not safe_dir(self.ws.root, path.parent) or not _under(path, root):
+            raise UsageError(f"{self.rel_path(path)}: its folder is a symlink or outside the notes folder; "
+                             "refusing to write there")
+        return path
 
     # ---- reading -----------------------------------------------------------------------------
     def parse_text(self, path: Path, data: bytes) -> Note | list[NoteError]:
@@ -179,10 +209,10 @@ class NoteStore:
         return errors
 
     def read_file(self, path: Path) -> Note | list[NoteError]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return [NoteError(self.rel_path(path), 1, f"cannot read: {exc.strerror}", self.note_id(path))]
+        data = read_regular(self.ws.root, path)  # never through a symlink, never outside the repository
+        if data is None:
+            why = "a symlink (never followed)" if path.is_symlink() else "not a readable regular file"
+            return [NoteError(self.rel_path(path), 1, f"cannot read: {why}", self.note_id(path))]
         return self.parse_text(path, data)
 
     def load(self) -> LoadResult:
@@ -223,7 +253,7 @@ class NoteStore:
     def get(self, note_id: str) -> Note:
         """One valid note by id; raises NotFoundError or CairnError (invalid, with its first problem)."""
         path = self.path_of(note_id)
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})")
         result = self.read_file(path)
         if isinstance(result, list):
@@ -291,6 +321,7 @@ class NoteStore:
             result = self.parse_text(path, text.encode("utf-8"))
             if isinstance(result, list):
                 raise CairnError(result[0].message, path=result[0].path, line=result[0].line)
+            self.write_target(path)
             if not atomic_create(path, text):
                 raise ConflictError(f"{self.rel_path(path)} was created by another writer", self.rel_path(path),
                                     None, None, None, text)
@@ -304,12 +335,12 @@ class NoteStore:
         so the change is applied to the latest text and nothing is lost). Sets `updated` when `touch`.
         Raises ConflictError (nothing written) when the file changed since `expected_version`.
         """
-        path = self.path_of(note_id)
+        path = self.write_target(self.path_of(note_id))
         with self._locked():
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+            found = read_regular(self.ws.root, path)
+            if found is None:
                 raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})") from None
+            data = found
             current = data.decode("utf-8", errors="replace")
             current_version = content_version(data)
             if expected_version is not None and expected_version != current_version:

@@ -326,10 +326,10 @@ class Session:
                     continue
                 if not entry.name.endswith(".md") or (not rel_folder and entry.name in SKIPPED_FILES):
                     continue
-                if entry.is_symlink() and not self.store.is_note_file(Path(entry.path)):
-                    continue
+                if entry.is_symlink():
+                    continue  # never followed (a link to an outside file is no note)
                 try:
-                    st = entry.stat()
+                    st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
                 out.append((Path(entry.path), prefix + sub, sub[:-3], (st.st_size, st.st_mtime_ns, st.st_ino)))
