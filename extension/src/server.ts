@@ -113,6 +113,7 @@ export async function resolveCommand(mode: ServerMode): Promise<Resolution> {
       platform: process.platform,
       pythonSetting: config.get<string>('server.python') ?? '',
       pythonFromExtension: () => pythonFromExtension(folders[0]?.uri),
+      trusted: vscode.workspace.isTrusted,
       isExecutable,
       which,
       canImportCairn,

@@ -121,10 +121,8 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
             raise CairnError("[recall] budget must be an integer of at least 50 tokens", path=where)
     agent = config.review_agent
     review = data.get("review", {})
-    if isinstance(review, dict) and "agent" in review:
-        agent = review["agent"]
-        if not isinstance(agent, str) or not agent.strip():
-            raise CairnError("[review] agent must be a command line", path=where)
+    if isinstance(review, dict) and isinstance(review.get("agent"), str) and review["agent"].strip():
+        agent = review["agent"]  # kept only to warn that it is ignored (cairn.review.agent_command)
     max_bytes = config.max_file_bytes
     anchors = data.get("anchors", {})
     if isinstance(anchors, dict) and "max_file_size" in anchors:
