@@ -40,6 +40,9 @@ def _find_git_dir(dot_git: Path) -> Path | None:
     return None
 
 
+find_git_dir = _find_git_dir
+
+
 @dataclass(frozen=True)
 class Workspace:
     """A repository root, where its notes live, and how it is configured."""
