@@ -130,7 +130,11 @@ class Workspace:
         else:
             base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
             path = base / "cairn" / hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot use Cairn's cache folder {path}: {exc.strerror or exc} "
+                             "(remove what is there or make it writable)") from None
         return path
 
     def rel(self, path: Path | str) -> str:

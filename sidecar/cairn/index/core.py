@@ -437,8 +437,34 @@ class NoteIndex:
     def refresh(self, paths: Iterable[Path | str] | None = None) -> RefreshReport:
         """Bring the index in step with the notes folder (or only with the given note files).
 
-        Cheap when nothing changed: one stat per note file and per anchored code file.
+        Cheap when nothing changed: one stat per note file and per anchored code file. When the index
+        folder cannot be used (read-only, replaced by a file), says so in one line naming the folder
+        and searches an in-memory index instead.
         """
+        try:
+            return self._refresh(paths)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, ValueError) and "denied" not in str(exc).lower() and "exist" not in str(exc).lower():
+                raise
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0][:120]
+            return self._in_memory(f"cairn: cannot use the search index folder {self.dir} ({why}); "
+                                   "searching an in-memory index instead (remove the folder or make it writable)")
+
+    def _in_memory(self, message: str) -> RefreshReport:
+        """Search an index built in memory from the notes (the folder on disk is unusable)."""
+        report = RefreshReport()
+        if self.mode == "memory" and self._index is not None:
+            report.mode = self.mode
+            return report
+        self.notice(message)
+        index = self._new_index(None)
+        self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
+        self._fill(index, report)
+        self._index = index
+        report.mode = self.mode = "memory"
+        return report
+
+    def _refresh(self, paths: Iterable[Path | str] | None) -> RefreshReport:
         with self._mutex, self._update_lock() as acquired:
             if not acquired:
                 return self._fallback()
