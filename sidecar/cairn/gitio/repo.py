@@ -166,6 +166,9 @@ class GitRepo:
         return info is not None and info[1] == "commit"
 
     def object_header(self, ref: str) -> tuple[str, str, int] | None:
+        if not _batch_safe(ref):
+            sha = self._path_ref(ref)
+            return None if sha is None else self.object_header(sha)
         with self._lock:
             try:
                 sha, kind, size = self._git.get_object_header(ref)
@@ -188,6 +191,9 @@ class GitRepo:
         cached = self._blobs.fetch(ref)
         if cached is not None:
             return cached
+        if not _batch_safe(ref):
+            sha = self._path_ref(ref)
+            return None if sha is None else self.read_object(sha)
         with self._lock:
             try:
                 raw_sha, _kind, _size, data = self._git.get_object_data(ref)
@@ -198,6 +204,13 @@ class GitRepo:
             self._blobs.put(ref, data)
         self._blobs.put(sha, data)
         return bytes(data)
+
+    def _path_ref(self, ref: str) -> str | None:
+        """The blob id a `rev:path` ref names, looked up in the tree (for paths `cat-file --batch` cannot
+        take: its protocol is one ref per line, so a file name with a newline would desynchronise it)."""
+        rev, sep, path = ref.partition(":")
+        commit = self.resolve(rev) if sep and _batch_safe(rev) else None
+        return None if commit is None else self.tree(commit).get(path)
 
     def prefetch(self, shas: Iterable[str]) -> None:
         """Load many objects into the cache with one `git cat-file --batch` run (bulk checks)."""
@@ -330,6 +343,10 @@ class GitRepo:
             args += ["--", *[f":(literal){p}" for p in path_list]]
         out = self.run(args, check=False)
         yield from parse_log(out)
+
+
+def _batch_safe(ref: str) -> bool:
+    return "\n" not in ref and "\r" not in ref and "\0" not in ref
 
 
 def _is_file_mode(mode: bytes) -> bool:
