@@ -61,7 +61,7 @@ def test_review_prompt_and_check_never_read_through_a_committed_symlink(repo: Gi
     # Recording an anchor on the symlink is refused with one line, and so is recall's file read.
     added = cairn(repo, "add", "--kind", "gotcha", "--title", "t", "--anchor", "src/service.py:1-2", "--body", "b")
     assert added.returncode != 0 and "symlink" in added.stderr and len(added.stderr.strip().splitlines()) == 1
-    recall = cairn(repo, "recall", "src/service.py", "--line", "4")
+    recall = cairn(repo, "recall", "src/service.py:4")
     assert SECRET not in recall.stdout + recall.stderr
 
 

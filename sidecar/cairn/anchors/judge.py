@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 
 from cairn.anchors.align import align
 from cairn.anchors.fingerprint import CONTEXT_LINES, Fingerprint
-from cairn.anchors.target import Snapshot, TreeSnapshot
+from cairn.anchors.target import Snapshot, TreeSnapshot, submodule_of
 from cairn.anchors.text import (
     block_hash,
     decode,
@@ -250,6 +250,10 @@ class Judge:
         key = self.snap.key(anchor.path)
         if fp.blob and key is not None and key.startswith(fp.blob):
             return Placement("intact", anchor.path, anchor.start, anchor.end)
+        if key is None and isinstance(self.snap, TreeSnapshot) and self.repo is not None:
+            placed = self._in_submodule(anchor)
+            if placed is not None:
+                return placed
         limit = _over_limit(self.snap, anchor.path) if key is not None else None
         if limit is not None:
             return Placement("changed", anchor.path, anchor.start, anchor.end, by_blob_only=True,
@@ -263,6 +267,23 @@ class Judge:
         if fp.usable:
             return self._judge_by_fingerprint(anchor, fp)
         return self._judge_by_position(anchor)
+
+    def _in_submodule(self, anchor: Anchor) -> Placement | None:
+        """An anchor in a submodule at a commit: its files are in another repository, so it is judged by
+        the submodule commit (the gitlink) the superproject records, now and when anchored."""
+        assert isinstance(self.snap, TreeSnapshot) and self.repo is not None
+        now = self.snap.submodule_of(anchor.path)
+        if now is None:
+            return None
+        link, sha = now
+        then = submodule_of(self.repo, anchor.commit, anchor.path) if anchor.commit and \
+            self.repo.has_commit(anchor.commit) else None
+        if then is not None and then == now:
+            return Placement("intact", anchor.path, anchor.start, anchor.end, global_deps=True, by_blob_only=True,
+                             note=f"in submodule {link}, unchanged at {sha[:7]}; not checked line by line")
+        was = f"{then[1][:7]} → " if then is not None else ""
+        return Placement("changed", anchor.path, anchor.start, anchor.end, global_deps=True, by_blob_only=True,
+                         note=f"in submodule {link}, now at {was}{sha[:7]}; not checked line by line")
 
     # ---- no content at all: position only ----------------------------------------------------
     def _judge_by_position(self, anchor: Anchor) -> Placement:

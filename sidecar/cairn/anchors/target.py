@@ -79,16 +79,24 @@ class TreeSnapshot:
         head = self.repo.object_header(sha) if sha is not None else None
         return None if head is None else head[2]
 
-    def submodule_of(self, path: str) -> str | None:
-        """The submodule `path` lies in at this commit, or None."""
-        links = self.repo.gitlinks(self.commit)
-        return next((link for link in links if path.startswith(link + "/")), None) if links else None
+    def submodule_of(self, path: str) -> tuple[str, str] | None:
+        """(submodule path, its recorded commit) when `path` lies in a submodule at this commit, else None."""
+        return submodule_of(self.repo, self.commit, path)
+
 
     def paths(self) -> Iterable[str]:
         return self.files.keys()
 
     def identity(self) -> str:
         return f"commit:{self.commit}"
+
+
+def submodule_of(repo: GitRepo, commit: str, path: str) -> tuple[str, str] | None:
+    """(submodule path, recorded submodule commit) of the submodule holding `path` at `commit`, or None."""
+    for link, sha in repo.gitlinks(commit).items():
+        if path.startswith(link + "/"):
+            return link, sha
+    return None
 
 
 class EmptySnapshot:

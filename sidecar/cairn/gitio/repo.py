@@ -96,7 +96,7 @@ class GitRepo:
         self._lock = threading.RLock()
         self._blobs = _LRU(64 * 1024 * 1024)
         self._trees: dict[str, dict[str, str]] = {}
-        self._gitlinks: dict[str, frozenset[str]] = {}
+        self._gitlinks: dict[str, dict[str, str]] = {}
         self._commits: dict[str, str | None] = {}
         self._subjects: dict[str, str] = {}
         self._env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
@@ -248,7 +248,7 @@ class GitRepo:
         if tree is None:
             out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit])
             tree = {}
-            links: set[str] = set()
+            links: dict[str, str] = {}
             for entry in out.split(b"\0"):
                 if not entry:
                     continue
@@ -260,16 +260,17 @@ class GitRepo:
                 if parts[1] == b"blob" and parts[0].decode() in FILE_MODES:
                     tree[name] = parts[2].decode()
                 elif parts[0].decode() == GITLINK_MODE:
-                    links.add(name)
+                    links[name] = parts[2].decode()
             self._trees[commit] = tree
-            self._gitlinks[commit] = frozenset(links)
+            self._gitlinks[commit] = links
         return tree
 
-    def gitlinks(self, commit: str) -> frozenset[str]:
-        """The submodule paths of a commit (their files live in another repository)."""
+    def gitlinks(self, commit: str) -> dict[str, str]:
+        """The submodules of a commit: path → the submodule commit it records (their files live in
+        another repository)."""
         if commit not in self._gitlinks:
             self.tree(commit)
-        return self._gitlinks.get(commit, frozenset())
+        return self._gitlinks.get(commit, {})
 
     def file_at(self, commit: str, path: str) -> bytes | None:
         """The content of the regular file `path` at `commit`; None when absent, a symlink or a submodule."""

@@ -270,18 +270,25 @@ class NoteStore:
             return [NoteError(rel, 1, f"not valid UTF-8 (byte {exc.start})", note_id)]
         result = parse_note(text, rel, note_id, self.ws.config, content_version(data))
         if isinstance(result, Note):
-            problems = self._check_anchor_paths(result)
+            problems = self.check_anchor_paths(result)
             if problems:
                 return problems
         return result
 
-    def _check_anchor_paths(self, note: Note) -> list[NoteError]:
+    def check_anchor_paths(self, note: Note, memo: dict[str, str | None] | None = None) -> list[NoteError]:
         errors = []
         for anchor in note.anchors:
-            try:
-                self.ws.check_repo_path(anchor.path)
-            except CairnError as exc:
-                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {exc.message}", note.id))
+            problem = memo.get(anchor.path, "") if memo is not None else ""
+            if problem == "":
+                try:
+                    self.ws.check_repo_path(anchor.path)
+                    problem = None
+                except CairnError as exc:
+                    problem = exc.message
+                if memo is not None:
+                    memo[anchor.path] = problem
+            if problem is not None:
+                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {problem}", note.id))
         return errors
 
     def read_file(self, path: Path) -> Note | list[NoteError]:
@@ -298,6 +305,7 @@ class NoteStore:
         notes: list[Note] = []
         errors: list[NoteError] = []
         seen: dict[str, str] = {}
+        checked: dict[str, str | None] = {}  # anchor path -> problem (None: fine), once per load
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
         for path in self.note_files():
@@ -307,6 +315,12 @@ class NoteStore:
             except OSError:
                 st = None
             result = cache.get(rel, st) if st is not None else None
+            if isinstance(result, Note):
+                # The cache is keyed on the note file; its anchored files may have changed since (an
+                # anchored file swapped for a symlink out of the repository): check their paths again.
+                problems = self.check_anchor_paths(result, checked)
+                if problems:
+                    result = problems
             if result is None:
                 result = self.read_file(path)
                 if st is not None:

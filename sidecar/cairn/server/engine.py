@@ -340,10 +340,13 @@ class Session:
         """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
         self._raw, self._errors, self._stats = {}, {}, {}
         seen: dict[str, str] = {}
+        checked: dict[str, str | None] = {}
         for path, rel, note_id, stat in self._note_files():
             cached = restored.get(rel)
             if cached is not None and cached[0] == stat:
                 result = cached[1]
+                if isinstance(result, Note):  # keyed on the note file: its anchored paths may have changed
+                    result = self.store.check_anchor_paths(result, checked) or result
             else:
                 result = self.store.read_file(path)
                 self._views.pop(note_id, None)
