@@ -23,7 +23,7 @@ from typing import Any
 
 from cairn.affected import AffectedNote, AffectedReport, find_affected
 from cairn.errors import UsageError
-from cairn.gitio.files import read_regular, safe_dir
+from cairn.gitio.files import read_regular, read_regular_text, safe_dir
 from cairn.gitio.ranges import config_get, dirty_paths
 from cairn.notes.model import Note
 from cairn.notes.store import NoteStore
@@ -67,7 +67,7 @@ class RunResult:
 
 def build_prompt(ws: Workspace, note: Note, affected: AffectedNote, report: AffectedReport) -> ReviewPrompt:
     """The agent-ready prompt for one note."""
-    text = (ws.root / note.rel_path).read_text(encoding="utf-8")
+    text = read_regular_text(ws.root, note.rel_path) or ""
     diff_parts = []
     for anchor in affected.anchors:
         diff_parts.append(f"### {anchor.path}:{anchor.lines[0]}-{anchor.lines[1]}"

@@ -175,3 +175,29 @@ def test_note_files_that_are_symlinks_are_never_read(repo: GitRepo) -> None:
     for args in (("list",), ("search", "OUTSIDE"), ("show", "decisions/secret")):
         out = cairn(repo, *args)
         assert "OUTSIDE-SECRET" not in out.stdout + out.stderr and "Outside secret" not in out.stdout, args
+
+
+async def test_language_server_serves_nothing_from_an_outside_notes_folder(client: Any, repo: GitRepo) -> None:
+    from lsprotocol import types
+
+    from tests.lsp.conftest import start
+
+    setup_repo_with_note(repo)
+    outside = _outside(repo)
+    before = _snapshot(outside)
+    git(repo, "rm", "-q", "-r", "agent-context")
+    os.symlink(outside, repo.root / "agent-context")
+    await start(client, repo.root, wait=False)
+    status = await client.protocol.send_request_async("cairn/status", {})
+    assert status is not None
+    uri = (repo.root / "agent-context" / "decisions" / "secret.md").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="markdown", version=1, text=OUTSIDE_NOTE)))
+    try:
+        hits = await client.protocol.send_request_async("cairn/search", {"query": "OUTSIDE"})
+        assert "OUTSIDE-SECRET" not in json.dumps(hits, default=str)
+    except Exception as exc:  # a one-line error is a fine answer too
+        assert "agent-context" in str(exc) and "\n" not in str(exc)
+    stale = await client.protocol.send_request_async("cairn/stale", {})
+    assert "secret" not in json.dumps(stale, default=str)
+    assert _snapshot(outside) == before

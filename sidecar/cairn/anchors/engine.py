@@ -34,6 +34,7 @@ from cairn.anchors.target import (
 from cairn.anchors.text import decode, is_binary, split_lines
 from cairn.errors import CairnError, UsageError
 from cairn.gitio import GitRepo, open_repo
+from cairn.gitio.files import read_regular_text
 from cairn.notes import Anchor, Note, NoteError
 from cairn.timeutil import now_utc
 from cairn.workspace import Workspace
@@ -451,9 +452,8 @@ def _note_matches(note: Note, paths: Sequence[str]) -> bool:
 
 
 def _title_of(ws: Workspace, rel: str) -> str:
-    try:
-        text = (ws.root / rel).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_regular_text(ws.root, rel)
+    if text is None:
         return ""
     match = re.search(r"^title:\s*(.+?)\s*$", text, re.MULTILINE)
     return match.group(1).strip("'\"") if match else ""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, UsageError
-from cairn.gitio.files import read_regular, stat_regular
+from cairn.gitio.files import read_regular, read_regular_text, stat_regular
 from cairn.notes.model import Note, NoteError
 from cairn.notes.store import SKIPPED_FILES, NoteStore
 from cairn.timeutil import format_age, now_utc
@@ -669,7 +669,7 @@ class Session:
             note = self.store.get(note_id)
             view = self._judge([note], None)[note.id]
             diffs = self.judging.diffs(note)
-        text = (self.ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace")
+        text = read_regular_text(self.ws.root, note.rel_path) or ""
         fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", text)), default=0))
         lines = [
             f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",
