@@ -8,10 +8,12 @@
 // `.venv` and the interpreter the Python extension picked for it are skipped (the settings themselves
 // are machine-scoped and listed in `restrictedConfigurations`, so a committed `.vscode/settings.json`
 // cannot name the command).
+// When none is found, the caller falls back to the server bundled in the .vsix (bundledServer.ts).
 
-export type ServerMode = 'serve' | 'mcp';
+/** What to run: the language server, the MCP server, or `cairn init` (from the notes view). */
+export type ServerMode = 'serve' | 'mcp' | 'init';
 
-export type ServerSource = 'setting' | 'venv' | 'path' | 'python-setting' | 'python-extension';
+export type ServerSource = 'setting' | 'venv' | 'path' | 'python-setting' | 'python-extension' | 'bundled';
 
 export interface ServerCommand {
   command: string;
@@ -101,7 +103,7 @@ export function configuredArgv(configured: unknown): string[] | undefined {
   return undefined;
 }
 
-/** Turn a configured `serve` command into the `mcp` one: the last `serve` argument becomes `mcp`. */
+/** Turn a configured `serve` command into another mode's: the last `serve` argument becomes `mcp` / `init`. */
 export function toMode(argv: string[], mode: ServerMode): string[] | undefined {
   if (mode === 'serve') {
     return argv;
@@ -110,7 +112,7 @@ export function toMode(argv: string[], mode: ServerMode): string[] | undefined {
   if (i <= 0) {
     return undefined;
   }
-  return [...argv.slice(0, i), 'mcp', ...argv.slice(i + 1)];
+  return [...argv.slice(0, i), mode, ...argv.slice(i + 1)];
 }
 
 function isAbsoluteOrRelativePath(p: string): boolean {
