@@ -115,3 +115,8 @@ async def test_draft_update_and_hover_never_show_a_symlinks_target(client: Langu
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(
         text_document=types.TextDocumentIdentifier(uri=uri)))
     assert not lenses
+    # The open buffer (the outside file's text) is never laid over the working tree either.
+    draft = await _run(client, "cairn.draftUpdate", {"id": note_id})
+    assert SECRET not in draft["text"] and "service.py" not in draft["text"]
+    stale = await client.protocol.send_request_async("cairn/stale", {})
+    assert "service.py" not in json.dumps(stale, default=str)

@@ -34,7 +34,7 @@ from cairn.anchors.target import (
 from cairn.anchors.text import decode, is_binary, split_lines
 from cairn.errors import CairnError, UsageError
 from cairn.gitio import GitRepo, open_repo
-from cairn.gitio.files import read_regular_text
+from cairn.gitio.files import may_overlay, read_regular_text
 from cairn.notes import Anchor, Note, NoteError
 from cairn.timeutil import now_utc
 from cairn.workspace import Workspace
@@ -241,7 +241,11 @@ class Checker:
             base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel,
                                     max_bytes=self.ws.config.max_file_bytes)
         if kind == "buffers":
-            buffers = {self.ws.check_repo_path(p): text for p, text in self.target.buffers.items()}
+            # An editor shows a symlink's target as the file's text: such a buffer is never laid over
+            # the working tree (a file that does not exist yet, an unsaved new file, is fine).
+            buffers = {rel: text for rel, text in ((self.ws.check_repo_path(p), t)
+                                                   for p, t in self.target.buffers.items())
+                       if may_overlay(self.ws.root, rel)}
             return OverlaySnapshot(base, buffers)
         return base
 

@@ -178,6 +178,15 @@ def hash_regular(root: Path | str, path: Path | str) -> tuple[str, int] | None:
         os.close(fd)
 
 
+def may_overlay(root: Path | str, path: Path | str) -> bool:
+    """Whether an editor buffer for `path` may stand for the file: a regular file reached without
+    symlinks, or nothing on disk yet under real folders (an editor shows a symlink's target as its text)."""
+    if stat_regular(root, path) is not None:
+        return True
+    full = real_path(root, path)
+    return full is not None and not os.path.lexists(full)
+
+
 def inside_real(root: Path | str, path: Path | str) -> bool:
     """Whether `path`, with every symlink resolved, is inside the real `root` (the root itself excluded)."""
     base = _real_root(str(root))
@@ -208,5 +217,5 @@ def refuse_link(path: Path | str) -> None:
 
 
 __all__ = ["DEFAULT_MAX_TEXT_BYTES", "FILE_MODES", "GITLINK_MODE", "LINK_MODE", "hash_regular", "inside_real",
-           "is_link_mode", "read_regular", "read_regular_text", "real_path", "refuse_link", "safe_dir",
+           "is_link_mode", "may_overlay", "read_regular", "read_regular_text", "real_path", "refuse_link", "safe_dir",
            "stat_regular"]
