@@ -86,6 +86,7 @@ export async function resolveCommand(mode: ServerMode, context?: vscode.Extensio
     {
       configured: config.get<unknown>('server.command'),
       workspaceFolders: folders.map((f) => f.uri.fsPath),
+      trusted: vscode.workspace.isTrusted,
       platform: process.platform,
       pythonSetting: config.get<string>('server.python') ?? '',
       pythonFromExtension: () => pythonFromExtension(folders[0]?.uri),

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cairn.gitio.files import read_regular_text
 from cairn.notes.model import Note
 from cairn.workspace import Workspace
 
@@ -33,7 +34,7 @@ def _fence(text: str) -> str:
 
 def update_prompt(ws: Workspace, note: Note, changes: Sequence[AnchorChange], why: str) -> str:
     """The prompt for `note`; `why` is one sentence saying what changed (a commit range, a stale verdict)."""
-    text = (ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace").rstrip()
+    text = (read_regular_text(ws.root, note.rel_path) or "").rstrip()  # never through a symlink
     notes_root = ws.notes_root_rel
     fence = _fence(text)
     diff_parts = []

@@ -8,8 +8,9 @@ error rather than a second note.
 
 The store, the search index and the language server (its session, watcher and diagnostics) all ask
 these functions, so they never disagree about what is a note. `scan()` walks the folder once with
-`os.scandir` (no `Path` objects, no per-file `resolve()`: about 20 ms for 10,000 files); symlinked
-folders are not entered, and a symlinked file counts only when it resolves inside the notes root.
+`os.scandir` (no `Path` objects, no per-file `resolve()`: about 20 ms for 10,000 files). Symlinks are
+never followed: a symlinked folder is not entered and a symlinked file is no note (a note is read only
+from a regular file, so a committed link cannot make Cairn read outside the repository).
 """
 
 from __future__ import annotations
@@ -48,17 +49,11 @@ class NoteFile:
     ino: int
 
 
-def _inside(path: str, real_root: str) -> bool:
-    real = os.path.realpath(path)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
-
-
 def scan(root: Path | str) -> list[NoteFile]:
     """Every note file under `root`, in path order (by folder, then name); [] when `root` is no folder."""
     top = os.fspath(root)
     if not os.path.isdir(top):
         return []
-    real_root: str | None = None
     found: list[NoteFile] = []
     stack = [(top, "")]
     while stack:
@@ -80,12 +75,10 @@ def scan(root: Path | str) -> list[NoteFile]:
             note_id = note_id_for(prefix + name)
             if note_id is None:
                 continue
-            if entry.is_symlink():
-                real_root = real_root or os.path.realpath(top)
-                if not _inside(entry.path, real_root):
-                    continue
             try:
-                st = entry.stat()
+                if entry.is_symlink():
+                    continue
+                st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             found.append(NoteFile(entry.path, prefix + name, note_id, st.st_size, st.st_mtime_ns, st.st_ino))

@@ -21,6 +21,7 @@ from typing import Any
 from cairn.atomicfile import atomic_create, atomic_write
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
+from cairn.gitio.files import read_regular, safe_dir
 from cairn.notes.document import content_version, parse_note, render
 from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, note_id_for, scan
 from cairn.notes.index_json import update_index_json
@@ -56,6 +57,14 @@ def slugify(title: str, limit: int = 60) -> str:
             break
         slug = candidate
     return slug or "note"
+
+
+def _under(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
 
 
 class NoteStore:
@@ -106,6 +115,19 @@ class NoteStore:
         """Every note file, in path order (one `cairn.notes.files.scan` of the notes root)."""
         return [Path(found.path) for found in scan(self.root)]
 
+    def write_target(self, path: Path) -> Path:
+        """`path` if Cairn may write a note there: a non-symlink under a notes folder reached without symlinks.
+
+        Raises UsageError (one line) otherwise; nothing is written.
+        """
+        root = self.root  # raises when the notes root itself is unsafe
+        if path.is_symlink():
+            raise UsageError(f"{self.rel_path(path)} is a symlink; refusing to write through it")
+        if not safe_dir(self.ws.root, path.parent) or not _under(path, root):
+            raise UsageError(f"{self.rel_path(path)}: its folder is a symlink or outside the notes folder; "
+                             "refusing to write there")
+        return path
+
     # ---- reading -----------------------------------------------------------------------------
     def parse_text(self, path: Path, data: bytes) -> Note | list[NoteError]:
         """Parse one note file's bytes (also used for unsaved editor buffers)."""
@@ -117,25 +139,32 @@ class NoteStore:
             return [NoteError(rel, 1, f"not valid UTF-8 (byte {exc.start})", note_id)]
         result = parse_note(text, rel, note_id, self.ws.config, content_version(data))
         if isinstance(result, Note):
-            problems = self._check_anchor_paths(result)
+            problems = self.check_anchor_paths(result)
             if problems:
                 return problems
         return result
 
-    def _check_anchor_paths(self, note: Note) -> list[NoteError]:
+    def check_anchor_paths(self, note: Note, memo: dict[str, str | None] | None = None) -> list[NoteError]:
         errors = []
         for anchor in note.anchors:
-            try:
-                self.ws.check_repo_path(anchor.path)
-            except CairnError as exc:
-                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {exc.message}", note.id))
+            problem = memo.get(anchor.path, "") if memo is not None else ""
+            if problem == "":
+                try:
+                    self.ws.check_repo_path(anchor.path)
+                    problem = None
+                except CairnError as exc:
+                    problem = exc.message
+                if memo is not None:
+                    memo[anchor.path] = problem
+            if problem is not None:
+                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {problem}", note.id))
         return errors
 
     def read_file(self, path: Path) -> Note | list[NoteError]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return [NoteError(self.rel_path(path), 1, f"cannot read: {exc.strerror}", self.note_id(path))]
+        data = read_regular(self.ws.root, path)  # never through a symlink, never outside the repository
+        if data is None:
+            why = "a symlink (never followed)" if path.is_symlink() else "not a readable regular file"
+            return [NoteError(self.rel_path(path), 1, f"cannot read: {why}", self.note_id(path))]
         return self.parse_text(path, data)
 
     def load(self) -> LoadResult:
@@ -145,6 +174,7 @@ class NoteStore:
         notes: list[Note] = []
         errors: list[NoteError] = []
         claims = IdClaims()
+        checked: dict[str, str | None] = {}  # anchor path -> problem (None: fine), once per load
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
         for path in self.note_files():
@@ -154,6 +184,12 @@ class NoteStore:
             except OSError:
                 st = None
             result = cache.get(rel, st) if st is not None else None
+            if isinstance(result, Note):
+                # The cache is keyed on the note file; its anchored files may have changed since (an
+                # anchored file swapped for a symlink out of the repository): check their paths again.
+                problems = self.check_anchor_paths(result, checked)
+                if problems:
+                    result = problems
             if result is None:
                 result = self.read_file(path)
                 if st is not None:
@@ -172,7 +208,7 @@ class NoteStore:
     def get(self, note_id: str) -> Note:
         """One valid note by id; raises NotFoundError or CairnError (invalid, with its first problem)."""
         path = self.path_of(note_id)
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})")
         result = self.read_file(path)
         if isinstance(result, list):
@@ -238,6 +274,7 @@ class NoteStore:
             result = self.parse_text(path, text.encode("utf-8"))
             if isinstance(result, list):
                 raise CairnError(result[0].message, path=result[0].path, line=result[0].line)
+            self.write_target(path)
             if not atomic_create(path, text):
                 raise ConflictError(f"{self.rel_path(path)} was created by another writer", self.rel_path(path),
                                     None, None, None, text)
@@ -251,12 +288,12 @@ class NoteStore:
         so the change is applied to the latest text and nothing is lost). Sets `updated` when `touch`.
         Raises ConflictError (nothing written) when the file changed since `expected_version`.
         """
-        path = self.path_of(note_id)
+        path = self.write_target(self.path_of(note_id))
         with self._locked():
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+            found = read_regular(self.ws.root, path)
+            if found is None:
                 raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})") from None
+            data = found
             current = data.decode("utf-8", errors="replace")
             current_version = content_version(data)
             if expected_version is not None and expected_version != current_version:

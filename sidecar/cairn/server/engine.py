@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, UsageError
+from cairn.gitio.files import read_regular, stat_regular
 from cairn.notes.files import IdClaims, scan
 from cairn.notes.model import Note, NoteError
 from cairn.notes.store import NoteStore
@@ -305,10 +306,13 @@ class Session:
         """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
         self._raw, self._errors, self._stats = {}, {}, {}
         claims = IdClaims()
+        checked: dict[str, str | None] = {}
         for path, rel, note_id, stat in self._note_files():
             cached = restored.get(rel)
             if cached is not None and cached[0] == stat:
                 result = cached[1]
+                if isinstance(result, Note):  # keyed on the note file: its anchored paths may have changed
+                    result = self.store.check_anchor_paths(result, checked) or result
             else:
                 result = self.store.read_file(path)
                 self._views.pop(note_id, None)
@@ -551,11 +555,8 @@ class Session:
         return out
 
     def same_as_disk(self, rel: str, text: str) -> bool:
-        try:
-            data = (self.ws.root / rel).read_bytes()
-        except OSError:
-            return False
-        return data == text.encode("utf-8", "surrogateescape")
+        data = read_regular(self.ws.root, rel)
+        return data is not None and data == text.encode("utf-8", "surrogateescape")
 
     def note_file_view(self, path: Path, text: str | None) -> NoteFileView:
         """Problems of a note file (from its buffer when open): parse errors or broken anchors."""
@@ -586,14 +587,10 @@ class Session:
             return anchor.message or "the anchored code no longer exists"
         if not anchor.stale:
             return None
-        file = self.ws.root / anchor.path
-        if not file.is_file():
-            return f"{anchor.path} no longer exists"
-        try:
-            with file.open("rb") as fh:
-                count = sum(1 for _ in fh)
-        except OSError:
-            return None
+        data = read_regular(self.ws.root, anchor.path, self.ws.config.max_file_bytes)
+        if data is None:
+            return None if stat_regular(self.ws.root, anchor.path) else f"{anchor.path} no longer exists"
+        count = len(data.splitlines())
         if anchor.start > count:
             return f"{anchor.path} has only {count} lines"
         return None
