@@ -123,7 +123,10 @@ def test_recall_input_errors(small_repo: Path) -> None:
         recall(ws, "../outside.py")
     with pytest.raises(UsageError, match="1-based"):
         recall(ws, "src/app/api.py", line=0)
-    assert recall(ws, "src/app/missing.py").notes == []  # a file that is gone is not an error
+    from cairn.errors import NotFoundError
+    # A path neither in the working tree nor at HEAD is a typo: one line naming it, not every note.
+    with pytest.raises(NotFoundError, match=r"^src/app/missing.py: no such file in the working tree or at HEAD$"):
+        recall(ws, "src/app/missing.py")
 
 
 # ---- CLI ---------------------------------------------------------------------------------------
@@ -181,7 +184,7 @@ def test_recall_judges_unsaved_editor_buffers(small_repo: Path, helpers: Any) ->
     # Inserting lines above in the buffer moves the anchor: still fresh, found at its new place.
     moved = "# header\n# more\n" + (small_repo / "src" / "app" / "api.py").read_text()
     pack = recall(ws, "src/app/api.py", 4, target=Target.with_buffers({"src/app/api.py": moved}), now=helpers.NOW)
-    assert pack.notes[0].state == "fresh" and pack.notes[0].anchors == ["src/app/api.py:3-5"]
+    assert pack.notes[0].state == "fresh" and pack.notes[0].anchors == ["src/app/api.py:3-5 (recorded 1-3)"]
 
 
 def test_freshness_factor_bounds_and_half_life(helpers: Any) -> None:

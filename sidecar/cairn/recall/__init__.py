@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.errors import UsageError
+from cairn.errors import NotFoundError, UsageError
 from cairn.recall.pack import MIN_BUDGET, Pack, PackNote, render, sanitize_body
 from cairn.recall.tokens import count_tokens
 
@@ -43,6 +43,20 @@ def _repo_path(ws: Workspace, path: str | Path) -> str:
     if Path(text).is_absolute():
         text = ws.rel(text)
     return ws.check_repo_path(text)
+
+
+def _require_exists(ws: Workspace, rel: str, buffers: Any) -> None:
+    """A recall for a path that is neither in the working tree nor at HEAD is a typo, not "every note"."""
+    import os
+
+    if rel in (buffers or {}) or os.path.lexists(ws.root / rel):
+        return
+    if ws.git_dir is not None:
+        from cairn.gitio import open_repo
+
+        if open_repo(ws.root).object_header(f"HEAD:{rel}") is not None:
+            return
+    raise NotFoundError("no such file in the working tree or at HEAD", path=rel)
 
 
 def _open(ws: Workspace, index: NoteIndex | None, notice: Notice | None) -> NoteIndex:
@@ -65,6 +79,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     from cairn.timeutil import now_utc
 
     rel = _repo_path(ws, path)
+    _require_exists(ws, rel, getattr(target, "buffers", None))
     if line is not None and line < 1:
         raise UsageError(f"line {line}: lines are 1-based")
     budget = ws.config.recall_budget if budget is None else budget
@@ -167,8 +182,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 if cand.base() <= 0:
                     continue
                 score = cand.base() * info.factor
-                labels = [f"{a.current[0]}:{a.current[1]}-{a.current[2]}" if a.current else a.label
-                          for a in info.anchors]
+                labels = [a.where or a.label for a in info.anchors]
                 judged.append((score, PackNote(
                     id=note.id, path=note.rel_path, title=note.title, kind=note.kind, state=info.state,
                     freshness=info.line, anchors=labels, body=sanitize_body(note.body), score=score,
