@@ -143,6 +143,15 @@ def test_cli_recall_and_search(aged_repo: tuple[Path, str], capsys: pytest.Captu
     code, out, _err = run(capsys, "recall", "app/api.py:6")
     assert code == 0 and out.startswith("# Cairn recall: src/app/api.py:6\n")
     assert f"STALE: anchored lines changed in {sha[:7]}" in out
+    # A path that exists neither in the working tree nor at HEAD: one line, exit 2, no pack.
+    code, out, err = run(capsys, "recall", "app/apy.py:6")
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [err.strip()] and "src/app/apy.py: no such file" in err
+    # Deleted in the working tree but still at HEAD: recalled (its notes may explain why it was there).
+    (root / "src/app/api.py").rename(root / "src/app/api.py.bak")
+    code, out, _err = run(capsys, "recall", "app/api.py:6")
+    (root / "src/app/api.py.bak").rename(root / "src/app/api.py")
+    assert code == 0 and out.startswith("# Cairn recall: src/app/api.py:6\n")
     code, out, _ = run(capsys, "recall", "app/api.py", "--json", "--budget", "400", "--query", "handler")
     data = json.loads(out)
     assert code == 0 and data["file"] == "src/app/api.py" and data["line"] is None and data["budget"] == 400
