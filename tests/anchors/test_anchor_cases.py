@@ -62,7 +62,8 @@ def test_edit_inside_is_changed_and_names_the_commit(base: GitRepo) -> None:
     v = judge(base.root, data)
     assert v.status == "changed" and v.stale and v.current is None
     assert v.changed_in == sha
-    assert v.message == f"anchored lines changed in {sha[:7]} (Refactor sessions): now src/auth.py:21-24 (recorded 20-23)"
+    assert v.message == (f"anchored lines changed in {sha[:7]} (Refactor sessions): "
+                         "now src/auth.py:21-24 (recorded 20-23)")
 
 
 def test_uncommitted_edit_is_changed_uncommitted(base: GitRepo) -> None:

@@ -98,7 +98,8 @@ async def test_check_and_recall_show_the_place_now_first(note_repo: tuple[GitRep
     async with connect(repo) as session:
         (anchor,) = (await call(session, "check"))["notes"][0]["anchors"]
         assert (anchor["status"], anchor["changed_in"], anchor["merged_in"]) == ("changed", sha, None)
-        assert anchor["message"] == f"anchored lines changed in {sha[:7]} (Double f2): now src/app.py:6-7 (recorded 4-5)"
+        assert anchor["message"] == (f"anchored lines changed in {sha[:7]} (Double f2): "
+                                     "now src/app.py:6-7 (recorded 4-5)")
         recalled = await call(session, "recall", path="src/app.py", line=6)
         assert f"STALE: anchored lines changed in {sha[:7]} (Double f2): now src/app.py:6-7 (recorded 4-5)" in recalled
         missing = await error(session, "recall", path="src/apx.py")
