@@ -66,7 +66,9 @@ def main() -> int:
     for line in git("diff", "-U0", "-M", f"--diff-algorithm={algo}", then, head).splitlines():
         if line.startswith("diff --git"):
             m = re.match(r"diff --git a/(.*) b/(.*)", line)
-            assert m is not None
+            if m is None:  # a quoted name (non-ASCII, spaces): not among the anchored files' suffixes
+                current = None
+                continue
             current = [m.group(1), m.group(2), []]
             files_map[current[0]] = current
         elif line.startswith("deleted file") and current is not None:

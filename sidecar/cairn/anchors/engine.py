@@ -19,6 +19,7 @@ from difflib import unified_diff
 from typing import Any
 
 from cairn.anchors.cache import VerdictCache, anchor_key
+from cairn.anchors.evidence import MoveHistory
 from cairn.anchors.fingerprint import KEYS as FP_KEYS
 from cairn.anchors.history import HistoryWalker
 from cairn.anchors.judge import BLANK, FRESH, Judge, Placement
@@ -238,7 +239,10 @@ class Checker:
             self.repo = open_repo(ws.root) if ws.git_dir is not None else None
             self.head = self.repo.head() if self.repo is not None else None
         self.snapshot = self._snapshot()
-        self.judge = Judge(self.repo, self.snapshot)
+        # Code found in another file counts as moved there only with evidence from history (judge.py).
+        moves = MoveHistory(self.repo, self.tip or None) if self.repo is not None else None
+        self.judge = Judge(self.repo, self.snapshot, moves=moves, require_evidence=True,
+                           uncommitted_from=self.head if self.target.kind != "rev" else None)
         persist = use_cache and self.target.kind != "buffers"
         self.cache = cache if cache is not None else VerdictCache(ws.cache_dir() if persist else None)
         self._identity: str | None = None
@@ -408,7 +412,8 @@ class Checker:
                          and (placement.path is None or placement.path not in dirty)):
             return False  # the target is HEAD where this verdict looked: same verdict there
         if self._head_judge is None:
-            self._head_judge = Judge(self.repo, TreeSnapshot(self.repo, self.head))
+            moves = self.judge.moves.sharing(self.head) if self.judge.moves is not None else None
+            self._head_judge = Judge(self.repo, TreeSnapshot(self.repo, self.head), moves=moves, require_evidence=True)
         try:
             return self._head_judge.judge(anchor).fresh
         except CairnError:
@@ -527,7 +532,8 @@ def verdicts_for_file(ws: Workspace, notes: Iterable[Note], path: str, text: str
             out.append((note, verdict))
         if elsewhere:
             # Only "did it move here?": judge them against this one file, not the whole repository.
-            local = Judge(own.repo, _OneFile(own.snapshot, rel))
+            local = Judge(own.repo, _OneFile(own.snapshot, rel), moves=own.judge.moves, require_evidence=True,
+                          uncommitted_from=own.judge.uncommitted_from)
             for note, anchor in elsewhere:
                 try:
                     placement = local.judge(anchor)

@@ -13,6 +13,12 @@ Two ways to answer, chosen per anchor:
 * **By fingerprint only** (commit squashed away, shallow clone, anchored uncommitted text): the
   stored line hashes and context are aligned against the target file; candidates are scored by
   context and by distance from where the block should be, never "first occurrence".
+
+Code found in *another* file counts as moved there only with evidence from history (`evidence.py`):
+one change in which the block left its file and appeared in the other, or the file was removed and
+the other added (a rename). Without history to ask (no repository, the recorded commit gone), only
+long text that occurs exactly once is relocated on content alone; short or repeated text (`})`, a
+boilerplate block) never is.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from cairn.anchors.align import align
+from cairn.anchors.evidence import MoveHistory
 from cairn.anchors.fingerprint import CONTEXT_LINES, Fingerprint
 from cairn.anchors.target import Snapshot, TreeSnapshot
 from cairn.anchors.text import (
@@ -42,6 +49,9 @@ STALE = ("changed", "deleted")
 BLANK = line_hash("")
 SEARCH_MAX_BYTES = 2_000_000
 SCAN_BEFORE_INDEX = 3  # searches done by scanning files before one index of every line is built
+# Text relocated to another file on content alone (no history to ask) must be at least this long.
+DISTINCTIVE_LINES = 3
+DISTINCTIVE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -152,9 +162,18 @@ class Judge:
     """Judges anchors against one target snapshot; caches files, alignments and the search index."""
 
     def __init__(self, repo: GitRepo | None, snapshot: Snapshot,
-                 recorded_tree: dict[str, str] | None = None) -> None:
+                 recorded_tree: dict[str, str] | None = None, *, moves: MoveHistory | None = None,
+                 uncommitted_from: str | None = None, require_evidence: bool = False) -> None:
+        """`require_evidence`: a relocation to another file needs a change that did both (see the module
+        docstring), looked up in `moves`; `uncommitted_from`: the commit whose tree the target's
+        uncommitted edits start from (HEAD of a working tree), itself such a change. Without it (a judge
+        across one commit, whose two sides are that change) every relocation it finds is trusted."""
         self.repo = repo
         self.snap = snapshot
+        self.moves = moves
+        self.require_evidence = require_evidence
+        self.uncommitted_from = uncommitted_from
+        self._evidence: dict[tuple[str | None, str, str, tuple[str, ...] | None], bool] = {}
         self._tree_override = recorded_tree
         self._files: dict[str, FileText | None] = {}
         self._recorded: dict[str, FileText | None] = {}
@@ -277,7 +296,7 @@ class Judge:
         target = self.target_file(anchor.path)
         if target is None:
             global_deps = True
-            primary_path = self._find_rename(anchor.path, rec, tree)
+            primary_path = self._find_rename(anchor.path, rec, tree, anchor.commit)
             target = self.target_file(primary_path) if primary_path else None
         span: tuple[int, int] | None = None
         in_place = False
@@ -316,7 +335,7 @@ class Judge:
             fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
             unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
             best = self._search_elsewhere(fp, exclude=primary_path, tree=tree, norms=rec.norms[s0:e0 + 1],
-                                          unique=unique)
+                                          unique=unique, moved_from=(anchor.commit, primary_path or anchor.path))
             if best is not None:
                 return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
             global_deps = True
@@ -383,12 +402,19 @@ class Judge:
             status = "moved"
         return Placement(status, path, j0 + 1, j1 + 1, global_deps)
 
-    def _find_rename(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
-        """The target file the recorded file most likely became (content similarity, name as tie-break)."""
+    def _find_rename(self, path: str, rec: FileText, tree: dict[str, str] | None,
+                     commit: str | None = None) -> str | None:
+        """The target file the recorded file most likely became (content similarity, name as tie-break),
+        when a change removed the one and added the other (evidence; see the module docstring)."""
         key = (path, rec.key)
         if key not in self._rename_cache:
             self._rename_cache[key] = self._rename_of(path, rec, tree)
-        return self._rename_cache[key]
+        found = self._rename_cache[key]
+        if found is None or not self.require_evidence:
+            return found
+        if self._moved_together(commit, path, found, None):
+            return found
+        return None if self._has_history(commit) else found
 
     def _rename_of(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
         wanted = rec.norm_set
@@ -460,11 +486,13 @@ class Judge:
         return index
 
     def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None,
-                          norms: Sequence[str] | None = None, unique: bool = False) -> Window | None:
+                          norms: Sequence[str] | None = None, unique: bool = False,
+                          moved_from: tuple[str | None, str] | None = None) -> Window | None:
         """The block in another file that changed since the recorded commit (moves, renames).
 
         `unique`: the block's lines occurred once in the recorded file; if exactly one copy is found,
-        it is the block, whatever its surroundings became.
+        it is the block, whatever its surroundings became. `moved_from` (recorded commit, the file the
+        block left): with `require_evidence`, only a copy that appeared in the same change counts.
         """
         by_norm = norms is not None
         keys = [n for n in norms if n] if norms is not None else [h for h in fp.line_hashes if h != BLANK]
@@ -497,7 +525,57 @@ class Judge:
                 pre = {j for j in self.alignment(old, text) if j >= 0}
                 windows = [w for w in windows if _eligible(w, text, pre)]
             candidates.extend(windows)
+        unique = unique and len(candidates) == 1
+        if self.require_evidence and moved_from is not None and candidates:
+            commit, src = moved_from
+            block = tuple(keys)
+            candidates = [w for w in candidates
+                          if self._may_relocate(commit, src, w.path, block, by_norm, unique)]
         return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+
+    # ---- evidence for a relocation to another file --------------------------------------------
+    def _has_history(self, commit: str | None) -> bool:
+        return self.moves is not None and self.moves.has_history(commit)
+
+    def _may_relocate(self, commit: str | None, src: str, dst: str, block: tuple[str, ...], by_norm: bool,
+                      unique: bool) -> bool:
+        """Whether the block may be said to have moved from `src` to `dst` (see the module docstring)."""
+        if self._moved_together(commit, src, dst, block, by_norm):
+            return True
+        if self._has_history(commit):
+            return False  # history had its say: the block did not leave and arrive in one change
+        return unique and _distinctive(block, by_norm)
+
+    def _moved_together(self, commit: str | None, src: str, dst: str, block: tuple[str, ...] | None,
+                        by_norm: bool = True) -> bool:
+        """Whether one change removed the block from `src` and added it to `dst` (`block` None: removed
+        the file `src` and added `dst`, or git saw a rename), committed after `commit` or uncommitted."""
+        key = (commit, src, dst, block)
+        got = self._evidence.get(key)
+        if got is not None:
+            return got
+
+        def count(blob: str | None, path: str | None = None) -> int:
+            text = self._blob_text(blob) if blob else self.target_file(path) if path else None
+            return -1 if text is None else _occurrences(text, block, by_norm) if block else 1
+
+        def moved(src_before: int, src_after: int, dst_before: int, dst_after: int) -> bool:
+            return src_before > max(src_after, 0) and dst_after > max(dst_before, 0)
+
+        found = False
+        if self.moves is not None and commit:
+            for step in self.moves.steps(commit, src, dst):
+                if step.renamed or moved(count(step.src_before), count(step.src_after),
+                                         count(step.dst_before), count(step.dst_after)):
+                    found = True
+                    break
+        if not found and self.uncommitted_from and self.repo is not None:
+            head = self.recorded_tree(self.uncommitted_from) if self._tree_override is None else None
+            if head is not None and (head.get(src) != self.snap.key(src) and head.get(dst) != self.snap.key(dst)):
+                found = moved(count(head.get(src)), count(None, src) if self.snap.key(src) else -1,
+                              count(head.get(dst)), count(None, dst))
+        self._evidence[key] = found
+        return found
 
     def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None,
                  norms: Sequence[str] | None = None) -> list[Window]:
@@ -600,7 +678,7 @@ class Judge:
             # own surroundings along is the better explanation (the block moved).
             global_deps = True
             tree = self.recorded_tree(anchor.commit)
-            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree)
+            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree, moved_from=(anchor.commit, anchor.path))
             if best is not None:
                 best_text = self.target_file(best.path)
                 score = _context_score(best_text, best, fp) if best_text is not None else 0
@@ -610,6 +688,26 @@ class Judge:
             return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
                              global_deps, by_content=True)
         return Placement("deleted", None, None, None, global_deps, by_content=True)
+
+
+def _occurrences(text: FileText, block: Sequence[str], by_norm: bool) -> int:
+    """How often the block's non-blank lines occur consecutively (blank lines aside) in `text`."""
+    keys = [k for k in block if k and k != BLANK]
+    if not keys:
+        return 0
+    nb, index = text.nonblank(by_norm)
+    line_keys = text.keys(by_norm)
+    m = len(keys)
+    return sum(1 for p in index.get(keys[0], ()) if p + m <= len(nb)
+               and all(line_keys[nb[p + k]] == keys[k] for k in range(1, m)))
+
+
+def _distinctive(block: Sequence[str], by_norm: bool) -> bool:
+    """Long enough to be relocated on content alone: several lines and more than a few tokens of text."""
+    keys = [k for k in block if k and k != BLANK]
+    if len(keys) < DISTINCTIVE_LINES:
+        return False
+    return not by_norm or sum(len(k) for k in keys) >= DISTINCTIVE_CHARS
 
 
 def _leading(keys: Sequence[str], blank: str) -> int:

@@ -314,6 +314,14 @@ class GitRepo:
         yield from parse_log(out)
 
 
+    def raw_log(self, since: str, until: str) -> list[LogCommit]:
+        """Every commit after `since` up to `until` (side branches too; a merge against its first parent),
+        oldest first, with the files each changed and their blob ids (`--raw -M`, no patches)."""
+        args = ["log", "--reverse", "--topo-order", "--diff-merges=first-parent", "--raw", "--no-abbrev", "-M",
+                "--no-color", "--format=%x00%x00%H %P%x01%s", until, f"^{since}"]
+        return list(parse_log(self.run(args, check=False)))
+
+
 def _s(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
