@@ -301,5 +301,5 @@ class HistoryWalker:
         anchor = self._block_anchor(old_blob, t)
         if anchor is None:
             return Placement("changed", None, None, None)
-        judge = Judge(self.repo, new_side, recorded_tree=old_side.blobs)
+        judge = Judge(self.repo, new_side, recorded_tree=old_side.blobs, require_evidence=True, one_change=True)
         return judge.judge(anchor)

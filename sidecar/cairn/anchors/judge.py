@@ -51,7 +51,9 @@ SEARCH_MAX_BYTES = 2_000_000
 SCAN_BEFORE_INDEX = 3  # searches done by scanning files before one index of every line is built
 # Text relocated to another file on content alone (no history to ask) must be at least this long.
 DISTINCTIVE_LINES = 3
-DISTINCTIVE_CHARS = 80
+DISTINCTIVE_CHARS = 40
+# A block this short (`})`, `return None`) moved to another file only if a line next to it came along.
+SHORT_LINES = 2
 
 
 @dataclass(frozen=True)
@@ -163,16 +165,19 @@ class Judge:
 
     def __init__(self, repo: GitRepo | None, snapshot: Snapshot,
                  recorded_tree: dict[str, str] | None = None, *, moves: MoveHistory | None = None,
-                 uncommitted_from: str | None = None, require_evidence: bool = False) -> None:
+                 uncommitted_from: str | None = None, require_evidence: bool = False,
+                 one_change: bool = False) -> None:
         """`require_evidence`: a relocation to another file needs a change that did both (see the module
         docstring), looked up in `moves`; `uncommitted_from`: the commit whose tree the target's
-        uncommitted edits start from (HEAD of a working tree), itself such a change. Without it (a judge
-        across one commit, whose two sides are that change) every relocation it finds is trusted."""
+        uncommitted edits start from (HEAD of a working tree), itself such a change. `one_change`: the
+        recorded tree and the snapshot are the two sides of one commit (the history walk), which is the
+        only change to look at."""
         self.repo = repo
         self.snap = snapshot
         self.moves = moves
         self.require_evidence = require_evidence
         self.uncommitted_from = uncommitted_from
+        self.one_change = one_change
         self._evidence: dict[tuple[str | None, str, str, tuple[str, ...] | None], bool] = {}
         self._tree_override = recorded_tree
         self._files: dict[str, FileText | None] = {}
@@ -335,7 +340,8 @@ class Judge:
             fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
             unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
             best = self._search_elsewhere(fp, exclude=primary_path, tree=tree, norms=rec.norms[s0:e0 + 1],
-                                          unique=unique, moved_from=(anchor.commit, primary_path or anchor.path))
+                                          unique=unique, moved_from=_Origin(anchor.commit, primary_path or anchor.path,
+                                                                            _around(rec, s0, e0)))
             if best is not None:
                 return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
             global_deps = True
@@ -346,6 +352,9 @@ class Judge:
         if not in_place:
             # Moved and edited: most of its lines, in a cluster, in a file that changed.
             moved = self._fuzzy_elsewhere(block, rec.norms[s0:e0 + 1], tree)
+            if moved is not None and self.require_evidence and self._has_history(anchor.commit) \
+                    and not self._changed_together(anchor.commit, primary_path or anchor.path, moved[0]):
+                moved = None  # somebody else's similar code, not this block moved and edited
             if moved is not None:
                 return Placement("changed", moved[0], moved[1] + 1, moved[2] + 1, True)
         if target is not None and span is not None and span[0] <= span[1]:
@@ -487,12 +496,12 @@ class Judge:
 
     def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None,
                           norms: Sequence[str] | None = None, unique: bool = False,
-                          moved_from: tuple[str | None, str] | None = None) -> Window | None:
+                          moved_from: _Origin | None = None) -> Window | None:
         """The block in another file that changed since the recorded commit (moves, renames).
 
         `unique`: the block's lines occurred once in the recorded file; if exactly one copy is found,
-        it is the block, whatever its surroundings became. `moved_from` (recorded commit, the file the
-        block left): with `require_evidence`, only a copy that appeared in the same change counts.
+        it is the block, whatever its surroundings became. `moved_from`: with `require_evidence`, only
+        a copy that appeared in the change that removed the block from that file counts.
         """
         by_norm = norms is not None
         keys = [n for n in norms if n] if norms is not None else [h for h in fp.line_hashes if h != BLANK]
@@ -525,22 +534,41 @@ class Judge:
                 pre = {j for j in self.alignment(old, text) if j >= 0}
                 windows = [w for w in windows if _eligible(w, text, pre)]
             candidates.extend(windows)
-        unique = unique and len(candidates) == 1
+        # Text that occurs once (then, as far as known, and now): what content alone may relocate.
+        single = (unique or norms is None) and len(candidates) == 1
         if self.require_evidence and moved_from is not None and candidates:
-            commit, src = moved_from
             block = tuple(keys)
+            blocks = [block]
+            if len(block) <= SHORT_LINES:
+                # Short text (`})`, `return None`) says something only with a line next to it.
+                up, down = moved_from.around
+                blocks = [b for b in ((up, *block) if up else (), (*block, down) if down else ()) if b]
             candidates = [w for w in candidates
-                          if self._may_relocate(commit, src, w.path, block, by_norm, unique)]
+                          if self._may_relocate(moved_from.commit, moved_from.path, w.path, block, blocks, by_norm,
+                                                single)]
         return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
 
     # ---- evidence for a relocation to another file --------------------------------------------
-    def _has_history(self, commit: str | None) -> bool:
-        return self.moves is not None and self.moves.has_history(commit)
+    def _changed_together(self, commit: str | None, src: str, dst: str) -> bool:
+        """Whether one change after `commit` (or the uncommitted edits) touched both files."""
+        if self.one_change and self._tree_override is not None:
+            return self._tree_override.get(src) != self.snap.key(src) and \
+                self._tree_override.get(dst) != self.snap.key(dst)
+        if self.moves is not None and commit and next(iter(self.moves.steps(commit, src, dst)), None):
+            return True
+        head = self.recorded_tree(self.uncommitted_from) if self.uncommitted_from and self._tree_override is None \
+            else None
+        return head is not None and head.get(src) != self.snap.key(src) and head.get(dst) != self.snap.key(dst)
 
-    def _may_relocate(self, commit: str | None, src: str, dst: str, block: tuple[str, ...], by_norm: bool,
-                      unique: bool) -> bool:
-        """Whether the block may be said to have moved from `src` to `dst` (see the module docstring)."""
-        if self._moved_together(commit, src, dst, block, by_norm):
+    def _has_history(self, commit: str | None) -> bool:
+        return self.one_change or (self.moves is not None and self.moves.has_history(commit))
+
+    def _may_relocate(self, commit: str | None, src: str, dst: str, block: tuple[str, ...],
+                      blocks: list[tuple[str, ...]], by_norm: bool, unique: bool) -> bool:
+        """Whether the block may be said to have moved from `src` to `dst` (see the module docstring):
+        one of `blocks` (the block, or a short block with a neighbouring line) left and arrived in one
+        change; or, with no history to ask, the block is distinctive text found once."""
+        if any(self._moved_together(commit, src, dst, b, by_norm) for b in blocks):
             return True
         if self._has_history(commit):
             return False  # history had its say: the block did not leave and arrive in one change
@@ -563,6 +591,10 @@ class Judge:
             return src_before > max(src_after, 0) and dst_after > max(dst_before, 0)
 
         found = False
+        if self.one_change and self._tree_override is not None:
+            old = self._tree_override
+            found = moved(count(old.get(src)), count(None, src) if self.snap.key(src) else -1,
+                          count(old.get(dst)), count(None, dst) if self.snap.key(dst) else -1)
         if self.moves is not None and commit:
             for step in self.moves.steps(commit, src, dst):
                 if step.renamed or moved(count(step.src_before), count(step.src_after),
@@ -678,7 +710,9 @@ class Judge:
             # own surroundings along is the better explanation (the block moved).
             global_deps = True
             tree = self.recorded_tree(anchor.commit)
-            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree, moved_from=(anchor.commit, anchor.path))
+            around = (fp.above[-1] if fp.above else "", fp.below[0] if fp.below else "")
+            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree,
+                                          moved_from=_Origin(anchor.commit, anchor.path, around))
             if best is not None:
                 best_text = self.target_file(best.path)
                 score = _context_score(best_text, best, fp) if best_text is not None else 0
@@ -688,6 +722,21 @@ class Judge:
             return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
                              global_deps, by_content=True)
         return Placement("deleted", None, None, None, global_deps, by_content=True)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a block searched for elsewhere came from: recorded commit, its file, and the nearest
+    non-blank recorded line above and below it ("" at the file's edge), as the search keys them."""
+
+    commit: str | None
+    path: str
+    around: tuple[str, str]
+
+
+def _around(rec: FileText, s0: int, e0: int) -> tuple[str, str]:
+    up, down = nonblank_neighbours(rec.lines, s0, e0, 1)
+    return (rec.norms[up[-1]] if up else "", rec.norms[down[0]] if down else "")
 
 
 def _occurrences(text: FileText, block: Sequence[str], by_norm: bool) -> int:
