@@ -581,3 +581,15 @@ def test_blank_line_only_change_inside_the_range_is_reformatted(base: GitRepo) -
     base.commit("Air")
     v = judge(base.root, data)
     assert (v.status, v.current) == ("reformatted", ("src/auth.py", s, e + 1))
+
+
+def test_blank_line_removed_inside_the_range_is_reformatted(repo: GitRepo) -> None:
+    text = py_module("m", 4).replace("    result = compute_2(value) + 2\n", "    result = compute_2(value) + 2\n\n")
+    repo.write("m.py", text)
+    repo.commit("Base")
+    s, e = func_lines(text, "m_func_2")
+    data = record(repo.root, "m.py", s, e)
+    repo.write("m.py", py_module("m", 4))
+    repo.commit("Tighten")
+    v = judge(repo.root, data)
+    assert (v.status, v.current) == ("reformatted", ("m.py", s, e - 1))
