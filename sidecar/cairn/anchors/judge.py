@@ -52,8 +52,10 @@ SCAN_BEFORE_INDEX = 3  # searches done by scanning files before one index of eve
 # Text relocated to another file on content alone (no history to ask) must be at least this long.
 DISTINCTIVE_LINES = 3
 DISTINCTIVE_CHARS = 40
-# A block this short (`})`, `return None`) moved to another file only if a line next to it came along.
+# A block this short (`})`, `return None`) moved to another file only if a line next to it came along,
+# and the two together hold some text (`};` with `}` is still punctuation).
 SHORT_LINES = 2
+SHORT_WITH_NEIGHBOUR_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -542,7 +544,8 @@ class Judge:
             if len(block) <= SHORT_LINES:
                 # Short text (`})`, `return None`) says something only with a line next to it.
                 up, down = moved_from.around
-                blocks = [b for b in ((up, *block) if up else (), (*block, down) if down else ()) if b]
+                blocks = [b for b in ((up, *block) if up else (), (*block, down) if down else ())
+                          if b and (not by_norm or sum(len(k) for k in b) >= SHORT_WITH_NEIGHBOUR_CHARS)]
             candidates = [w for w in candidates
                           if self._may_relocate(moved_from.commit, moved_from.path, w.path, block, blocks, by_norm,
                                                 single)]
