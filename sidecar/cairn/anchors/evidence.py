@@ -53,6 +53,7 @@ class MoveHistory:
         self.repo = repo
         self.tip = tip
         self._logs: dict[str, _Log] = logs if logs is not None else {}
+        self._present: dict[str, bool] = {}
 
     def sharing(self, tip: str | None) -> MoveHistory:
         """The same cache of logs for another judge of the same tip."""
@@ -60,7 +61,12 @@ class MoveHistory:
 
     def has_history(self, commit: str | None) -> bool:
         """Whether history can answer for anchors recorded at `commit` (present, and a tip to walk to)."""
-        return bool(commit and self.tip and self.repo.has_commit(commit))
+        if not commit or not self.tip:
+            return False
+        known = self._present.get(commit)
+        if known is None:
+            known = self._present[commit] = self.repo.has_commit(commit)
+        return known
 
     def _log(self, since: str) -> _Log:
         log = self._logs.get(since)
