@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import partial
 
 from cairn.anchors.align import align
 from cairn.anchors.evidence import MoveHistory
@@ -546,9 +547,15 @@ class Judge:
                 up, down = moved_from.around
                 blocks = [b for b in ((up, *block) if up else (), (*block, down) if down else ())
                           if b and (not by_norm or sum(len(k) for k in b) >= SHORT_WITH_NEIGHBOUR_CHARS)]
-            candidates = [w for w in candidates
-                          if self._may_relocate(moved_from.commit, moved_from.path, w.path, block, blocks, by_norm,
-                                                single)]
+            unique = unique and len(candidates) == 1
+            # The best copy by context first; history is asked about it alone (then the next best, if refused).
+            while candidates:
+                best = self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+                if best is None or self._may_relocate(moved_from.commit, moved_from.path, best.path, block, blocks,
+                                                      by_norm, single):
+                    return best
+                candidates = [w for w in candidates if w.path != best.path]
+            return None
         return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
 
     # ---- evidence for a relocation to another file --------------------------------------------
@@ -586,29 +593,39 @@ class Judge:
         if got is not None:
             return got
 
-        def count(blob: str | None, path: str | None = None) -> int:
-            text = self._blob_text(blob) if blob else self.target_file(path) if path else None
+        def count(blob: str | None) -> int:
+            text = self._blob_text(blob) if blob else None
             return -1 if text is None else _occurrences(text, block, by_norm) if block else 1
 
-        def moved(src_before: int, src_after: int, dst_before: int, dst_after: int) -> bool:
-            return src_before > max(src_after, 0) and dst_after > max(dst_before, 0)
+        def now(path: str) -> int:
+            text = self.target_file(path) if self.snap.key(path) is not None else None
+            return -1 if text is None else _occurrences(text, block, by_norm) if block else 1
+
+        def moved(src_before: Callable[[], int], src_after: Callable[[], int], dst_before: Callable[[], int],
+                  dst_after: Callable[[], int]) -> bool:
+            # Lazily, cheapest refusal first: most changes touching both files leave the block where it was.
+            before = src_before()
+            if before <= 0 or before <= src_after():
+                return False
+            after = dst_after()
+            return after > 0 and after > dst_before()
 
         found = False
         if self.one_change and self._tree_override is not None:
             old = self._tree_override
-            found = moved(count(old.get(src)), count(None, src) if self.snap.key(src) else -1,
-                          count(old.get(dst)), count(None, dst) if self.snap.key(dst) else -1)
+            found = moved(lambda: count(old.get(src)), lambda: now(src), lambda: count(old.get(dst)),
+                          lambda: now(dst))
         if self.moves is not None and commit:
             for step in self.moves.steps(commit, src, dst):
-                if step.renamed or moved(count(step.src_before), count(step.src_after),
-                                         count(step.dst_before), count(step.dst_after)):
+                if step.renamed or moved(partial(count, step.src_before), partial(count, step.src_after),
+                                         partial(count, step.dst_before), partial(count, step.dst_after)):
                     found = True
                     break
         if not found and self.uncommitted_from and self.repo is not None:
             head = self.recorded_tree(self.uncommitted_from) if self._tree_override is None else None
             if head is not None and (head.get(src) != self.snap.key(src) and head.get(dst) != self.snap.key(dst)):
-                found = moved(count(head.get(src)), count(None, src) if self.snap.key(src) else -1,
-                              count(head.get(dst)), count(None, dst))
+                found = moved(lambda: count(head.get(src)), lambda: now(src), lambda: count(head.get(dst)),
+                              lambda: now(dst))
         self._evidence[key] = found
         return found
 
