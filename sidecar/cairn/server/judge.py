@@ -115,13 +115,16 @@ class Judging:
     def reanchor(self, note_id: str, version: str | None, buffers: Mapping[str, str] | None = None) -> Note:
         """Every anchor to its current (or best current) lines, note marked reviewed, conditionally.
 
-        With `buffers` (the editor's unsaved text) the anchors are recorded from them, laid over the
-        working tree this session already sees.
+        With `buffers` (the editor's unsaved text) "current" is the code as the editor shows it, laid
+        over the working tree this session already sees.
         """
-        from cairn.anchors import reanchor_note
+        from cairn.anchors import Checker
+        from cairn.reviewed import mark_reviewed
 
-        target = Target.with_buffers(buffers) if buffers else None
-        return reanchor_note(self.ws, note_id, version, mark_reviewed=True, target=target)
+        if not buffers:
+            return mark_reviewed(self.ws, note_id, version)
+        checker = Checker(self.ws, Target.with_buffers(buffers), cache=self.buffer_cache, base=self.worktree())
+        return mark_reviewed(self.ws, note_id, version, checker=checker)
 
     def diffs(self, note: Note) -> list[tuple[str, str, str]]:
         """(label, status, unified diff) per anchor: the code as recorded against the code now."""
