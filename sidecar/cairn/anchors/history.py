@@ -8,7 +8,7 @@ only the files that commit changed, so a move to another file or a rename is sti
 whitespace-only edit or a move keeps tracking at the new place; anything else names the commit.
 
 When that commit is a merge (a branch merged with `--no-ff`), the merged branch's own first-parent
-commits are walked the same way, from where it forked, to name the commit on the branch that changed
+commits are walked from where it forked (hunks only) to name the first commit on the branch that touched
 the lines; the merge is then reported as `merged_in`. Squash merges and rebased branches are ordinary
 mainline commits and are named directly.
 """
@@ -22,7 +22,7 @@ from cairn.anchors.fingerprint import Fingerprint
 from cairn.anchors.judge import Judge, Placement
 from cairn.anchors.target import TreeSnapshot
 from cairn.anchors.text import block_hash, decode, is_binary, split_lines
-from cairn.gitio import FileChange, GitRepo
+from cairn.gitio import FileChange, GitRepo, LogCommit
 from cairn.notes import Anchor
 
 RawChanges = list[tuple[str | None, str | None, str | None, str | None]]
@@ -30,8 +30,6 @@ MAX_ROUNDS = 8
 # Up to this many commits since the recorded one, one `git log` over all files is cheaper than
 # following files by name (no second round for code that moved to another file).
 WHOLE_LOG_LIMIT = 3000
-# A merged branch longer than this is followed by the anchored file's name only.
-SIDE_WHOLE_LIMIT = 300
 
 
 @dataclass
@@ -95,6 +93,10 @@ class HistoryWalker:
         self.tip = tip
         self.never_committed: set[int] = set()  # anchored text that no commit up to the tip contains
         self.merged: dict[int, str] = {}  # key → the merge that brought the named commit in
+        # Merged branches, shared by every anchor a merge changed: merge → [(branch tip, fork point)],
+        # and each branch's log of one file (per fork, tip and path).
+        self._branches: dict[str, list[tuple[str, str]]] = {}
+        self._branch_logs: dict[tuple[str, str, str], list[LogCommit]] = {}
         self._whole = False
         self._positions: dict[str, int] = {}
 
@@ -245,13 +247,16 @@ class HistoryWalker:
         anchor = self._block_anchor(blob, t)
         if anchor is None or blob is None:
             return None
-        for side in parents[1:]:
-            chain = self.repo.first_parent_chain(parents[0], side)
-            if not chain:
-                continue
-            fork = self.repo.parents(chain[0])
-            if not fork:
-                continue
+        if merge not in self._branches:
+            branches = []
+            for side in parents[1:]:
+                chain = self.repo.first_parent_chain(parents[0], side)
+                fork = self.repo.parents(chain[0]) if chain else []
+                if fork:
+                    branches.append((side, fork[0]))
+            self._branches[merge] = branches
+        for side, fork_point in self._branches[merge]:
+            fork = [fork_point]
             # Where the lines were when the branch forked (found by content in the same file).
             at_fork = self.repo.object_header(f"{fork[0]}:{t.path}")
             if at_fork is None:
@@ -261,17 +266,19 @@ class HistoryWalker:
             if not (placement.fresh and placement.path and placement.start and placement.end):
                 continue
             on = _Tracker(t.key, anchor, placement.path, placement.start, placement.end)
-            whole = len(chain) <= SIDE_WHOLE_LIMIT
-            for commit in self.repo.first_parent_log(fork[0], side, None if whole else {on.path}):
+            log_key = (fork[0], side, on.path)
+            if log_key not in self._branch_logs:
+                self._branch_logs[log_key] = list(self.repo.first_parent_log(fork[0], side, {on.path}))
+            for commit in self._branch_logs[log_key]:
                 change = next((c for c in commit.changes if c.old_path == on.path), None)
                 if change is None:
                     continue
                 if change.new_path is not None and not change.binary and not _touches(change, on.start, on.end):
                     on.start, on.end, on.path = _shift(change, on.start), _shift(change, on.end), change.new_path
                     continue
-                self._reseed(on, self._judge_across(commit.sha, commit.raw if whole else None, on), commit.sha)
-                if on.named:
-                    return on.named
+                # The first branch commit whose diff touches the lines: the merge already showed that they
+                # changed, so no judging here (a merge's branch is walked for every anchor it changed).
+                return commit.sha
         return None
 
     def _block_anchor(self, old_blob: str | None, t: _Tracker) -> Anchor | None:
