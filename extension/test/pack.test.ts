@@ -123,6 +123,18 @@ describe('search and stale lists', () => {
     assert.equal(staleDetail(note), 'src/a.py:10-12: changed in 9a8b7c6');
     assert.match(formatStale([]), /No stale notes/);
   });
+  it('shows a stale anchor where its code is now, not where it was recorded', () => {
+    const note = {
+      id: 'g/c',
+      path: 'agent-context/gotchas/clock.md',
+      uri: 'file:///x',
+      title: 'Clock skew',
+      anchors: [{ path: 'src/a.py', lines: [10, 12], current: { path: 'src/a.py', lines: [14, 17] },
+        message: 'anchored lines changed in 9a8b7c6 (Fix): now src/a.py:14-17 (recorded 10-12)', changed_in: '9a8b7c6d5e4f', merged_in: null }],
+    };
+    assert.equal(staleDetail(note), 'src/a.py:14-17: anchored lines changed in 9a8b7c6 (Fix): now src/a.py:14-17 (recorded 10-12)');
+    assert.ok(formatStale([note]).includes('`src/a.py:14-17` — anchored lines changed in 9a8b7c6'));
+  });
 });
 
 describe('remote images and links in note bodies', () => {

@@ -9,7 +9,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from .conftest import APP_PY, Workspace, codes, open_doc, start, wait_diagnostics
+from .conftest import APP_PY, Workspace, codes, open_doc, replace_all, start, wait_diagnostics
 
 
 async def run(client: LanguageClient, command: str, *args: Any) -> Any:
@@ -140,6 +140,7 @@ async def test_mark_reviewed_clears_stale_and_refuses_deleted_code(client: Langu
     gone = "# header\n" + APP_PY.replace("def f2(x):\n    return x + 2\n\n", "")
     ws.repo.write("src/app.py", gone)
     ws.repo.commit("Drop f2")
+    replace_all(client, uri, gone, 2)  # the editor reloads its (clean) buffer, as VS Code does
     before = ws.note_path(note_id).read_bytes()
     with pytest.raises(JsonRpcException) as err:
         await run(client, "cairn.markReviewed", {"id": note_id})

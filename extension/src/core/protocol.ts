@@ -78,6 +78,9 @@ export interface StaleAnchor {
   lines: [number, number] | number[];
   message?: string;
   changed_in?: string | null;
+  merged_in?: string | null;
+  /** Where the code that replaced a changed anchor is now (null when deleted). */
+  current?: { path: string; lines: [number, number] | number[] } | null;
 }
 
 export interface StaleNote {

@@ -59,6 +59,7 @@ class LogCommit:
     sha: str
     subject: str
     changes: list[FileChange] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)  # when the log was asked for them (first parent first)
     # Every file the commit changed: (old path, new path, old blob, new blob), from `--raw`.
     raw: list[tuple[str | None, str | None, str | None, str | None]] = field(default_factory=list)
 
@@ -325,6 +326,11 @@ class GitRepo:
             result.append((old, new, old_blob, new_blob))
         return result
 
+    def parents(self, commit: str) -> list[str]:
+        """The parents of `commit`, first parent first (more than one: a merge)."""
+        out = self.run(["rev-list", "--parents", "-n", "1", commit, "--"], check=False).decode().split()
+        return [sha for sha in out[1:] if len(sha) == 40]
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         proc = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.root,
                               env=self._env, capture_output=True, check=False)
@@ -338,12 +344,20 @@ class GitRepo:
         """
         args = ["log", "--first-parent", "--reverse", "--diff-merges=first-parent", "-p", "--raw", "--no-abbrev",
                 "-U0", "-M",
-                "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%x00%H %s", until, f"^{since}"]
+                "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%x00%H %P%x01%s", until, f"^{since}"]
         path_list = sorted(set(paths)) if paths is not None else None
         if path_list is not None:
             args += ["--", *[f":(literal){p}" for p in path_list]]
         out = self.run(args, check=False)
         yield from parse_log(out)
+
+
+    def raw_log(self, since: str, until: str) -> list[LogCommit]:
+        """Every commit after `since` up to `until` (side branches too; a merge against its first parent),
+        oldest first, with the files each changed and their blob ids (`--raw -M`, no patches)."""
+        args = ["log", "--reverse", "--topo-order", "--diff-merges=first-parent", "--raw", "--no-abbrev", "-M",
+                "--no-color", "--format=%x00%x00%H %P%x01%s", until, f"^{since}"]
+        return list(parse_log(self.run(args, check=False)))
 
 
 def _batch_safe(ref: str) -> bool:
@@ -360,13 +374,22 @@ def _s(value: str | bytes) -> str:
 
 
 def parse_log(out: bytes) -> Iterator[LogCommit]:
-    """Parse `git log -p -U0 --raw --format=%x00%x00%H %s` output (the diffs by `diffparse.parse_files`)."""
+    """Parse `git log -p -U0 --raw --format=%x00%x00%H %s` output (the diffs by `diffparse.parse_files`).
+
+    With `--format=%x00%x00%H %P%x01%s` the commit's parents are read too.
+    """
     for chunk in out.split(b"\0\0"):
         if not chunk.strip():
             continue
         header, _, rest = chunk.partition(b"\n")
-        sha, _, subject = header.decode("utf-8", "replace").partition(" ")
-        commit = LogCommit(sha=sha, subject=subject)
+        text = header.decode("utf-8", "replace")
+        if "\x01" in text:
+            shas, _, subject = text.partition("\x01")
+            sha, *parents = shas.split()
+        else:
+            sha, _, subject = text.partition(" ")
+            parents = []
+        commit = LogCommit(sha=sha, subject=subject, parents=parents)
         start = diff_start(rest)
         # `--raw` lines come before the first `diff --git`.
         for line in (rest if start < 0 else rest[:start]).split(b"\n"):
