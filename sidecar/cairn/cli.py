@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cairn.commands.check",
     "cairn.commands.git",
     "cairn.commands.serve",
+    "cairn.commands.agent_hook",
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

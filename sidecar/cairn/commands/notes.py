@@ -19,7 +19,9 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("add", help="create a note; prints its path")
-    p.add_argument("--kind", required=True, help="decision, pattern, gotcha (or a configured kind)")
+    p.add_argument("--kind", required=True,
+                   help="decision, pattern, gotcha, session (or a configured kind); a session note without "
+                        "--body starts from the template: what changed, why, what was not done, what to know")
     p.add_argument("--title", required=True, help="one-line title")
     p.add_argument("--tag", action="append", default=[], help="a tag (repeatable, or comma-separated)")
     p.add_argument("--anchor", action="append", default=[], metavar="PATH:START-END",
@@ -58,6 +60,8 @@ def register(sub: Any) -> None:
     ubody.add_argument("--body", help="replace the body")
     ubody.add_argument("--body-file", metavar="FILE", help="replace the body from FILE, or stdin with -")
     ubody.add_argument("--append", metavar="TEXT", help="append a paragraph to the body")
+    p.add_argument("--reviewed", action="store_true",
+                   help="you checked the note against the code: mark it reviewed now, as you (git user.name)")
     p.add_argument("--json", action="store_true", help="print the updated note as JSON")
     add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'")
     p.set_defaults(func=cmd_update)
@@ -136,12 +140,34 @@ def cmd_add(args: argparse.Namespace) -> int:
     ws = workspace(args)
     store = NoteStore(ws)
     anchors = record_anchors(ws, args.anchor)
-    note = store.create(args.kind, args.title, _read_body(args), split_tags(args.tag), anchors)
+    body = _read_body(args)
+    if args.kind == "session" and not body.strip() and args.body is None and args.body_file is None:
+        from cairn.notes.model import SESSION_TEMPLATE
+
+        body = SESSION_TEMPLATE
+    note = store.create(args.kind, args.title, body, split_tags(args.tag), anchors,
+                        extra=agent_author_meta())
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
         print(note.rel_path)
     return 0
+
+
+def agent_author_meta(client: str | None = None) -> dict[str, Any] | None:
+    """`{"author": "agent:<client>"}` when an agent writes (MCP, agent hooks, or a CLI run by an agent).
+
+    A CLI run counts as an agent's when `CAIRN_AGENT` names the agent, or when Claude Code runs it
+    (its Bash tool sets `CLAUDECODE=1` in the environment); otherwise a person wrote it: nothing recorded.
+    """
+    import os
+
+    name = client or os.environ.get("CAIRN_AGENT") or ("claude-code" if os.environ.get("CLAUDECODE") else None)
+    if not name:
+        return None
+    from cairn.recall.provenance import agent_author
+
+    return {"author": agent_author(name)}
 
 
 def note_json(note: Any, with_body: bool = False) -> dict[str, Any]:
@@ -218,6 +244,12 @@ def cmd_update(args: argparse.Namespace) -> int:
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
     add_tags, drop_tags = split_tags(args.tag), set(split_tags(args.untag))
+    agent = agent_author_meta()
+    reviewer = None
+    if args.reviewed and agent is None:
+        from cairn.gitio.authorship import user_name
+
+        reviewer = user_name(ws.root) or "a person"
 
     def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
         if args.title is not None:
@@ -235,6 +267,15 @@ def cmd_update(args: argparse.Namespace) -> int:
             body = "\n" + text if body.startswith("\n") and not text.startswith("\n") else text
         if args.append:
             body = body.rstrip("\n") + ("\n\n" if body.strip() else "\n") + args.append.rstrip("\n") + "\n"
+        if agent is not None and (new_body is not None or args.append or args.title is not None):
+            meta.update(agent)  # an agent rewrote it: no person has reviewed this text
+            meta.pop("reviewed_by", None)
+        if args.reviewed:
+            from cairn.timeutil import format_timestamp, now_utc
+
+            meta["reviewed"] = format_timestamp(now_utc())
+            if reviewer is not None:
+                meta["reviewed_by"] = reviewer
         return meta, body
 
     note = NoteStore(ws).update(args.id, args.expected_version, change)

@@ -1,12 +1,14 @@
 """The context pack: what an agent reads before touching a file, within a token budget.
 
     # Cairn recall: src/auth/session.py:42
+    These notes are the team's memory, written by people and agents: weigh them against the code; ...
     repository: shop · HEAD: 3f2c1ab · query: token refresh
 
     ## 1. Why we chose JWT over server sessions
     - kind: decision · id: decisions/jwt-over-sessions
     - fresh, verified at 3f2c1ab 2 days ago
     - anchors: src/auth/session.py:10-42
+    - provenance: last commit by Ana Lima (3f2c1ab) · no agent author recorded
 
     <the note's body>
 
@@ -52,11 +54,12 @@ class PackNote:
     score: float
     status: str = "active"
     trimmed: bool = False
+    provenance: str = ""  # one line: who wrote it, agent/reviewed, branch-only (cairn.recall.provenance)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "path": self.path, "title": self.title, "kind": self.kind, "state": self.state,
                 "freshness": self.freshness, "anchors": list(self.anchors), "body": self.body,
-                "score": round(self.score, 4)}
+                "score": round(self.score, 4), "provenance": self.provenance}
 
 
 @dataclass
@@ -171,6 +174,8 @@ def note_head(rank: int, note: PackNote) -> str:
              f"- {_inline(note.freshness)}"]
     if note.anchors:
         lines.append(f"- anchors: {_inline(', '.join(note.anchors))}")
+    if note.provenance:
+        lines.append(f"- {_inline(note.provenance)}")
     return "\n".join(lines)
 
 
@@ -224,7 +229,9 @@ def render(pack: Pack, ranked: list[PackNote]) -> Pack:
     """Fill `pack` with as many of `ranked` as the budget allows and render its markdown."""
     budget = pack.budget
     where = pack.file + (f":{pack.line}" if pack.line else "")
-    header_lines = [f"# Cairn recall: {_inline(where)}"]
+    from cairn.recall.provenance import PREAMBLE
+
+    header_lines = [f"# Cairn recall: {_inline(where)}", PREAMBLE]
     meta = [f"repository: {_inline(pack.repository)}", f"HEAD: {pack.head[:7] if pack.head else '(no commits)'}"]
     if pack.query:
         meta.append(f"query: {_inline(pack.query)}")

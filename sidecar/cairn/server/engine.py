@@ -650,7 +650,10 @@ class Session:
 
     def mark_reviewed(self, note_id: str, version: str | None) -> Note:
         with self.lock:
-            updated = self.store.mark_reviewed(note_id, version)
+            from cairn.gitio.authorship import user_name
+
+            # The editor's Mark reviewed is a person's review: recorded for provenance.
+            updated = self.store.mark_reviewed(note_id, version, by=user_name(self.ws.root) or "a person")
             self.refresh([self.store.path_of(note_id)])
             return updated
 
