@@ -56,10 +56,14 @@ def _log(event: str, exc: BaseException, raw: str | bytes) -> None:
             cwd = data.get("cwd") if isinstance(data, dict) else None
         except ValueError:
             pass
-        from cairn.workspace import Workspace
+        from cairn.workspace import _find_git_dir  # not Workspace: its configuration may be what failed
 
-        ws = Workspace.discover(cwd if isinstance(cwd, str) and os.path.isdir(cwd) else None)
-        path = ws.cache_dir() / LOG_FILE
+        here = Path(cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()).resolve()
+        git_dir = next((g for g in (_find_git_dir(f / ".git") for f in (here, *here.parents)) if g), None)
+        if git_dir is None:
+            return
+        path = log_path(git_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_file() and path.stat().st_size > LOG_LIMIT:
             path.replace(path.with_suffix(".log.1"))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -14,7 +14,10 @@ from cairn.errors import CairnError, UsageError
 def register(sub: Any) -> None:
     p = sub.add_parser("init", help="create the notes folders and configuration (idempotent)")
     p.add_argument("--agents", action="store_true",
-                   help="also register the MCP server for Claude Code/VS Code and add a block to AGENTS.md/CLAUDE.md")
+                   help="also register the MCP server for Claude Code/VS Code, add a block to AGENTS.md/CLAUDE.md "
+                        "and .github/copilot-instructions.md, and add Cairn's hooks to .claude/settings.json")
+    p.add_argument("--no-agent-hooks", dest="agent_hooks", action="store_false",
+                   help="with --agents: leave .claude/settings.json alone (no SessionStart/PostToolUse/Stop hooks)")
     add_example(p, "cairn init", "cairn init --agents")
     p.set_defaults(func=cmd_init)
 
@@ -97,7 +100,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if getattr(args, "agents", False):
         from cairn.agents import init_agents
 
-        change = init_agents(ws)
+        change = init_agents(ws, hooks=getattr(args, "agent_hooks", True))
         for rel in change.written:
             print(f"wrote {rel}")
         for rel in change.skipped:
