@@ -7,8 +7,10 @@ Order (each note once, the pack stops when the budget is spent; `[recall] sessio
 3. the other notes anchored in those changed files, freshest first;
 4. the most recently reviewed notes of the repository, while room remains.
 
-Sources "clear" and "compact" empty Claude's context, so the notes already shown this session are
-forgotten and may be shown again; "resume" keeps them.
+The notes of this pack are not marked as shown: the PostToolUse hook still gives a note with the first
+edit of its file (the session start may be far back by then). Sources "clear" and "compact" empty
+Claude's context, so what the edit hooks already showed and warned this session is forgotten and may
+be said again; "resume" keeps it.
 """
 
 from __future__ import annotations
@@ -85,10 +87,9 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
     label = "session start" + (f" ({len(files)} file{'s' if len(files) != 1 else ''} changed on this branch)"
                                if files else "")
     pack = render_pack(ws, head, label, [packed[i] for i in order], ws.config.session_budget)
-    with store.update(inp.session_id) as state:
-        if inp.source in ("clear", "compact"):
+    if inp.source in ("clear", "compact"):
+        with store.update(inp.session_id) as state:
             state.shown, state.warned = [], []
-        state.shown.extend(n.id for n in pack.notes if n.id not in state.shown)
     return context_output("SessionStart", pack.to_markdown().rstrip("\n"))
 
 
