@@ -54,7 +54,17 @@ def build_parser() -> Parser:
     return parser
 
 
+HOOK_EVENTS = ("session-start", "post-tool-use", "stop")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if len(words) == 2 and words[0] == "agent-hook" and words[1] in HOOK_EVENTS:
+        # An agent's hook runs after every file edit: skip building the whole parser (a third of the
+        # start-up). `cairn.agent_hooks.main` never raises and always returns 0.
+        from cairn.agent_hooks import main as run_hook
+
+        return run_hook(words[1])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -29,15 +29,16 @@ FRESHEST = 10
 
 def changed_files(ws: Workspace) -> list[str]:
     """Files changed on this branch (vs the default branch's merge base) and in the working tree."""
-    from cairn.gitio.ranges import changed_paths, default_branch, dirty_paths, merge_base
+    from cairn.gitio.authorship import head_and_default_branch
+    from cairn.gitio.ranges import changed_paths, dirty_paths, merge_base
 
     root = ws.root
     notes = ws.notes_root_rel.rstrip("/") + "/"
     files: dict[str, None] = {}
     for path in dirty_paths(root):
         files[path] = None
-    branch = default_branch(root)
-    base = merge_base(root, branch) if branch else None
+    head, _, branch_sha = head_and_default_branch(root)
+    base = merge_base(root, branch_sha, head) if head and branch_sha and branch_sha != head else None
     if base:
         for path in sorted(changed_paths(root, base, "HEAD")):
             files[path] = None

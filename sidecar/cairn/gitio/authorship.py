@@ -46,7 +46,7 @@ def _git(root: Path, *args: str) -> bytes:
     return open_repo(root).run(args, check=False)
 
 
-def _refs(root: Path) -> tuple[str | None, str | None, str | None]:
+def head_and_default_branch(root: Path) -> tuple[str | None, str | None, str | None]:
     """(HEAD sha, default branch short name, its sha) with two git calls."""
     head = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").decode().strip() or None
     out = _git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", *_DEFAULT_REFS)
@@ -90,7 +90,7 @@ def _last_commits(root: Path, folder: str) -> dict[str, tuple[str, str]]:
 
 def authorship(root: Path, cache_dir: Path | None, notes_root: str) -> Authorship:
     """The provenance facts of the notes folder at HEAD (cached by HEAD and default-branch commit)."""
-    head, branch, branch_sha = _refs(root)
+    head, branch, branch_sha = head_and_default_branch(root)
     if head is None:
         return Authorship(default_branch=branch)
     key = [FORMAT, head, branch, branch_sha, notes_root]
@@ -121,4 +121,4 @@ def user_name(root: Path) -> str | None:
     return _git(root, "config", "--get", "user.name").decode("utf-8", "replace").strip() or None
 
 
-__all__ = ["Authorship", "authorship", "user_name"]
+__all__ = ["Authorship", "authorship", "head_and_default_branch", "user_name"]
