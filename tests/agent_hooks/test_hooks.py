@@ -153,3 +153,20 @@ def test_a_broken_workspace_fails_open(note_repo: tuple[GitRepo, str]) -> None:
         assert run_hook(repo, sample(name, repo)) is None
     lines = (repo.root / ".git" / "cairn" / "agent-hooks.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and all("invalid TOML" in line for line in lines)
+
+
+def test_an_agent_editing_a_note_file_is_recorded_as_its_author(note_repo: tuple[GitRepo, str]) -> None:
+    repo, note_id = note_repo
+    rel = f"agent-context/{note_id}.md"
+    original = repo.read(rel)
+    repo.write(rel, original.replace("f2 must add exactly two.", "f2 must add exactly two, never three.")
+               .replace("status: active", "status: active\nreviewed_by: Someone"))
+    payload = sample("post_tool_use_edit", repo)
+    payload["tool_input"].update(file_path=str(repo.root / rel), old_string="exactly two.",
+                                 new_string="exactly two, never three.")
+    text = context_of(run_hook(repo, payload), "PostToolUse")
+    assert "author: agent:claude-code" in text
+    stamped = repo.read(rel)
+    assert "author: agent:claude-code" in stamped and "reviewed_by" not in stamped and "never three" in stamped
+    assert run_hook(repo, payload) is None  # already stamped: nothing more to say
+    assert run_hook(repo, sample("stop", repo)) is None  # no code changed, and a note was written

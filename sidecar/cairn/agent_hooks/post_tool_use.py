@@ -11,15 +11,20 @@ once per anchor and note version:
 the working tree) and the text the edit inserted lies on or next to the anchored lines (where the
 code was recorded, or what replaced it now). A Write or NotebookEdit may have changed any line, so there
 every stale anchor in the file counts. Edits of note files are remembered (the Stop hook then knows
-the session wrote a note) and answered with nothing.
+the session wrote a note), and the note is stamped `author: agent:claude-code` (its `reviewed_by`
+dropped), as a write through MCP would be.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cairn.agent_hooks.protocol import HookInput, context_output
+
+if TYPE_CHECKING:
+    from cairn.workspace import Workspace
 
 SLACK = 1  # an insertion right above or below anchored lines counts as touching them
 MAX_RANGES = 50
@@ -57,6 +62,37 @@ def warning(note_id: str, where: str, version: str) -> str:
             f"update it with update_note (id {note_id}, version {version})")
 
 
+def _stamp_agent_author(ws: Workspace, rel: str) -> str:
+    """An agent edited a note file directly: record it as the note's author, as MCP writes do.
+
+    Provenance must not depend on the agent choosing the MCP tool: the note now says what an agent
+    wrote, and that no person has reviewed it since (`reviewed_by` is dropped).
+    """
+    from cairn.notes.store import NoteStore
+    from cairn.recall.provenance import agent_author
+
+    store = NoteStore(ws)
+    path = ws.root / rel
+    if not store.is_note_file(path) or not path.is_file():
+        return ""
+    note = store.read_file(path)
+    if isinstance(note, list):
+        return ""  # invalid: `cairn check` and the editor report it; nothing to stamp
+    author = agent_author("claude-code")
+    if note.meta.get("author") == author and "reviewed_by" not in note.meta:
+        return ""
+
+    def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
+        meta["author"] = author
+        meta.pop("reviewed_by", None)
+        return meta, body
+
+    store.update(note.id, note.version, change, touch=False)
+    return context_output("PostToolUse", f"Cairn recorded `author: {author}` in {rel} (an agent wrote this "
+                                         "note; a person's review will show as reviewed_by). Re-read the file "
+                                         "before editing it again.")
+
+
 def handle(inp: HookInput, notes_root: str | None = None) -> str:
     from cairn.agent_hooks.common import assess, pack_note, quick_checker, render_pack, workspace_for
     from cairn.agent_hooks.state import SessionStore
@@ -77,7 +113,7 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
         with store.update(inp.session_id) as state:
             if rel not in state.notes_written:
                 state.notes_written.append(rel)
-        return ""
+        return _stamp_agent_author(ws, rel)
     with store.update(inp.session_id) as state:
         if rel not in state.edited:
             state.edited.append(rel)
