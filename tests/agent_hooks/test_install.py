@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cairn.agent_hooks.install import hook_command
 from tests.conftest import GitRepo
 from tests.mcp.helpers import cairn
 
@@ -18,7 +19,7 @@ USER_SETTINGS = {
 
 def ours(event: str, sub: str, matcher: str | None = None) -> dict[str, object]:
     group: dict[str, object] = {"matcher": matcher} if matcher else {}
-    group["hooks"] = [{"type": "command", "command": f"cairn agent-hook {sub}", "timeout": 10}]
+    group["hooks"] = [{"type": "command", "command": hook_command(sub), "timeout": 10}]
     return group
 
 
@@ -58,7 +59,7 @@ def test_a_user_spelled_cairn_hook_is_left_alone_and_hooks_can_be_skipped(repo: 
     cairn(repo, "init", "--agents", check=True)
     hooks = json.loads(repo.read(".claude/settings.json"))["hooks"]
     assert hooks["Stop"] == custom["hooks"]["Stop"]
-    assert [g["hooks"][0]["command"] for g in hooks["SessionStart"]] == ["cairn agent-hook session-start"]
+    assert [g["hooks"][0]["command"] for g in hooks["SessionStart"]] == [hook_command("session-start")]
 
     other = repo.root / "other"
     other.mkdir()
@@ -74,3 +75,25 @@ def test_bad_settings_are_reported_in_one_line_and_kept(repo: GitRepo) -> None:
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert ".claude/settings.json" in bad.stderr and "`hooks` must be an object" in bad.stderr
     assert repo.read(".claude/settings.json") == '{"hooks": [1, 2]}'
+
+
+def test_the_registered_commands_run_as_claude_code_runs_them(repo: GitRepo) -> None:
+    import subprocess
+
+    from tests.agent_hooks.helpers import sample
+    from tests.mcp.helpers import CAIRN_BIN, cairn_env, setup_repo_with_note
+
+    setup_repo_with_note(repo)
+    cairn(repo, "init", "--agents", check=True)
+    settings = json.loads(repo.read(".claude/settings.json"))
+    command = settings["hooks"]["SessionStart"][0]["hooks"][0]["command"]
+    stdin = json.dumps(sample("session_start", repo))
+    found = subprocess.run(["sh", "-c", command], cwd=repo.root, input=stdin, capture_output=True, text=True,
+                           timeout=60, env=cairn_env(repo, CAIRN_BIN=CAIRN_BIN))
+    assert found.returncode == 0 and found.stderr == ""
+    assert "f2 adds two" in json.loads(found.stdout)["hookSpecificOutput"]["additionalContext"]
+    # Cairn nowhere to be found: the hook says nothing and exits 0 (it must never disturb the session).
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(repo.root.parent)}
+    missing = subprocess.run(["sh", "-c", command], cwd=repo.root, input=stdin, capture_output=True, text=True,
+                             timeout=60, env=bare)
+    assert missing.returncode == 0 and missing.stdout == ""

@@ -30,12 +30,30 @@ HOOKS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def hook_group(command: str, event: str) -> dict[str, Any]:
+def hook_command(sub: str) -> str:
+    """The shell command Claude Code runs for `cairn agent-hook SUB` on any teammate's machine.
+
+    `.claude/settings.json` is committed, so like the MCP entries (`cairn.agents.LAUNCHER`) it cannot
+    name one machine's path: it searches the same places, but tries `$CAIRN_BIN` and `cairn` on PATH
+    first (no git calls: the hook runs after every edit), and when Cairn is not installed it exits 0
+    silently instead of 127: a hook must never disturb the session.
+    """
+    import shlex
+
+    from cairn.agents import LAUNCHER
+
+    fast = 'for c in "$CAIRN_BIN" "$(command -v cairn)"; do [ -n "$c" ] && [ -x "$c" ] && exec "$c" "$0" "$1"; done; '
+    search = LAUNCHER.replace('"$0"', '"$0" "$1"')
+    search = search[:search.rindex("echo ")] + "exit 0"
+    return f"sh -c {shlex.quote(fast + search)} agent-hook {sub}"
+
+
+def hook_group(event: str) -> dict[str, Any]:
     sub, matcher = HOOKS[event]
     group: dict[str, Any] = {}
     if matcher:
         group["matcher"] = matcher
-    group["hooks"] = [{"type": "command", "command": f"{command} agent-hook {sub}", "timeout": TIMEOUT_SECONDS}]
+    group["hooks"] = [{"type": "command", "command": hook_command(sub), "timeout": TIMEOUT_SECONDS}]
     return group
 
 
@@ -49,7 +67,7 @@ def _registered(groups: list[Any], sub: str) -> bool:
     return False
 
 
-def merge_settings(data: dict[str, Any], command: str, path: str) -> bool:
+def merge_settings(data: dict[str, Any], path: str) -> bool:
     """Add Cairn's hook groups to a parsed settings object in place; True when something was added."""
     hooks = data.get("hooks")
     if hooks is None:
@@ -64,22 +82,22 @@ def merge_settings(data: dict[str, Any], command: str, path: str) -> bool:
         if not isinstance(groups, list):
             raise CairnError(f"`hooks.{event}` must be an array", path=path)
         if not _registered(groups, sub):
-            groups.append(hook_group(command, event))
+            groups.append(hook_group(event))
             added = True
     return added
 
 
-def install_settings(root: Path, command: str = "cairn") -> bool:
+def install_settings(root: Path) -> bool:
     """Merge the hooks into `<root>/.claude/settings.json`; True when the file was written."""
     from cairn.agents import _load_json
     from cairn.notes.store import atomic_write
 
     path = root / SETTINGS
     data = _load_json(path)
-    if not merge_settings(data, command, str(path)):
+    if not merge_settings(data, str(path)):
         return False
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return True
 
 
-__all__ = ["HOOKS", "SETTINGS", "hook_group", "install_settings", "merge_settings"]
+__all__ = ["HOOKS", "SETTINGS", "hook_command", "hook_group", "install_settings", "merge_settings"]
