@@ -40,7 +40,8 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / "sidecar"))
 PYTHON = sys.executable
 CAIRN = str(Path(sys.executable).parent / "cairn")
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CAIRN_BIN")}
+ENV["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{ENV.get('PATH', '')}"  # cairn on PATH, as installed
 ENV.update({"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "Bench",
             "GIT_COMMITTER_EMAIL": "b@example.com", "GIT_CONFIG_NOSYSTEM": "1"})
 
@@ -117,6 +118,24 @@ def bench_repo(name: str, root: Path, anchored: str, plain: str, runs: int) -> d
             samples.append((wall, cpu))
             answered += bool(stdout.strip())
         out[label] = {**figures(samples), "answered": answered}
+
+    # The same hook through the command `cairn init --agents` registers (a `sh` launcher that finds
+    # cairn on PATH first), as Claude Code spawns it.
+    from cairn.agent_hooks.install import hook_command
+
+    command = hook_command("post-tool-use")
+    samples, answered = [], 0
+    path = root / anchored
+    for i in range(runs):
+        old = path.read_text(encoding="utf-8")
+        new = old + f"# launched edit {i}\n"
+        path.write_text(new, encoding="utf-8")
+        inp = payload("PostToolUse", root, f"l{i}", tool_name="Edit",
+                      tool_input={"file_path": str(path), "old_string": old[-40:], "new_string": new[-40:]})
+        wall, cpu, stdout = run(["sh", "-c", command], root, inp)
+        samples.append((wall, cpu))
+        answered += bool(stdout.strip())
+    out["post-tool-use (anchored file) via the settings.json command"] = {**figures(samples), "answered": answered}
 
     samples, answered = [], 0
     for i in range(runs):

@@ -66,6 +66,7 @@ class NoteMap:
         self.ws = ws
         self.path = ws.cache_dir() / MAP_FILE
         self.entries: dict[str, MapEntry] = {}
+        self._by_file: dict[str, list[str]] | None = None
         self._load()
 
     def _load(self) -> None:
@@ -112,7 +113,12 @@ class NoteMap:
 
     def anchored_in(self, rel: str) -> list[str]:
         """Ids of the notes with an anchor recorded in the file `rel`."""
-        return sorted(e.id for e in self.entries.values() if rel in e.files)
+        if self._by_file is None:
+            self._by_file = {}
+            for entry in self.entries.values():
+                for path in entry.files:
+                    self._by_file.setdefault(path, []).append(entry.id)
+        return sorted(self._by_file.get(rel, ()))
 
     def latest(self, kind: str | None = None, limit: int = 10) -> list[str]:
         """Ids of active notes (of `kind`), most recently reviewed first."""
