@@ -37,22 +37,23 @@ class MapEntry:
 def _scan(root: Path) -> dict[str, tuple[int, int]]:
     """Note files under `root` (not following symlinks, skipping dot folders): rel path → (mtime_ns, size)."""
     found: dict[str, tuple[int, int]] = {}
-    stack = [root]
+    stack = [("", str(root))]  # (relative prefix, folder): plain strings, this runs per note file
     while stack:
-        folder = stack.pop()
+        prefix, folder = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                elif entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                    stack.append((f"{prefix}{name}/", entry.path))
+                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
-                    found[Path(entry.path).relative_to(root).as_posix()] = (st.st_mtime_ns, st.st_size)
+                    found[prefix + name] = (st.st_mtime_ns, st.st_size)
             except OSError:
                 continue
     found.pop("README.md", None)
@@ -65,7 +66,7 @@ class NoteMap:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.path = ws.cache_dir() / MAP_FILE
-        self.entries: dict[str, MapEntry] = {}
+        self._info: dict[str, list[Any]] = {}  # id → [id, rel_path, kind, status, reviewed, files]
         self._by_file: dict[str, list[str]] | None = None
         self._load()
 
@@ -103,34 +104,35 @@ class NoteMap:
                 tmp = self.path.with_name(f".{MAP_FILE}.{os.getpid()}.tmp")
                 tmp.write_text(json.dumps({"key": key, "notes": out}, ensure_ascii=False), encoding="utf-8")
                 os.replace(tmp, self.path)
-        for value in out.values():
-            info = value[2]
-            if info:
-                self.entries[info[0]] = MapEntry(info[0], info[1], info[2], info[3], info[4], list(info[5]))
+        self._info = {value[2][0]: value[2] for value in out.values() if value[2]}
+
+    def entry(self, note_id: str) -> MapEntry | None:
+        info = self._info.get(note_id)
+        return MapEntry(info[0], info[1], info[2], info[3], info[4], list(info[5])) if info else None
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._info)
 
     def anchored_in(self, rel: str) -> list[str]:
         """Ids of the notes with an anchor recorded in the file `rel`."""
         if self._by_file is None:
             self._by_file = {}
-            for entry in self.entries.values():
-                for path in entry.files:
-                    self._by_file.setdefault(path, []).append(entry.id)
+            for info in self._info.values():
+                for path in info[5]:
+                    self._by_file.setdefault(path, []).append(info[0])
         return sorted(self._by_file.get(rel, ()))
 
     def latest(self, kind: str | None = None, limit: int = 10) -> list[str]:
         """Ids of active notes (of `kind`), most recently reviewed first."""
-        chosen = [e for e in self.entries.values() if e.status == "active" and (kind is None or e.kind == kind)]
-        chosen.sort(key=lambda e: (e.reviewed, e.id), reverse=True)
-        return [e.id for e in chosen[:limit]]
+        chosen = [i for i in self._info.values() if i[3] == "active" and (kind is None or i[2] == kind)]
+        chosen.sort(key=lambda i: (i[4], i[0]), reverse=True)
+        return [i[0] for i in chosen[:limit]]
 
     def note(self, note_id: str) -> Any:
         """The parsed note (None when it no longer parses)."""
         from cairn.notes.store import NoteStore
 
-        entry = self.entries.get(note_id)
+        entry = self.entry(note_id)
         if entry is None:
             return None
         result = NoteStore(self.ws).read_file(self.ws.root / entry.rel_path)
