@@ -27,9 +27,11 @@ LATEST_SESSIONS = 2
 FRESHEST = 10
 
 
-def changed_files(ws: Workspace) -> list[str]:
-    """Files changed on this branch (vs the default branch's merge base) and in the working tree."""
-    from cairn.gitio.authorship import head_and_default_branch
+def changed_files(ws: Workspace, refs: tuple[str | None, str | None, str | None]) -> list[str]:
+    """Files changed on this branch (vs the default branch's merge base) and in the working tree.
+
+    `refs` is `gitio.authorship.head_and_default_branch(ws.root)`.
+    """
     from cairn.gitio.ranges import changed_paths, dirty_paths, merge_base
 
     root = ws.root
@@ -37,7 +39,7 @@ def changed_files(ws: Workspace) -> list[str]:
     files: dict[str, None] = {}
     for path in dirty_paths(root):
         files[path] = None
-    head, _, branch_sha = head_and_default_branch(root)
+    head, _, branch_sha = refs
     base = merge_base(root, branch_sha, head) if head and branch_sha and branch_sha != head else None
     if base:
         for path in sorted(changed_paths(root, base, "HEAD")):
@@ -59,7 +61,10 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
     index = NoteMap(ws)
     if len(index) == 0:
         return ""
-    files = changed_files(ws)
+    from cairn.gitio.authorship import head_and_default_branch
+
+    refs = head_and_default_branch(ws.root)
+    files = changed_files(ws, refs)
     touching: dict[str, None] = {}
     for path in files:
         for note_id in index.anchored_in(path):
@@ -79,7 +84,7 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
         head = checker.head
     finally:
         checker.close()
-    provenance = Provenance(ws)
+    provenance = Provenance(ws, refs)
     packed = {n.id: pack_note(n, fresh[n.id], provenance) for n in notes if n.id in fresh}
     troubled = [i for i in touching if i in packed and packed[i].state != "fresh"]
     rest_touching = sorted((i for i in touching if i in packed and i not in troubled), key=lambda i: -packed[i].score)

@@ -88,9 +88,13 @@ def _last_commits(root: Path, folder: str) -> dict[str, tuple[str, str]]:
     return last
 
 
-def authorship(root: Path, cache_dir: Path | None, notes_root: str) -> Authorship:
-    """The provenance facts of the notes folder at HEAD (cached by HEAD and default-branch commit)."""
-    head, branch, branch_sha = head_and_default_branch(root)
+def authorship(root: Path, cache_dir: Path | None, notes_root: str,
+               refs: tuple[str | None, str | None, str | None] | None = None) -> Authorship:
+    """The provenance facts of the notes folder at HEAD (cached by HEAD and default-branch commit).
+
+    `refs`: `head_and_default_branch(root)` when the caller already asked (saves two git calls).
+    """
+    head, branch, branch_sha = refs or head_and_default_branch(root)
     if head is None:
         return Authorship(default_branch=branch)
     key = [FORMAT, head, branch, branch_sha, notes_root]

@@ -65,8 +65,9 @@ def _inline(text: str) -> str:
 class Provenance:
     """Provenance lines for notes of one workspace (one git question per recall, cached by HEAD)."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, refs: tuple[str | None, str | None, str | None] | None = None) -> None:
         self.ws = ws
+        self._refs = refs  # `gitio.authorship.head_and_default_branch`, when the caller has it
         self._facts: Authorship | None = None
         self._loaded = False
 
@@ -77,7 +78,8 @@ class Provenance:
                 from cairn.gitio.authorship import authorship
 
                 try:
-                    self._facts = authorship(self.ws.root, self.ws.cache_dir(), self.ws.notes_root_rel)
+                    self._facts = authorship(self.ws.root, self.ws.cache_dir(), self.ws.notes_root_rel,
+                                             self._refs)
                 except Exception:  # provenance is best effort: a git hiccup must not break recall
                     self._facts = None
         return self._facts
