@@ -173,7 +173,9 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
         return ""
     parts = [text for _, text in warnings]
     if new:
-        provenance = Provenance(ws)
+        from cairn.gitio.authorship import head_and_default_branch
+
+        provenance = Provenance(ws, head_and_default_branch(ws.root, head) if head else None)
         warned_ids = {k.split("\0", 1)[0] for k, _ in warnings}
         ranked = sorted((pack_note(n, fresh[n.id], provenance) for n in new),
                         key=lambda p: (p.id not in warned_ids, -p.score, p.id))

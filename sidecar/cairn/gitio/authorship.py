@@ -46,9 +46,10 @@ def _git(root: Path, *args: str) -> bytes:
     return open_repo(root).run(args, check=False)
 
 
-def head_and_default_branch(root: Path) -> tuple[str | None, str | None, str | None]:
-    """(HEAD sha, default branch short name, its sha) with two git calls."""
-    head = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").decode().strip() or None
+def head_and_default_branch(root: Path, head: str | None = None) -> tuple[str | None, str | None, str | None]:
+    """(HEAD sha, default branch short name, its sha) with two git calls (one when `head` is given)."""
+    if head is None:
+        head = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").decode().strip() or None
     out = _git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", *_DEFAULT_REFS)
     found: dict[str, tuple[str, str]] = {}
     for line in out.decode("utf-8", "replace").splitlines():
