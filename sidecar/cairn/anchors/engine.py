@@ -636,7 +636,7 @@ def update_anchors(ws: Workspace, report: CheckReport, checker: Checker | None =
 
 
 def reanchor_note(ws: Workspace, note_id: str, expected_version: str | None = None,
-                  mark_reviewed: bool = True, reviewed_by: str | None = None) -> Note:
+                  mark_reviewed: bool = True) -> Note:
     """Re-anchor every anchor of a note to its current (or best current) lines and mark it reviewed.
 
     The language server's "Re-anchor to the current lines and mark reviewed" action. Anchors whose code
@@ -659,8 +659,6 @@ def reanchor_note(ws: Workspace, note_id: str, expected_version: str | None = No
             meta["anchors"] = anchors
         if mark_reviewed:
             meta["reviewed"] = format_timestamp(now_utc())
-            if reviewed_by:  # a person's review (provenance: cairn.recall.provenance)
-                meta["reviewed_by"] = reviewed_by
         return meta, body
 
     return store.update(note.id, expected_version or note.version, change)

@@ -342,16 +342,10 @@ class NoteStore:
 
         return self.update(note_id, expected_version, change)
 
-    def mark_reviewed(self, note_id: str, expected_version: str | None = None, by: str | None = None) -> Note:
-        """Record that someone confirmed the note is still true (sets `reviewed` to now).
-
-        `by` names the person who reviewed it (`reviewed_by`, shown to agents as provenance); agents
-        confirming a note pass nothing.
-        """
+    def mark_reviewed(self, note_id: str, expected_version: str | None = None) -> Note:
+        """Record that someone confirmed the note is still true (sets `reviewed` to now)."""
         def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
             meta["reviewed"] = format_timestamp(now_utc())
-            if by:
-                meta["reviewed_by"] = by
             return meta, body
 
         return self.update(note_id, expected_version, change, touch=False)
