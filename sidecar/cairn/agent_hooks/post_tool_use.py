@@ -18,7 +18,6 @@ dropped), as a write through MCP would be.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.agent_hooks.protocol import HookInput, context_output
@@ -129,13 +128,12 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
     notes = [n for n in (index.note(i) for i in ids) if n is not None]
     if not notes:
         return ""
+    from cairn.gitio.files import read_regular_text
     from cairn.recall.provenance import Provenance
     from cairn.timeutil import now_utc
 
-    try:
-        text = Path(ws.root, rel).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
+    # Never through a symlink (gitio.files); a file too large to judge by content has no edit ranges.
+    text = read_regular_text(ws.root, rel, ws.config.max_file_bytes) or ""
     ranges = edited_ranges(text, inp.new_texts())
     checker = quick_checker(ws)
     try:

@@ -19,7 +19,6 @@ its tier (`UNREVIEWED_AGENT_FACTOR`, applied by recall to the note's score).
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -93,11 +92,11 @@ class Provenance:
             committed = facts.last[path]
             blob = facts.blobs.get(path)
             if blob is not None:
-                from cairn.gitio.repo import blob_id
+                from cairn.gitio.files import hash_regular
 
-                with contextlib.suppress(OSError):
-                    if blob_id((self.ws.root / path).read_bytes()) != blob:
-                        committed = None
+                now = hash_regular(self.ws.root, path)  # never through a symlink
+                if now is None or now[0] != blob:
+                    committed = None
         if facts is None:
             who = "not in git"
         elif committed is None:
