@@ -88,6 +88,7 @@ async def test_mark_reviewed_draft_update_and_open_note(client: LanguageClient, 
     result = await run(client, "cairn.markReviewed", {"id": note_id})
     after = ws.note_path(note_id).read_text()
     assert result["id"] == note_id and "reviewed: 2024-01-01T00:00:00Z" not in after
+    assert "reviewed_by: Test Author" in after  # a person's review, shown to agents as provenance
     with pytest.raises(JsonRpcException):
         await run(client, "cairn.openNote", {"id": "../../etc/passwd"})
     with pytest.raises(JsonRpcException):

@@ -27,6 +27,8 @@ export interface PackNote {
   anchors: string[];
   body: string;
   score?: number;
+  /** "provenance: last commit by … · agent-written …, not reviewed by a person · only on this branch …" */
+  provenance?: string;
 }
 
 export interface Pack {

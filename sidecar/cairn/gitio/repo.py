@@ -2,7 +2,7 @@
 
 Everything Cairn learns from git goes through `GitRepo`, so the rest of the engine can be tested against
 plain data and so git is spawned as few times as possible: objects come from one persistent
-`git cat-file --batch` process (GitPython's), trees and blobs are cached per id (they never change), and
+`git cat-file --batch` process (`catfile.py`), trees and blobs are cached per id (they never change), and
 history is read with one `git log` per question instead of one process per anchor.
 """
 
@@ -16,9 +16,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cairn.errors import CairnError
+from cairn.gitio.catfile import CatFile
 from cairn.gitio.diffparse import diff_start, parse_files, unquote
 from cairn.gitio.files import FILE_MODES, GITLINK_MODE
 
@@ -93,7 +93,7 @@ class GitRepo:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._repo: Any = None  # GitPython's Repo, opened on the first object read
+        self._cat: CatFile | None = None  # one `git cat-file --batch` child, started on the first object read
         self._lock = threading.RLock()
         self._blobs = _LRU(64 * 1024 * 1024)
         self._trees: dict[str, dict[str, str]] = {}
@@ -117,26 +117,18 @@ class GitRepo:
         return proc.stdout
 
     @property
-    def _git(self) -> Any:
-        """GitPython's command object with its persistent `cat-file` processes.
-
-        Imported and opened lazily: a re-check that finds every verdict in the cache reads no object,
-        and importing GitPython alone costs a fifth of such a run.
-        """
-        if self._repo is None:
-            import git
-
-            try:
-                self._repo = git.Repo(str(self.root))
-            except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-                raise CairnError(f"{self.root}: not a git repository ({exc.__class__.__name__})") from None
-        return self._repo.git
+    def _objects(self) -> CatFile:
+        """The persistent `git cat-file --batch` child (`cairn.gitio.catfile`), started lazily: a re-check
+        that finds every verdict in the cache reads no object."""
+        if self._cat is None:
+            self._cat = CatFile(self.root, self._env)
+        return self._cat
 
     def close(self) -> None:
-        """Stop the persistent git processes."""
+        """Stop the persistent git process."""
         with self._lock:
-            if self._repo is not None:
-                self._repo.close()
+            if self._cat is not None:
+                self._cat.close()
 
     # ---- revisions --------------------------------------------------------------------------
     def head(self) -> str | None:
@@ -171,11 +163,13 @@ class GitRepo:
             sha = self._path_ref(ref)
             return None if sha is None else self.object_header(sha)
         with self._lock:
-            try:
-                sha, kind, size = self._git.get_object_header(ref)
-            except ValueError:
-                return None
-        return _s(sha), _s(kind), int(size)
+            found = self._objects.read(ref)
+        if found is None:
+            return None
+        sha, kind, data = found
+        if kind == "blob":
+            self._blobs.put(sha, data)  # read_blob asks for the contents next
+        return sha, kind, len(data)
 
     def subject(self, sha: str) -> str:
         """The first line of a commit's message."""
@@ -196,11 +190,10 @@ class GitRepo:
             sha = self._path_ref(ref)
             return None if sha is None else self.read_object(sha)
         with self._lock:
-            try:
-                raw_sha, _kind, _size, data = self._git.get_object_data(ref)
-            except ValueError:
-                return None
-        sha = _s(raw_sha)
+            found = self._objects.read(ref)
+        if found is None:
+            return None
+        sha, _kind, data = found
         if len(ref) == 40:
             self._blobs.put(ref, data)
         self._blobs.put(sha, data)

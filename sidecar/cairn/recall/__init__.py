@@ -164,6 +164,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
             break
     wanted = max(1, wanted)
     assessor = Assessor(ws, target, checker)
+    from cairn.recall.provenance import UNREVIEWED_AGENT_FACTOR, Provenance, unreviewed_agent
+
+    provenance = Provenance(ws)
     judged: list[tuple[float, PackNote]] = []
     try:
         pos = 0
@@ -186,11 +189,13 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 if cand.base() <= 0:
                     continue
                 score = cand.base() * info.factor
+                if unreviewed_agent(note.meta):
+                    score *= UNREVIEWED_AGENT_FACTOR  # below reviewed notes of its tier
                 labels = [a.where or a.label for a in info.anchors]
                 judged.append((score, PackNote(
                     id=note.id, path=note.rel_path, title=note.title, kind=note.kind, state=info.state,
                     freshness=info.line, anchors=labels, body=sanitize_body(note.body), score=score,
-                    status=note.status,
+                    status=note.status, provenance=provenance.line(note),
                 )))
             judged.sort(key=lambda item: (-item[0], item[1].id))
             if pos < len(queue) and len(judged) >= wanted and judged[wanted - 1][0] >= optimistic(queue[pos]):

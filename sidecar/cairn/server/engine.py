@@ -659,7 +659,10 @@ class Session:
         from cairn.reviewed import mark_reviewed
 
         with self.lock:
-            updated = mark_reviewed(self.ws, note_id, version)
+            from cairn.gitio.authorship import user_name
+
+            # The editor's Mark reviewed is a person's review: recorded for provenance.
+            updated = mark_reviewed(self.ws, note_id, version, reviewed_by=user_name(self.ws.root) or "a person")
             self.refresh([self.store.path_of(note_id)])
             return updated
 

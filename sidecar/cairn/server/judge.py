@@ -116,15 +116,18 @@ class Judging:
         """Every anchor to its current (or best current) lines, note marked reviewed, conditionally.
 
         With `buffers` (the editor's unsaved text) "current" is the code as the editor shows it, laid
-        over the working tree this session already sees.
+        over the working tree this session already sees. The editor's re-anchor is a person's review:
+        recorded as `reviewed_by` for provenance.
         """
         from cairn.anchors import Checker
+        from cairn.gitio.authorship import user_name
         from cairn.reviewed import mark_reviewed
 
+        by = user_name(self.ws.root) or "a person"
         if not buffers:
-            return mark_reviewed(self.ws, note_id, version)
+            return mark_reviewed(self.ws, note_id, version, reviewed_by=by)
         checker = Checker(self.ws, Target.with_buffers(buffers), cache=self.buffer_cache, base=self.worktree())
-        return mark_reviewed(self.ws, note_id, version, checker=checker)
+        return mark_reviewed(self.ws, note_id, version, checker=checker, reviewed_by=by)
 
     def diffs(self, note: Note) -> list[tuple[str, str, str]]:
         """(label, status, unified diff) per anchor: the code as recorded against the code now."""
