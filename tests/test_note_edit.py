@@ -39,16 +39,20 @@ async def test_cli_and_mcp_write_the_same_note(repo: GitRepo) -> None:
     repo.commit("app")
     cairn(repo, "init", check=True)
     by_cli = json.loads(cairn(repo, "add", "--kind", "gotcha", "--title", "Same request", "--tag", " pure , fast,pure",
-                              "--anchor", "src/app.py:4-5", "--body", "First words.", "--json", check=True).stdout)
+                              "--anchor", "src/app.py:4-5", "--body", "First words.", "--json", check=True,
+                              CAIRN_AGENT="mcp").stdout)
     async with connect(repo) as session:
         by_mcp = await call(session, "add_note", kind="gotcha", title="Same request 2", tags=[" pure , fast,pure"],
                             anchors=["src/app.py:4-5"], body="First words.")
         assert by_mcp["tags"] == by_cli["tags"] == ["fast", "pure"]
         assert by_mcp["anchors"] == by_cli["anchors"]
-        cairn(repo, "update", by_cli["id"], "--version", by_cli["version"], "--body", "Replaced.", check=True)
+        # The CLI run as an agent (CAIRN_AGENT) records the same author as the MCP client ("mcp").
+        cairn(repo, "update", by_cli["id"], "--version", by_cli["version"], "--body", "Replaced.", check=True,
+              CAIRN_AGENT="mcp")
         updated = await call(session, "update_note", id=by_mcp["id"], version=by_mcp["version"], body="Replaced.")
         now = json.loads(cairn(repo, "show", by_cli["id"], "--json", check=True).stdout)
-        cairn(repo, "update", by_cli["id"], "--version", now["version"], "--append", "Appended.", check=True)
+        cairn(repo, "update", by_cli["id"], "--version", now["version"], "--append", "Appended.", check=True,
+              CAIRN_AGENT="mcp")
         await call(session, "update_note", id=by_mcp["id"], version=updated["version"], append="Appended.")
     cli_front, cli_body = _frontmatter_and_body(repo.root / by_cli["path"])
     mcp_front, mcp_body = _frontmatter_and_body(repo.root / by_mcp["path"])

@@ -23,6 +23,7 @@ const pack: Pack = {
       anchors: ['src/auth/session.py:10-42'],
       body: '# Context\nStateless tokens.\n\n```python\n# not a heading\nx = "<b>"\n```\n<script>alert(1)</script>',
       score: 0.9,
+      provenance: 'provenance: uncommitted · agent-written (claude-code), not reviewed by a person',
     },
     {
       id: 'gotchas/clock',
@@ -76,5 +77,17 @@ describe('search and stale lists', () => {
     assert.ok(md.includes('`src/a.py:10-12` — changed in 9a8b7c6'));
     assert.equal(staleDetail(note), 'src/a.py:10-12: changed in 9a8b7c6');
     assert.match(formatStale([]), /No stale notes/);
+  });
+  it('shows a stale anchor where its code is now, not where it was recorded', () => {
+    const note = {
+      id: 'g/c',
+      path: 'agent-context/gotchas/clock.md',
+      uri: 'file:///x',
+      title: 'Clock skew',
+      anchors: [{ path: 'src/a.py', lines: [10, 12], current: { path: 'src/a.py', lines: [14, 17] },
+        message: 'anchored lines changed in 9a8b7c6 (Fix): now src/a.py:14-17 (recorded 10-12)', changed_in: '9a8b7c6d5e4f', merged_in: null }],
+    };
+    assert.equal(staleDetail(note), 'src/a.py:14-17: anchored lines changed in 9a8b7c6 (Fix): now src/a.py:14-17 (recorded 10-12)');
+    assert.ok(formatStale([note]).includes('`src/a.py:14-17` — anchored lines changed in 9a8b7c6'));
   });
 });

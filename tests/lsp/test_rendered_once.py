@@ -10,6 +10,8 @@ import sys
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from cairn.config import DEFAULT_KINDS
+
 from .conftest import APP_PY, Workspace, start
 
 
@@ -34,7 +36,7 @@ async def test_kinds_come_from_the_configuration(client: LanguageClient, ws: Wor
     (ws.root / "agent-context" / "config.toml").write_text('[kinds.runbook]\nttl = "30d"\n', encoding="utf-8")
     await start(client, ws.root)
     answer = await client.protocol.send_request_async("cairn/kinds", {"uri": ws.uri("src/app.py")})
-    assert list(answer.kinds) == ["decision", "pattern", "gotcha", "runbook"]
+    assert list(answer.kinds) == [*DEFAULT_KINDS, "runbook"]
     everywhere = await client.protocol.send_request_async("cairn/kinds", {})
     assert list(everywhere.kinds) == list(answer.kinds)
 

@@ -11,6 +11,7 @@ const KNOWN: Record<string, { icon: string; description: string }> = {
   decision: { icon: 'law', description: 'why the code is the way it is; what was rejected' },
   pattern: { icon: 'symbol-structure', description: 'how things are done here; follow it' },
   gotcha: { icon: 'warning', description: 'a trap the next person (or agent) will fall into' },
+  session: { icon: 'history', description: 'what a work session changed and why; fades fast' },
 };
 
 /** Quick-pick items for the configured kinds, in the server's order; kinds without a known look get a plain one. */

@@ -2,7 +2,7 @@
 // markdown, at the heading level asked for), so only their one-line summary is made here; search hits and
 // stale notes become short lists. Titles and snippets are untrusted: inline markdown is escaped, and the
 // renderers are told not to trust command links.
-import type { Pack, SearchHit, StaleNote } from './protocol';
+import type { Pack, SearchHit, StaleAnchor, StaleNote } from './protocol';
 
 const BADGE: Record<string, string> = { fresh: '✓ fresh', stale: '⚠ stale', expired: '⌛ expired', invalid: '✗ invalid' };
 
@@ -59,7 +59,7 @@ export function formatStale(notes: StaleNote[]): string {
   for (const note of notes) {
     lines.push(`- **${escapeInline(note.title || note.id)}** \`${note.path}\``);
     for (const a of note.anchors ?? []) {
-      const range = Array.isArray(a.lines) && a.lines.length >= 2 ? `${a.path}:${a.lines[0]}-${a.lines[1]}` : a.path;
+      const range = stalePlace(a);
       const detail = a.message ? escapeInline(a.message) : a.changed_in ? `changed in ${shortSha(a.changed_in)}` : 'changed';
       lines.push(`  - \`${range}\` — ${detail}`);
     }
@@ -67,11 +67,17 @@ export function formatStale(notes: StaleNote[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** Where a stale anchor's code is now (the code that replaced it), else where it was recorded. */
+export function stalePlace(a: StaleAnchor): string {
+  const at = a.current ?? a;
+  return Array.isArray(at.lines) && at.lines.length >= 2 ? `${at.path}:${at.lines[0]}-${at.lines[1]}` : at.path;
+}
+
 /** One line describing a stale note for a quick pick. */
 export function staleDetail(note: StaleNote): string {
   return (note.anchors ?? [])
     .map((a) => {
-      const range = Array.isArray(a.lines) && a.lines.length >= 2 ? `${a.path}:${a.lines[0]}-${a.lines[1]}` : a.path;
+      const range = stalePlace(a);
       return a.message ? `${range}: ${a.message}` : a.changed_in ? `${range}: changed in ${shortSha(a.changed_in)}` : range;
     })
     .join(' · ');

@@ -29,6 +29,8 @@ export interface PackNote {
   anchors: string[];
   body: string;
   score?: number;
+  /** "provenance: last commit by … · agent-written …, not reviewed by a person · only on this branch …" */
+  provenance?: string;
 }
 
 export interface Pack {
@@ -80,6 +82,9 @@ export interface StaleAnchor {
   lines: [number, number] | number[];
   message?: string;
   changed_in?: string | null;
+  merged_in?: string | null;
+  /** Where the code that replaced a changed anchor is now (null when deleted). */
+  current?: { path: string; lines: [number, number] | number[] } | null;
 }
 
 export interface StaleNote {

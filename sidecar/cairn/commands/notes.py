@@ -18,12 +18,17 @@ from cairn.errors import CairnError, UsageError
 def register(sub: Any) -> None:
     p = sub.add_parser("init", help="create the notes folders and configuration (idempotent)")
     p.add_argument("--agents", action="store_true",
-                   help="also register the MCP server for Claude Code/VS Code and add a block to AGENTS.md/CLAUDE.md")
+                   help="also register the MCP server for Claude Code/VS Code, add a block to AGENTS.md/CLAUDE.md "
+                        "and .github/copilot-instructions.md, and add Cairn's hooks to .claude/settings.json")
+    p.add_argument("--no-agent-hooks", dest="agent_hooks", action="store_false",
+                   help="with --agents: leave .claude/settings.json alone (no SessionStart/PostToolUse/Stop hooks)")
     add_example(p, "cairn init", "cairn init --agents")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("add", help="create a note; prints its path")
-    p.add_argument("--kind", required=True, help="decision, pattern, gotcha (or a configured kind)")
+    p.add_argument("--kind", required=True,
+                   help="decision, pattern, gotcha, session (or a configured kind); a session note without "
+                        "--body starts from the template: what changed, why, what was not done, what to know")
     p.add_argument("--title", required=True, help="one-line title")
     p.add_argument("--tag", action="append", default=[], help="a tag (repeatable, or comma-separated)")
     p.add_argument("--anchor", action="append", default=[], metavar="PATH:START-END",
@@ -68,7 +73,8 @@ def register(sub: Any) -> None:
     p.add_argument("--drop-anchor", action="append", default=[], metavar="PATH[:START-END]",
                    help="remove the anchors at PATH (or exactly PATH:START-END) (repeatable)")
     p.add_argument("--reviewed", action="store_true",
-                   help="the note is true of the code as it is now: as `cairn review-done`, in the same write")
+                   help="the note is true of the code as it is now: as `cairn review-done`, in the same write "
+                        "(recorded as reviewed by you, git user.name)")
     p.add_argument("--json", action="store_true", help="print the updated note as JSON")
     add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'",
                 "cairn update gotchas/flaky-upstream --body-file note.md --reviewed",
@@ -106,7 +112,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if getattr(args, "agents", False):
         from cairn.agents import init_agents
 
-        change = init_agents(ws)
+        change = init_agents(ws, hooks=getattr(args, "agent_hooks", True))
         for rel in change.written:
             print(f"wrote {rel}")
         for rel in change.skipped:
@@ -130,12 +136,41 @@ def _read_body(args: argparse.Namespace) -> str:
 def cmd_add(args: argparse.Namespace) -> int:
     from cairn.notes.edit import add_note, note_json
 
-    note = add_note(workspace(args), args.kind, args.title, _read_body(args), args.tag, args.anchor)
+    ws = workspace(args)
+    body = _read_body(args)
+    if args.kind == "session" and not body.strip() and args.body is None and args.body_file is None:
+        from cairn.notes.model import SESSION_TEMPLATE
+
+        body = SESSION_TEMPLATE
+    note = add_note(ws, args.kind, args.title, body, args.tag, args.anchor, extra=agent_author_meta())
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
         print(note.rel_path)
     return 0
+
+
+def agent_author_meta(client: str | None = None) -> dict[str, Any] | None:
+    """`{"author": "agent:<client>"}` when an agent writes (MCP, agent hooks, or a CLI run by an agent).
+
+    A CLI run counts as an agent's when `CAIRN_AGENT` names the agent, or when Claude Code runs it
+    (its Bash tool sets `CLAUDECODE=1` in the environment); otherwise a person wrote it: nothing recorded.
+    """
+    import os
+
+    name = client or os.environ.get("CAIRN_AGENT") or ("claude-code" if os.environ.get("CLAUDECODE") else None)
+    if not name:
+        return None
+    from cairn.recall.provenance import agent_author
+
+    return {"author": agent_author(name)}
+
+
+def person_reviewer(ws: Any) -> str:
+    """Who a person's review is recorded as (`reviewed_by`): `git config user.name`."""
+    from cairn.gitio.authorship import user_name
+
+    return user_name(ws.root) or "a person"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -187,9 +222,12 @@ def cmd_update(args: argparse.Namespace) -> int:
 
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
+    agent = agent_author_meta()
     change = NoteChange(title=args.title, status=args.status, body=new_body, append=args.append or None,
                         add_tags=args.tag, drop_tags=args.untag, anchors=args.anchor or None,
-                        drop_anchors=args.drop_anchor, reviewed=args.reviewed)
+                        drop_anchors=args.drop_anchor, reviewed=args.reviewed,
+                        author=agent["author"] if agent else None,
+                        reviewed_by=person_reviewer(ws) if args.reviewed and agent is None else None)
     note = update_note(ws, args.id, args.expected_version, change)
     if args.json:
         print_json(note_json(note, with_body=True))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
@@ -52,7 +52,9 @@ GET_DESC = """Read one note in full: frontmatter fields, body, anchors and its `
 `update_note` and pass that version back, so a concurrent change is never overwritten."""
 
 ADD_DESC = """Record new knowledge AFTER you make a significant decision, establish a pattern, or hit a
-surprising bug or pitfall the next agent must know. kind: decision | pattern | gotcha. Anchor it to
+surprising bug or pitfall the next agent must know. kind: decision | pattern | gotcha | session (a
+session note, at the end of a significant session: what changed, why, what you decided not to do and
+why, what the next session should know; an empty body gives that template). Anchor it to
 the code it is about with `anchors` as "PATH:START-END" strings (1-based, inclusive), so it shows up
 when someone recalls that code and goes stale when the code changes. Write the body for the next
 person: what, why, what was rejected, what to watch out for. Returns the new note with its id."""
@@ -114,6 +116,19 @@ def _store(ws: Workspace) -> Any:
     return NoteStore(ws)
 
 
+def _client_author(ctx: Any) -> dict[str, Any]:
+    """`{"author": "agent:<client name>"}` for a write through MCP (the client's initialize clientInfo)."""
+    from cairn.recall.provenance import agent_author
+
+    name = None
+    try:
+        params = ctx.session.client_params if ctx is not None else None
+        name = getattr(getattr(params, "client_info", None), "name", None)
+    except Exception:  # no request context (a direct call): still an agent's write
+        name = None
+    return {"author": agent_author(name if isinstance(name, str) and name.strip() else "mcp")}
+
+
 def build_server(ws: Workspace) -> CairnMCPServer:
     """The MCP server for one workspace, with every tool registered."""
     from cairn import __version__
@@ -169,7 +184,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
     @server.tool(description=GET_DESC)
     def get_note(id: Annotated[str, Field(description="note id, e.g. decisions/use-jwt")]) -> dict[str, Any]:
         try:
-            return note_payload(_store(ws).get(id))
+            return note_payload(_store(ws).get(id), ws)
         except CairnError as exc:
             raise _fail(exc) from None
 
@@ -181,12 +196,17 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         tags: Annotated[list[str] | None, Field(description="tags, e.g. [auth, security]")] = None,
         anchors: Annotated[list[str] | None, Field(
             description='code ranges as "PATH:START-END", e.g. ["src/auth.py:10-42"]')] = None,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
         try:
-            note = do_add_note(ws, kind, title, body, tags or [], anchors or [])
+            if kind == "session" and not body.strip():
+                from cairn.notes.model import SESSION_TEMPLATE
+
+                body = SESSION_TEMPLATE
+            note = do_add_note(ws, kind, title, body, tags or [], anchors or [], extra=_client_author(ctx))
         except CairnError as exc:
             raise _fail(exc) from None
-        return note_payload(note)
+        return note_payload(note, ws)
 
     @server.tool(description=UPDATE_DESC)
     def update_note(
@@ -204,10 +224,12 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             description="the note is true of the code as it is now: as mark_reviewed, in the same write")] = False,
         reanchor: Annotated[bool, Field(
             description="the same as reviewed (kept for older callers)")] = False,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
         try:
             change = NoteChange(title=title, status=status, body=body, append=append, tags=tags,
-                                supersedes=supersedes, anchors=anchors, reviewed=reviewed or reanchor)
+                                supersedes=supersedes, anchors=anchors, reviewed=reviewed or reanchor,
+                                author=_client_author(ctx)["author"])
             note = do_update(ws, id, version, change)
         except ConflictError as exc:
             raise ToolError(
@@ -217,7 +239,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             ) from None
         except CairnError as exc:
             raise _fail(exc) from None
-        return note_payload(note)
+        return note_payload(note, ws)
 
     @server.tool(description=REVIEWED_DESC)
     def mark_reviewed(

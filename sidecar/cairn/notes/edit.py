@@ -116,12 +116,13 @@ def check_notes_folder(ws: Workspace, kind: str) -> None:
 
 
 def add_note(ws: Workspace, kind: str, title: str, body: str = "", tags: Iterable[Any] = (),
-             anchors: Sequence[str] = ()) -> Note:
-    """Create a note of `kind` (anchors as `PATH:START-END`, recorded at HEAD); the store picks its id."""
+             anchors: Sequence[str] = (), extra: dict[str, Any] | None = None) -> Note:
+    """Create a note of `kind` (anchors as `PATH:START-END`, recorded at HEAD); the store picks its id.
+    `extra`: more frontmatter (e.g. `author` when an agent writes)."""
     if kind in ws.config.kinds:
         check_notes_folder(ws, kind)
     recorded = record_anchors(ws, anchors)
-    return NoteStore(ws).create(kind, title, body, clean_tags(tags), recorded)
+    return NoteStore(ws).create(kind, title, body, clean_tags(tags), recorded, extra=extra)
 
 
 def replace_body(old: str, new: str) -> str:
@@ -151,6 +152,8 @@ class NoteChange:
     anchors: Sequence[str] | None = None  # replaces the anchors, `PATH:START-END`, recorded at HEAD
     drop_anchors: Sequence[str] = ()  # `PATH` or `PATH:START-END` of anchors to remove
     reviewed: bool = False  # the note is true of the code as it is now (`cairn.reviewed.mark_reviewed`)
+    author: str | None = None  # `agent:<name>` when an agent makes the change (provenance)
+    reviewed_by: str | None = None  # who a person's review is recorded as
 
     def validate(self) -> None:
         if self.title is not None and (not self.title.strip() or "\n" in self.title):
@@ -187,6 +190,10 @@ class NoteChange:
             body = replace_body(body, self.body)
         if self.append is not None:
             body = append_paragraph(body, self.append)
+        if self.author and (self.body is not None or self.append is not None or self.title is not None
+                            or recorded is not None):
+            meta["author"] = self.author  # an agent rewrote it: no person has reviewed this text
+            meta.pop("reviewed_by", None)
         return meta, body
 
 
@@ -210,10 +217,10 @@ def update_note(ws: Workspace, note_id: str, version: str | None, change: NoteCh
         return change.apply(meta, body, recorded, drops)
 
     if change.reviewed and recorded is None and not drops:
-        return mark_reviewed(ws, note_id, version, change=apply)
+        return mark_reviewed(ws, note_id, version, change=apply, reviewed_by=change.reviewed_by)
     if change.reviewed:
         edited = update_following_moves(ws, note_id, version, apply)
-        return mark_reviewed(ws, edited.id, edited.version)
+        return mark_reviewed(ws, edited.id, edited.version, reviewed_by=change.reviewed_by)
     return update_following_moves(ws, note_id, version, apply)
 
 
@@ -242,9 +249,14 @@ def note_json(note: Note, with_body: bool = False) -> dict[str, Any]:
     return data
 
 
-def note_payload(note: Note) -> dict[str, Any]:
-    """`note_json` with the body and any other frontmatter fields (`other_fields`), for agents."""
+def note_payload(note: Note, ws: Workspace | None = None) -> dict[str, Any]:
+    """`note_json` with the body, its provenance line (given `ws`) and any other frontmatter fields
+    (`other_fields`), for agents."""
     data = note_json(note, with_body=True)
+    if ws is not None:
+        from cairn.recall.provenance import Provenance
+
+        data["provenance"] = Provenance(ws).line(note)
     extra = {k: v for k, v in note.meta.items() if k not in SHOWN_FIELDS}
     if extra:
         data["other_fields"] = json.loads(json.dumps(extra, default=str))

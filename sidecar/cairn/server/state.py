@@ -143,6 +143,17 @@ class ServerState:
             return None
         return doc.version, doc.source
 
+    def unsaved_buffers(self, session: Any) -> dict[str, str]:
+        """The code files of `session` open in the editor whose text differs from the disk (rel → text)."""
+        out: dict[str, str] = {}
+        for uri, doc in list(self.server.workspace.text_documents.items()):
+            ref = self.resolve(uri, quiet=True)
+            if ref is None or ref.session is not session or ref.is_note:
+                continue
+            if not session.same_as_disk(ref.rel, doc.source):
+                out[ref.rel] = doc.source
+        return out
+
     def too_big(self, ref: DocRef, text: str | None) -> bool:
         size = len(text.encode("utf-8", "surrogateescape")) if text is not None else _file_size(ref.path)
         if size > MAX_FILE_BYTES:
