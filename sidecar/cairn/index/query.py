@@ -48,6 +48,18 @@ def analyzer(tantivy: Any, stem: bool = True) -> Any:
     return builder.build()
 
 
+_ANALYZER: list[Any] = []
+
+
+def terms(text: str) -> frozenset[str]:
+    """The index terms of `text` (the same analysis as the text fields: stemmed, no stop words)."""
+    if not _ANALYZER:
+        import tantivy
+
+        _ANALYZER.append(analyzer(tantivy))
+    return frozenset(_ANALYZER[0].analyze(text))
+
+
 class QueryError(UsageError):
     """A search query that cannot be read; the message says what is wrong in one line."""
 
