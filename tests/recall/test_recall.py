@@ -140,6 +140,23 @@ def test_recall_respects_the_budget_and_reports_truncation(small_repo: Path, hel
     assert len(full.notes) == 6 and not full.truncated and full.budget == 2000
 
 
+def test_a_note_with_287_anchors_does_not_hide_the_small_notes(small_repo: Path, helpers: Any) -> None:
+    """Issue 11 item 7: one note with 287 anchors ranked first used to leave the pack empty."""
+    big = "".join(f"def f{i}():\n    return {i}\n" for i in range(300))
+    (small_repo / "src" / "app" / "big.py").write_text(big, encoding="utf-8")
+    helpers.commit_all(small_repo, "big")
+    everywhere = tuple(("src/app/big.py", 2 * i + 1, 2 * i + 2) for i in range(287))
+    helpers.write_note(small_repo, "d/everywhere", "Every function returns its number", "decision",
+                       "They all do.", anchors=everywhere, reviewed=stamp(helpers, 1))
+    for i in range(3):
+        helpers.write_note(small_repo, f"d/small{i}", f"Small note {i}", "decision", f"Small body {i}.",
+                           anchors=(("src/app/big.py", 100 + i, 100 + i),), reviewed=stamp(helpers, 5))
+    pack = recall(Workspace.at(small_repo), "src/app/big.py", line=1, budget=400, now=helpers.NOW)
+    assert [n.id for n in pack.notes] == ["d/everywhere", "d/small0", "d/small1", "d/small2"]
+    assert "and 282 more" in pack.markdown and pack.markdown.count("src/app/big.py:") < 20
+    assert pack.tokens <= 400 and not pack.truncated
+
+
 def test_recall_input_errors(small_repo: Path) -> None:
     from cairn.errors import UsageError
 
