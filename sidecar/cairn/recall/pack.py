@@ -211,25 +211,26 @@ _SENTENCE_END = re.compile(r"[.!?;:](?=\s)")
 
 def cut_line(line: str, room: int) -> str | None:
     """The longest start of a prose line that fits `room` tokens with an ellipsis, cut after a
-    sentence when one fits, else at a word boundary (None when not even one word fits)."""
+    sentence when one fits, else at a word boundary (None when not even one word fits). Linear in the
+    line's length: token counts add up over whitespace-separated words."""
     ellipsis = " …"
-    if count_tokens(ellipsis) >= room:
-        return None
+    left = room - count_tokens(ellipsis)
     best_word: str | None = None
     best_sentence: str | None = None
-    for match in re.finditer(r"\s+", line):
-        head = line[:match.start()].rstrip()
-        if not head.strip():
-            continue
-        if count_tokens(head) + count_tokens(ellipsis) > room:
+    used = 0
+    for word in re.finditer(r"\S+", line):
+        used += count_tokens(word.group())
+        if used > left:
             break
-        best_word = head
-        if _SENTENCE_END.match(line, match.start() - 1):
-            best_sentence = head
+        best_word = line[:word.end()]
+        if _SENTENCE_END.search(word.group()[-1:] + " "):
+            best_sentence = best_word
+    if best_word is None or best_word == line.rstrip():
+        return None if best_word is None else best_word  # the whole line fits: nothing to cut
     # A sentence end is the better cut unless it throws away most of what would fit.
-    if best_sentence and best_word and len(best_sentence) * 2 >= len(best_word):
+    if best_sentence and len(best_sentence) * 2 >= len(best_word):
         return best_sentence + ellipsis
-    return best_word + ellipsis if best_word else None
+    return best_word + ellipsis
 
 
 def _fit_trimmed(head: str, body: str, room: int, budget: int) -> tuple[str, str] | None:
