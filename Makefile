@@ -9,7 +9,7 @@ CAIRN := $(VENV)/bin/cairn
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= $(CURDIR)/.cache/demo-workspace
 
-.PHONY: run run-cli test check py-check pytest bench venv demo clean
+.PHONY: run run-cli test check py-check pytest bench venv demo clean dist
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ py-check: $(STAMP)
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+## make dist: the wheel and sdist users install (pipx / uv tool / pip), checked as PyPI would
+DIST := build/dist
+dist: $(STAMP)
+	rm -rf $(DIST)
+	$(PY) -m build --outdir $(DIST) .
+	$(PY) -m twine check --strict $(DIST)/*
 
 bench: $(STAMP)
 	@for script in bench/*/run.py; do echo "== $$script"; $(PY) $$script || exit 1; done
