@@ -37,8 +37,9 @@ code a note describes, record it with `add_note` or fix the note with `update_no
 
 RECALL_DESC = """Recall what the repository's memory says about a file (or a line of it) BEFORE you read
 deeply or edit it: decisions, patterns and gotchas anchored to that code, ranked (what is anchored at
-the line first, then the file, the directory...; freshest first within each), within a token budget. Call it at the start of every task for each file you are about to change. Returns
-markdown. `path` is relative to the repository root; `line` is 1-based; `query` narrows to a topic."""
+the line first, then the file, the directory...; freshest first within each), within a token budget.
+Call it at the start of every task for each file you are about to change. Returns markdown. `path` is
+relative to the repository root; `line` is 1-based; `query` narrows to a topic."""
 
 SEARCH_DESC = """Full-text search over all notes (titles, bodies, tags) when you do not know which file is
 involved, e.g. "how do we handle auth tokens" or "retry policy". Returns ids, titles, freshness and a

@@ -128,7 +128,8 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
 
     lives = half_lives(ws)
     asked = terms(query_text(query)) if query and query.strip() else frozenset()
-    in_title = {c.doc.id: title_hit(asked, c.doc.title) for c in candidates.values()} if asked else {}
+    # A title that holds the query's words matched the query: only those candidates need analysing.
+    in_title = {c.doc.id: title_hit(asked, c.doc.title) for c in candidates.values() if c.relevance > 0}
 
     def optimistic(cand: Candidate) -> tuple[float, float, float]:
         kind = ws.config.kind(cand.doc.kind)

@@ -199,6 +199,7 @@ def trim_marker(budget: int) -> str:
 
 
 SHORT_MARKER = "[… trimmed]"
+MIN_SECTION = 8  # tokens of the smallest possible note section ("## 1. X" and a one-word freshness line)
 SMALL_BUDGET = 200  # below it the best note's body wins over the header's second line and its kind/id
 
 
@@ -364,6 +365,8 @@ def _place(rank: int, note: PackNote, room: int, budget: int,
     a freshness line too long for the room is cut at a word."""
     cut_freshness = compact is None
     compact = compact is not False
+    if room < MIN_SECTION:
+        return None  # not even a title and a freshness line: skip without counting anything
     head = note_head(rank, note, compact)
     if cut_freshness and count_tokens(head) > room:
         # A long freshness line (a stale note's reason) is cut at a word to leave room for the rest.
@@ -374,8 +377,11 @@ def _place(rank: int, note: PackNote, room: int, budget: int,
         note = replace(note, freshness=cut)
         head = note_head(rank, note, compact)
     full = f"{head}\n\n{note.body}" if note.body else head
-    if count_tokens(full) <= room:
+    head_cost = count_tokens(head)
+    if head_cost + (count_tokens(note.body) if note.body else 0) <= room:
         return full, note
+    if head_cost > room:
+        return None
     trimmed = _fit_trimmed(head, note.body, room, budget) if note.body else None
     if trimmed is not None:
         section, body = trimmed
