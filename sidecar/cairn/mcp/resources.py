@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cairn.errors import UsageError
-
 if TYPE_CHECKING:
     from cairn.workspace import Workspace
 
@@ -40,14 +38,6 @@ class NoteResource:
 
 def note_uri(note_id: str) -> str:
     return SCHEME + note_id
-
-
-def note_id_of(uri: str) -> str:
-    """The note id in a `cairn://notes/...` URI; UsageError for anything else."""
-    text = str(uri)
-    if not text.startswith(SCHEME) or not text[len(SCHEME):].strip("/"):
-        raise UsageError(f"{text}: not a Cairn note URI (expected {SCHEME}<id>)")
-    return text[len(SCHEME):].strip("/")
 
 
 def list_notes(ws: Workspace) -> list[NoteResource]:
