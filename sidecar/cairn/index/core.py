@@ -44,6 +44,7 @@ from cairn.index.fields import (
     lean_parse,
 )
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
+from cairn.limits import search_limit
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -682,6 +683,7 @@ class NoteIndex:
         """BM25 search with the query language of `cairn.index.query`; raises QueryError."""
         if limit <= 0:
             return []
+        limit = search_limit(limit)  # tantivy aborts the process on a collector of 2^32 or more
         parsed = parse(query)
         self.ensure()
         compiled = self.compiler.compile(parsed)

@@ -25,8 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.errors import UsageError
-from cairn.recall.pack import MIN_BUDGET, Pack, PackNote, render, sanitize_body
+from cairn.limits import line_number, recall_budget
+from cairn.recall.pack import Pack, PackNote, render, sanitize_body
 from cairn.recall.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -66,11 +66,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     from cairn.timeutil import now_utc
 
     rel = _repo_path(ws, path)
-    if line is not None and line < 1:
-        raise UsageError(f"line {line}: lines are 1-based")
-    budget = ws.config.recall_budget if budget is None else budget
-    if budget < MIN_BUDGET:
-        raise UsageError(f"budget {budget}: a context pack needs at least {MIN_BUDGET} tokens")
+    if line is not None:
+        line = line_number(line)
+    budget = recall_budget(ws.config.recall_budget if budget is None else budget)
     when = now or now_utc()
     idx = _open(ws, index, notice)
 
