@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.gitio.files import read_regular_text
 from cairn.limits import line_number, recall_budget
 from cairn.recall.pack import Pack, PackNote, render, sanitize_body
 from cairn.recall.tokens import count_tokens
@@ -103,10 +104,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     buffers = getattr(target, "buffers", None) or {}
     text = buffers.get(rel)  # an unsaved editor buffer wins over the file on disk
     if text is None:
-        try:
-            text = (ws.root / rel).read_text(encoding="utf-8", errors="replace") if (ws.root / rel).is_file() else None
-        except OSError:
-            text = None
+        text = read_regular_text(ws.root, rel, ws.config.max_file_bytes)  # never through a symlink
     if text and line is not None:
         here = enclosing_definition(text, line)
         if here and len(here) >= 4:
