@@ -53,7 +53,7 @@ dist: $(STAMP)
 	$(PY) -m twine check --strict $(DIST)/*
 
 bench: $(STAMP)
-	@for script in bench/*/run.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/*/run.py bench/recall/quality.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .cache dist node_modules *.vsix

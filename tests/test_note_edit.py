@@ -68,7 +68,7 @@ def test_the_adapters_hold_no_edit_rules_of_their_own() -> None:
         tree = ast.parse((SOURCE / rel).read_text(encoding="utf-8"))
         modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert "cairn.notes.edit" in modules, rel
-        assert not any(m and m.startswith(("cairn.commands", "cairn.mcp")) for m in modules if rel.startswith("mcp"))
+        assert not any(m and m.startswith(("cairn.commands", "cairn.cli")) for m in modules if rel.startswith("mcp"))
         writes = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign)
                   and any(isinstance(t, ast.Subscript) and ast.unparse(t.value) == "meta" for t in n.targets)]
         assert not writes, f"{rel} sets frontmatter fields itself (lines {writes})"

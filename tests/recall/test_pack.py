@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cairn.recall.pack import Pack, PackNote, render, sanitize_body, trim_marker
+from cairn.recall.pack import Pack, PackNote, cut_line, render, sanitize_body, trim_marker
 from cairn.recall.provenance import PREAMBLE
 from cairn.recall.tokens import count_tokens
 
@@ -107,11 +109,59 @@ def test_budget_is_never_exceeded_and_lines_are_never_cut(texts: list[str], budg
     fences = {line for n in ranked for line in n.body.splitlines() if line.strip().startswith(("```", "~~~"))}
     for n in out.notes:
         for line in n.body.splitlines():
-            # Every body line shown is a whole line of the note (or a fence closed after a cut).
-            assert line in allowed_lines or line.strip() in {f.strip() for f in fences} | {"```", "~~~"}
-    if out.notes:
-        assert [n.id for n in out.notes] == [n.id for n in ranked[: len(out.notes)]]  # rank order kept
-        assert all(not n.trimmed for n in out.notes[:-1])  # only the last may be trimmed
+            # Every body line shown is a whole line of the note, a fence closed after a cut, or the start
+            # of a line cut between words (marked with an ellipsis).
+            cut = line.endswith(" …") and any(a.startswith(line[:-2]) and a[len(line) - 2:][:1].isspace()
+                                               for a in allowed_lines)
+            assert line in allowed_lines or cut or line.strip() in {f.strip() for f in fences} | {"```", "~~~"}
+    if ranked:
+        assert out.notes and out.notes[0].id == ranked[0].id  # the best note always shows
+        order = [n.id for n in ranked]
+        shown = [order.index(n.id) for n in out.notes]
+        assert shown == sorted(shown)  # rank order kept (notes that did not fit are skipped)
+        assert set(out.omitted) == set(order) - {n.id for n in out.notes}
+
+
+def test_small_budgets_always_show_the_best_note_title_freshness_anchor_and_body() -> None:
+    body = ("Refresh tokens rotate on every use. A reused refresh token revokes the whole family, so two tabs "
+            "refreshing at once log the user out; the client serialises refreshes behind one lock and retries "
+            "once with the newer token when the server answers 409.")
+    best = note(0, body, state="stale")
+    best.freshness = "STALE: anchored lines changed in 3f2c1ab (Rotate tokens) — src/a.py:0-3; check the code"
+    ranked = [best, note(1, "Second."), note(2, "Third.")]
+    for budget in range(50, 151, 10):
+        out = render(pack(budget), [replace(n) for n in ranked])
+        assert out.tokens <= budget
+        assert out.notes[0].id == "decisions/n0", budget
+        assert "## 1. Note number 0" in out.markdown and "- STALE: anchored lines changed" in out.markdown
+        assert "- anchors: src/a.py:0-3" in out.markdown
+        shown = out.notes[0].body
+        assert body.startswith(shown.removesuffix(" …")), (budget, shown)
+        assert shown or budget < 70  # as much body as fits: at 50-60 tokens the head takes it all
+        if shown and shown != body:
+            # Cut between words, after a sentence when one fits.
+            assert shown.endswith(" …") and body[len(shown) - 2] == " "
+    # A sentence end is the cut when it keeps at least half of what would fit, else a word boundary.
+    line = "Tokens rotate on use. A reused token revokes the family"
+    assert cut_line(line, count_tokens("Tokens rotate on use. A reused …")) == "Tokens rotate on use. …"
+    assert cut_line(line, count_tokens("Tokens rotate on use. A reused token revokes the …")) == \
+        "Tokens rotate on use. A reused token revokes the …"
+    assert cut_line("Unbreakable" * 20, 30) is None
+
+
+def test_a_note_that_does_not_fit_is_skipped_and_packing_goes_on() -> None:
+    many = note(0, "Applies to every handler.")
+    many.anchors = [f"src/h{i}.py:1-3" for i in range(287)]
+    unbreakable = note(1, "data:" + "A" * 3000)  # one word: nothing of it can be shown trimmed
+    small = [note(i, f"Small note {i}.") for i in range(2, 5)]
+    out = render(pack(400), [many, unbreakable, *small])
+    assert [n.id for n in out.notes] == ["decisions/n0", "decisions/n2", "decisions/n3", "decisions/n4"]
+    assert out.omitted == ["decisions/n1"] and out.truncated
+    assert "- anchors: src/h0.py:1-3, src/h1.py:1-3, src/h2.py:1-3, src/h3.py:1-3, src/h4.py:1-3 and 282 more" \
+        in out.markdown
+    assert "## 2. Note number 2" in out.markdown  # ranks count the notes shown
+    assert "[… 1 more note did not fit the 400-token budget]" in out.markdown
+    assert out.tokens <= 400
 
 
 def test_inline_code_is_left_alone() -> None:

@@ -58,8 +58,9 @@ def test_stale_notes_are_kept_and_marked_with_the_commit(aged_repo: tuple[Path, 
     stale = next(n for n in pack.notes if n.id == "decisions/stale")
     assert stale.state == "stale"
     assert stale.freshness.startswith(f"STALE: anchored lines changed in {sha[:7]} (Rewrite handler_2)")
-    # Kept, but ranked below fresh notes near the line (stale x 0.5), above an expired one near it.
-    assert [n.id for n in pack.notes] == ["decisions/recent", "decisions/older", "decisions/stale",
+    # Anchored at the line: first whatever its freshness (marked, never demoted across tiers); the notes
+    # near the line follow, fresh before expired.
+    assert [n.id for n in pack.notes] == ["decisions/stale", "decisions/recent", "decisions/older",
                                           "gotchas/expired"]
     assert f"- STALE: anchored lines changed in {sha[:7]} (Rewrite handler_2)" in pack.to_markdown()
     hits = search(Workspace.at(root), "handler two")
@@ -96,8 +97,30 @@ def test_location_tiers(small_repo: Path, helpers: Any) -> None:
     assert [n.id for n in pack.notes] == ["d/at-line", "d/near-line", "d/in-file", "d/mentions-function",
                                           "d/same-dir", "d/same-module", "d/mentions-file"]
     with_query = recall(ws, str(small_repo / "src" / "app" / "api.py"), line=26, query="quokkas", now=helpers.NOW)
-    assert [n.id for n in with_query.notes][-1] == "d/unrelated"
+    # The query reorders within a tier only: the note titled "Quokkas" leads the notes tied to no place.
+    assert [n.id for n in with_query.notes] == ["d/at-line", "d/near-line", "d/in-file", "d/mentions-function",
+                                                "d/same-dir", "d/same-module", "d/unrelated", "d/mentions-file"]
     assert with_query.to_dict()["file"] == "src/app/api.py"
+
+
+def test_a_note_titled_with_the_query_leads_its_tier(small_repo: Path, helpers: Any) -> None:
+    w = helpers.write_note
+    api = "src/app/api.py"
+    w(small_repo, "d/fresh-a", "Handlers return doubled values", "decision", "They double.",
+      anchors=((api, 1, 3),), reviewed=stamp(helpers, 1))
+    w(small_repo, "d/fresh-b", "Keep handlers small", "decision", "Small.", anchors=((api, 5, 7),),
+      reviewed=stamp(helpers, 1))
+    w(small_repo, "g/usage", "Bad requests raise UsageError, never ValueError", "gotcha",
+      "The CLI turns UsageError into exit 2.", anchors=((api, 9, 11),), reviewed=stamp(helpers, 300))
+    w(small_repo, "d/at-line", "The line itself", "decision", "Here.", anchors=((api, 41, 43),),
+      reviewed=stamp(helpers, 1))
+    ws = Workspace.at(small_repo)
+    plain = recall(ws, api, now=helpers.NOW)
+    assert [n.id for n in plain.notes][-1] == "g/usage"  # expired: last of its tier without a query
+    asked = recall(ws, api, query="UsageError", now=helpers.NOW)
+    assert asked.notes[0].id == "g/usage"
+    at_line = recall(ws, api, line=42, query="UsageError", now=helpers.NOW)
+    assert [n.id for n in at_line.notes][:2] == ["d/at-line", "g/usage"]  # the query never beats the line
 
 
 def test_recall_respects_the_budget_and_reports_truncation(small_repo: Path, helpers: Any) -> None:
@@ -106,11 +129,32 @@ def test_recall_respects_the_budget_and_reports_truncation(small_repo: Path, hel
                            "\n\n".join(f"Paragraph {p} of note {i}: " + "words " * 20 for p in range(4)),
                            anchors=(("src/app/api.py", 1 + 4 * i, 3 + 4 * i),), reviewed=stamp(helpers, i + 1))
     ws = Workspace.at(small_repo)
-    for budget in (50, 120, 300, 700):
+    for budget in (50, 80, 120, 150, 300, 700):
         pack = recall(ws, "src/app/api.py", budget=budget, now=helpers.NOW)
         assert pack.tokens <= budget and pack.truncated
+        best = pack.notes[0]  # never the header alone: the best note's title, freshness and anchor
+        assert best.id == "d/n0" and "## 1. Note 0" in pack.markdown and best.freshness in pack.markdown
+        assert "- anchors: src/app/api.py:1-3" in pack.markdown
+        assert budget < 80 or best.body.startswith("Paragraph 0 of note 0: words")
     full = recall(ws, "src/app/api.py", now=helpers.NOW)
     assert len(full.notes) == 6 and not full.truncated and full.budget == 2000
+
+
+def test_a_note_with_287_anchors_does_not_hide_the_small_notes(small_repo: Path, helpers: Any) -> None:
+    """Issue 11 item 7: one note with 287 anchors ranked first used to leave the pack empty."""
+    big = "".join(f"def f{i}():\n    return {i}\n" for i in range(300))
+    (small_repo / "src" / "app" / "big.py").write_text(big, encoding="utf-8")
+    helpers.commit_all(small_repo, "big")
+    everywhere = tuple(("src/app/big.py", 2 * i + 1, 2 * i + 2) for i in range(287))
+    helpers.write_note(small_repo, "d/everywhere", "Every function returns its number", "decision",
+                       "They all do.", anchors=everywhere, reviewed=stamp(helpers, 1))
+    for i in range(3):
+        helpers.write_note(small_repo, f"d/small{i}", f"Small note {i}", "decision", f"Small body {i}.",
+                           anchors=(("src/app/big.py", 100 + i, 100 + i),), reviewed=stamp(helpers, 5))
+    pack = recall(Workspace.at(small_repo), "src/app/big.py", line=1, budget=400, now=helpers.NOW)
+    assert [n.id for n in pack.notes] == ["d/everywhere", "d/small0", "d/small1", "d/small2"]
+    assert "and 282 more" in pack.markdown and pack.markdown.count("src/app/big.py:") < 20
+    assert pack.tokens <= 400 and not pack.truncated
 
 
 def test_recall_input_errors(small_repo: Path) -> None:

@@ -37,7 +37,15 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.errors import CairnError
 from cairn.gitio.files import read_regular_text
-from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
+from cairn.index.fields import (
+    FORMAT_VERSION,
+    STATUS_WEIGHT,
+    IndexDoc,
+    IndexedAnchor,
+    anchored_identifiers,
+    headings,
+    lean_parse,
+)
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 from cairn.limits import search_limit
 from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
@@ -104,6 +112,7 @@ def _schema(tantivy: Any) -> Any:
     b.add_text_field("tags_text", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field("body", stored=True, tokenizer_name=TOKENIZER)
     b.add_text_field("ident", stored=False, tokenizer_name=TOKENIZER)
+    b.add_text_field("headings", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field("paths_text", stored=False, tokenizer_name=TOKENIZER)
     b.add_text_field(RAW_FIELD, stored=False, tokenizer_name=RAW_TOKENIZER, index_option="basic")
     b.add_text_field("kind", stored=False, tokenizer_name="raw", index_option="basic")
@@ -164,7 +173,7 @@ class NoteIndex:
         self.lock_timeout = lock_timeout
         self.dir = ws.cache_dir() / "index"
         self.schema = _schema(tantivy)
-        self.compiler = Compiler(tantivy, self.schema)
+        self.compiler = Compiler(tantivy, self.schema, known=self._known)
         self._index: Any = None
         self._manifest: dict[str, Any] = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
         self._manifest_stamp: tuple[int, int, int] | None = None
@@ -380,6 +389,7 @@ class NoteIndex:
         d.add_text("tags_text", " ".join(doc.tags))
         d.add_text("body", doc.body)
         d.add_text("ident", doc.ident)
+        d.add_text("headings", headings(doc.body))
         d.add_text("paths_text", " ".join(doc.anchor_paths()))
         d.add_text(RAW_FIELD, " ".join((doc.title, " ".join(doc.tags), doc.body, doc.ident,
                                         " ".join(doc.anchor_paths()))))
@@ -657,6 +667,16 @@ class NoteIndex:
             result = searcher.search(query, limit, count=False)
         return [(float(score), searcher.doc(addr), addr) for score, addr in result.hits]
 
+    def _known(self, word: str) -> bool:
+        """Whether some note holds `word` (lowercased, unstemmed): typo and prefix variants are for others."""
+        if self._index is None:
+            return False
+        with self._mutex:
+            try:
+                return bool(self._index.searcher().doc_freq(RAW_FIELD, word))
+            except Exception:  # a damaged index: the search that follows recovers it
+                return False
+
     def _recover(self, why: str) -> None:
         with self._update_lock() as acquired:
             if acquired:
@@ -673,6 +693,7 @@ class NoteIndex:
             return []
         limit = search_limit(limit)  # tantivy aborts the process on a collector of 2^32 or more
         parsed = parse(query)
+        self.ensure()
         compiled = self.compiler.compile(parsed)
         only_filters = all(c.field is not None or c.occur == "must_not" for c in parsed.clauses)
         hits = []
@@ -723,6 +744,7 @@ class NoteIndex:
 
     def relevant(self, query: str, limit: int = 50) -> list[tuple[float, IndexDoc]]:
         """Notes matching a free-text query (same language as `search`), by BM25."""
+        self.ensure()
         return self._docs(self.compiler.compile(parse(query, implicit_prefix=False)), limit)
 
     def doc(self, note_id: str) -> IndexDoc | None:

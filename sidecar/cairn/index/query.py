@@ -7,9 +7,12 @@
     kind:decision tag:auth    filters (required): kind, tag, status, and path (a prefix of an anchored path)
     path:src/auth status:active kind:"decision"
 
-Words of five letters or more also match with one typo (`sesion` finds `session`), at a lower weight
-than the exact word. A query that cannot be read (an unclosed quote, an unknown filter, a filter without
-a value, nothing to search for) raises `QueryError` with a one-line explanation.
+Words of five letters or more that no note contains also match with one typo (`sesion` finds
+`session`), at a lower weight than an exact word; the last word of a query that no note contains also
+matches as a prefix. A word some note contains is matched as it is: in a question of ten words,
+typo and prefix variants of real words (`where` → `there`) would only add noise. A query that cannot
+be read (an unclosed quote, an unknown filter, a filter without a value, nothing to search for) raises
+`QueryError` with a one-line explanation.
 
 We parse the query ourselves instead of using Tantivy's parser: its syntax errors are hard to explain in
 one line, it cannot restrict fuzziness to longer words, and `path:` needs prefix semantics on raw paths.
@@ -18,6 +21,7 @@ one line, it cannot restrict fuzziness to longer words, and `path:` needs prefix
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,14 +42,34 @@ RAW_TOKENIZER = "cairn_raw"
 RAW_FIELD = "words"  # every word of title, tags, body, identifiers and paths, lowercased, unstemmed
 
 
+# Words that make a query a question (agents and people ask "why do we ..."), not what it is about.
+# Dropped like stop words, from notes and queries alike (changing this list needs FORMAT_VERSION + 1).
+QUESTION_WORDS = ("why", "how", "what", "which", "where", "when", "who", "do", "does", "did", "we", "our", "us",
+                  "should", "can", "i", "you")
+
+
 def analyzer(tantivy: Any, stem: bool = True) -> Any:
     """Text analysis of the index and of queries: split on non-alphanumerics, drop tokens over 40
-    characters, lowercase, drop English stop words, English (Porter) stem."""
+    characters, lowercase, drop English stop words and question words, English (Porter) stem."""
     builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
                .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase()))
     if stem:
-        builder = builder.filter(tantivy.Filter.stopword("english")).filter(tantivy.Filter.stemmer("english"))
+        builder = (builder.filter(tantivy.Filter.stopword("english"))
+                   .filter(tantivy.Filter.custom_stopword(list(QUESTION_WORDS)))
+                   .filter(tantivy.Filter.stemmer("english")))
     return builder.build()
+
+
+_ANALYZER: list[Any] = []
+
+
+def terms(text: str) -> frozenset[str]:
+    """The index terms of `text` (the same analysis as the text fields: stemmed, no stop words)."""
+    if not _ANALYZER:
+        import tantivy
+
+        _ANALYZER.append(analyzer(tantivy))
+    return frozenset(_ANALYZER[0].analyze(text))
 
 
 class QueryError(UsageError):
@@ -149,14 +173,20 @@ def _example(name: str) -> str:
     return {"kind": "decision", "tag": "auth", "path": "src/auth", "status": "active"}.get(name, "value")
 
 
-class Compiler:
-    """Turns a ParsedQuery into a tantivy Query for one index schema."""
+def _always_unknown(word: str) -> bool:
+    return False
 
-    def __init__(self, tantivy: Any, schema: Any) -> None:
+
+class Compiler:
+    """Turns a ParsedQuery into a tantivy Query for one index schema. `known(word)` says whether some
+    note holds the (lowercased, unstemmed) word; only unknown words get typo and prefix variants."""
+
+    def __init__(self, tantivy: Any, schema: Any, known: Callable[[str], bool] = _always_unknown) -> None:
         self.t = tantivy
         self.schema = schema
         self.analyzer = analyzer(tantivy)
         self.lowercaser = analyzer(tantivy, stem=False)
+        self.known = known
 
     def analyze(self, text: str) -> list[str]:
         return list(self.analyzer.analyze(text))
@@ -198,12 +228,12 @@ class Compiler:
             letters = sum(c.isalpha() for c in clause.text)
             # Typos are matched against the unstemmed words (`exponentail` is one transposition from
             # `exponential`, but far from its stem `exponenti`); only words of five letters or more.
-            if letters >= FUZZY_MIN_LENGTH and len(raw) == 1 and not clause.prefix:
+            if letters >= FUZZY_MIN_LENGTH and len(raw) == 1 and not clause.prefix and not self.known(raw[0]):
                 fuzzy = Q.fuzzy_term_query(self.schema, RAW_FIELD, raw[0], distance=1, transposition_cost_one=True)
                 alternatives.append(self._boosted(fuzzy, _FUZZY_WEIGHT))
         if clause.prefix or clause.also_prefix:
             raw = list(self.lowercaser.analyze(clause.text))
-            if raw:
+            if raw and (clause.prefix or not self.known(raw[-1])):
                 pq = Q.fuzzy_term_query(self.schema, RAW_FIELD, raw[-1], distance=0, prefix=True)
                 alternatives.append(self._boosted(pq, _PREFIX_WEIGHT))
         if not alternatives:

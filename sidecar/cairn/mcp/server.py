@@ -18,7 +18,9 @@ import logging
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from pydantic import Field, ValidationError
 
 from cairn.errors import CairnError, ConflictError, UsageError
@@ -36,9 +38,10 @@ code a note describes, record it with `add_note` or fix the note with `update_no
 `get_note`; pass the version you read). Use `check` or `affected` to find notes your changes made stale."""
 
 RECALL_DESC = """Recall what the repository's memory says about a file (or a line of it) BEFORE you read
-deeply or edit it: decisions, patterns and gotchas anchored to that code, ranked, freshest first, within
-a token budget. Call it at the start of every task for each file you are about to change. Returns
-markdown. `path` is relative to the repository root; `line` is 1-based; `query` narrows to a topic."""
+deeply or edit it: decisions, patterns and gotchas anchored to that code, ranked (what is anchored at
+the line first, then the file, the directory...; freshest first within each), within a token budget.
+Call it at the start of every task for each file you are about to change. Returns markdown. `path` is
+relative to the repository root; `line` is 1-based; `query` narrows to a topic."""
 
 SEARCH_DESC = """Full-text search over all notes (titles, bodies, tags) when you do not know which file is
 involved, e.g. "how do we handle auth tokens" or "retry policy". Returns ids, titles, freshness and a
@@ -92,7 +95,39 @@ def _one_line_validation(name: str, exc: ValidationError) -> str:
 
 
 class CairnMCPServer(MCPServer[Any]):
-    """MCPServer whose tool errors are always one line (no SDK prefix, no pydantic multi-line dumps)."""
+    """MCPServer whose tool errors are always one line (no SDK prefix, no pydantic multi-line dumps), and
+    whose resources are the workspace's notes as they are at each request (`cairn.mcp.resources`)."""
+
+    workspace: Workspace | None = None
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        # The SDK replaces a prompt function's error by "Error rendering prompt NAME": find ours again.
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as exc:
+            cause: BaseException | None = exc
+            while cause is not None:
+                if isinstance(cause, PromptFailure):
+                    raise MCPError(code=INVALID_PARAMS, message=str(cause)) from None
+                if isinstance(cause, ValidationError):
+                    raise MCPError(code=INVALID_PARAMS, message=_one_line_validation(name, cause)) from None
+                cause = cause.__cause__
+            raise MCPError(code=INVALID_PARAMS, message=" ".join(str(exc).split())) from None
+
+    async def list_resources(self) -> list[Any]:
+        from mcp.types import Resource
+
+        listed = list(await super().list_resources())
+        if self.workspace is None:
+            return listed
+        from cairn.mcp.resources import MIME, list_notes
+
+        try:
+            notes = list_notes(self.workspace)
+        except CairnError as exc:
+            raise MCPError(code=INTERNAL_ERROR, message=str(exc)) from None
+        return listed + [Resource(uri=n.uri, name=n.name, title=n.title, description=n.description, mime_type=MIME)
+                         for n in notes]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -104,6 +139,10 @@ class CairnMCPServer(MCPServer[Any]):
             if isinstance(cause, ToolError):
                 raise ToolError(str(cause)) from cause
             raise
+
+
+class PromptFailure(Exception):
+    """A prompt that cannot be built from its arguments; its message is the one line the client sees."""
 
 
 def _fail(exc: CairnError) -> ToolError:
@@ -134,6 +173,8 @@ def build_server(ws: Workspace) -> CairnMCPServer:
     from cairn import __version__
 
     server = CairnMCPServer("cairn", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server.workspace = ws
+    _register_resources_and_prompts(server, ws)
 
     @server.tool(description=RECALL_DESC)
     def recall(
@@ -268,6 +309,43 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             raise _fail(exc) from None
 
     return server
+
+
+def _register_resources_and_prompts(server: CairnMCPServer, ws: Workspace) -> None:
+    """The note template (`cairn://notes/{+id}`; listing is `CairnMCPServer.list_resources`) and the
+    prompts of `cairn.mcp.prompts`. Engine errors become one-line resource/prompt errors."""
+    from cairn.mcp import prompts
+    from cairn.mcp.resources import MIME, TEMPLATE, TEMPLATE_DESC, read_note
+
+    @server.resource(TEMPLATE, name="note", title="Cairn note", description=TEMPLATE_DESC, mime_type=MIME)
+    def note(id: str) -> str:
+        try:
+            return read_note(ws, id)
+        except CairnError as exc:
+            raise ResourceError(str(exc)) from None
+
+    @server.prompt(name="start-task", title="Start a task with the repository's memory",
+                   description=prompts.START_TASK_DESC)
+    def start_task(
+        task: Annotated[str, Field(description="what you are about to do, in a sentence")],
+        files: Annotated[str | None, Field(
+            description='files you will touch: "path" or "path:line", separated by commas or spaces')] = None,
+    ) -> str:
+        try:
+            return prompts.start_task(ws, task, files)
+        except CairnError as exc:
+            raise PromptFailure(str(exc)) from None
+
+    @server.prompt(name="update-stale-notes", title="Update the notes whose code changed",
+                   description=prompts.UPDATE_STALE_DESC)
+    def update_stale_notes(
+        since: Annotated[str | None, Field(
+            description="a revision: only the commits after it (default: this branch and the working tree)")] = None,
+    ) -> list[str]:
+        try:
+            return prompts.update_stale_notes(ws, since)
+        except CairnError as exc:
+            raise PromptFailure(str(exc)) from None
 
 
 def run_stdio(ws: Workspace) -> None:

@@ -257,6 +257,8 @@ def note_payload(note: Note, ws: Workspace | None = None) -> dict[str, Any]:
         from cairn.recall.provenance import Provenance
 
         data["provenance"] = Provenance(ws).line(note)
+    # The file keeps a blank line after the frontmatter; it is not part of what the note says.
+    data["body"] = note.body.lstrip("\r\n")
     extra = {k: v for k, v in note.meta.items() if k not in SHOWN_FIELDS}
     if extra:
         data["other_fields"] = json.loads(json.dumps(extra, default=str))

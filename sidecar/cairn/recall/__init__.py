@@ -77,8 +77,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
            notice: Notice | None = None, heading_level: int = 1) -> Pack:
     """The context pack for `path[:line]` (see the module docstring); its title a `heading_level` heading."""
     from cairn.index.fields import IndexDoc, enclosing_definition
+    from cairn.index.query import terms
     from cairn.recall.freshness import STATUS_FACTOR, Assessor, decay, half_lives
-    from cairn.recall.rank import SYMBOL_HERE, Candidate, line_tier, mention_words, query_text
+    from cairn.recall.rank import SYMBOL_HERE, Candidate, line_tier, mention_words, query_text, rank_key, title_hit
     from cairn.timeutil import now_utc
 
     rel = _repo_path(ws, path)
@@ -148,15 +149,23 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 consider(doc).relevance = score / top
 
     lives = half_lives(ws)
+    asked = terms(query_text(query)) if query and query.strip() else frozenset()
+    # A title that holds the query's words matched the query: only those candidates need analysing.
+    in_title = {c.doc.id: title_hit(asked, c.doc.title) for c in candidates.values() if c.relevance > 0}
 
-    def optimistic(cand: Candidate) -> float:
+    def optimistic(cand: Candidate) -> tuple[float, float, float]:
         kind = ws.config.kind(cand.doc.kind)
         ttl = kind.ttl if kind else None
         expires = cand.doc.reviewed + ttl if (cand.doc.reviewed and ttl) else None
         _, factor = decay(cand.doc.kind, cand.doc.reviewed, expires, when, lives)
-        return cand.base() * factor * STATUS_FACTOR.get(cand.doc.status, 1.0)
+        score = cand.base() * factor * STATUS_FACTOR.get(cand.doc.status, 1.0)
+        return rank_key(cand.tier, in_title.get(cand.doc.id, 0.0), score)
 
-    queue = sorted((c for c in candidates.values() if c.base() > 0), key=lambda c: (-optimistic(c), c.doc.id))
+    def descending(key: tuple[float, float, float]) -> tuple[float, float, float]:
+        return -key[0], -key[1], -key[2]
+
+    queue = sorted((c for c in candidates.values() if c.base() > 0),
+                   key=lambda c: (descending(optimistic(c)), c.doc.id))
     # How many notes could fill the budget, from their sizes (about 4 characters a token, plus ~40
     # tokens of title, freshness and anchor lines): judging stops once those are settled.
     wanted, room = 0, budget
@@ -170,7 +179,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     from cairn.recall.provenance import UNREVIEWED_AGENT_FACTOR, Provenance, unreviewed_agent
 
     provenance = Provenance(ws)
-    judged: list[tuple[float, PackNote]] = []
+    judged: list[tuple[tuple[float, float, float], PackNote]] = []
     try:
         pos = 0
         while pos < len(queue):
@@ -195,12 +204,12 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 if unreviewed_agent(note.meta):
                     score *= UNREVIEWED_AGENT_FACTOR  # below reviewed notes of its tier
                 labels = [a.where or a.label for a in info.anchors]
-                judged.append((score, PackNote(
+                judged.append((rank_key(cand.tier, in_title.get(cand.doc.id, 0.0), score), PackNote(
                     id=note.id, path=note.rel_path, title=note.title, kind=note.kind, state=info.state,
                     freshness=info.line, anchors=labels, body=sanitize_body(note.body, heading_level), score=score,
                     status=note.status, provenance=provenance.line(note),
                 )))
-            judged.sort(key=lambda item: (-item[0], item[1].id))
+            judged.sort(key=lambda item: (descending(item[0]), item[1].id))
             if pos < len(queue) and len(judged) >= wanted and judged[wanted - 1][0] >= optimistic(queue[pos]):
                 break
     finally:

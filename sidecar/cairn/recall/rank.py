@@ -15,11 +15,12 @@ body, normalised to the best match; only 3 for a note that already has a tier) a
 8 for text relevance (BM25, normalised: a query match counts less than a full mention). The score is
 multiplied by the freshness factor (`cairn.recall.freshness`: fresh 0.8-1, expired 0.35-0.65, stale x 0.5).
 
-The tiers are spaced geometrically so location dominates (line > file >
-directory > mentions > query), while freshness still reorders neighbours: a stale note at the line (50)
-ties a fresh one elsewhere in the file, an expired one there (19-36) still beats fresh notes about other
-files in the directory (16-20). One refinement of that order: a note that names the very
-function being edited ranks above notes that merely share its directory.
+Notes are ordered by `rank_key`: the tier first, strictly (a stale note anchored at the line comes
+before a fresh one elsewhere in the file: freshness marks it and orders it among its peers, it never
+demotes it across tiers); within a tier, notes whose title names the query's words come first (the
+share of the query's terms in the title, after stemming), then the score. The one refinement of the
+location order: a note that names the very function being edited ranks above notes that merely share
+its directory.
 
 Judging anchors costs more than scoring, so candidates are first ranked by an optimistic score (dates
 only, anchors assumed intact) and judged in batches, best first, until no unjudged candidate could still
@@ -56,6 +57,20 @@ class Candidate:
         # A note already anchored nearby gains little from also mentioning the file's names.
         mention = MENTION_WEIGHT if self.tier < SAME_MODULE else MENTION_WEIGHT_ANCHORED
         return self.tier + mention * self.mention + QUERY_WEIGHT * self.relevance
+
+
+def rank_key(tier: float, title_hit: float, score: float) -> tuple[float, float, float]:
+    """Sort key, larger first: tier, then the query's share in the title, then the score."""
+    return tier, title_hit, score
+
+
+def title_hit(query_terms: frozenset[str], title: str) -> float:
+    """Which share of the query's (stemmed) terms the title holds: 0 without a query."""
+    if not query_terms:
+        return 0.0
+    from cairn.index.query import terms
+
+    return len(query_terms & terms(title)) / len(query_terms)
 
 
 def line_tier(doc_anchors: list[tuple[str, int, int]], path: str, line: int | None) -> tuple[float, str]:
