@@ -110,6 +110,7 @@ def build_server() -> CairnServer:
             return None
         session = Session(ws, budget if isinstance(budget, int) and budget > 0 else None)
         state.add_session(session)
+        state.begin_loading()  # until `_activate` has loaded it, status requests wait (see requests.status)
         return session
 
     async def _activate(ls: CairnServer, session: Session) -> None:
@@ -119,6 +120,8 @@ def build_server() -> CairnServer:
         except Exception as exc:
             state.log(f"{session.root}: cannot load notes: {type(exc).__name__}: {exc}", types.MessageType.Error)
             return
+        finally:
+            state.end_loading()
         counts = session.status()
         state.log(f"{session.root}: {counts['notes']} notes ({counts['stale']} stale, {counts['expired']} "
                   f"expired, {counts['invalid']} invalid)")
@@ -241,6 +244,8 @@ def build_server() -> CairnServer:
 
     for method, handler in requests.REQUESTS.items():
         server.feature(method)(guarded(method)(handler))
+    if isinstance(server.protocol, CairnProtocol):
+        server.protocol.no_arguments = requests.NO_ARGUMENTS
 
     for name in commands.COMMANDS:
         def make(command: str) -> Callable[..., Awaitable[Any]]:

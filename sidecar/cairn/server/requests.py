@@ -72,10 +72,13 @@ def status_payload(state: ServerState) -> dict[str, int]:
 
 
 async def status(state: ServerState, params: Any) -> dict[str, int]:
+    """The counts, answered once the workspaces have loaded (never zeros that only mean "not yet")."""
+    await state.loaded()
     return status_payload(state)
 
 
 async def stale(state: ServerState, params: Any) -> dict[str, Any]:
+    await state.loaded()
     notes: list[dict[str, Any]] = []
     for session in state.sessions.values():
         notes.extend(session.stale())
@@ -90,4 +93,5 @@ def notify_status(state: ServerState) -> None:
         state.server.protocol.notify("cairn/statusChanged", payload)
 
 
+NO_ARGUMENTS = frozenset({"cairn/status", "cairn/stale"})  # accept `{}`, `[]`, `null` or no params
 REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale}

@@ -57,6 +57,9 @@ class ServerState:
         self._refs: dict[str, DocRef | None] = {}
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._doc_dirty: set[str] = set()
+        self._loading = 0  # workspaces opened but not loaded yet
+        self._loaded = asyncio.Event()
+        self._loaded.set()
 
     # ---- logging ---------------------------------------------------------------------------
     def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
@@ -82,6 +85,21 @@ class ServerState:
     def add_session(self, session: Session) -> None:
         self.sessions[session.root] = session
         self._refs.clear()
+
+    def begin_loading(self) -> None:
+        """A workspace was opened; its notes are not loaded yet (counts would read zero)."""
+        self._loading += 1
+        self._loaded.clear()
+
+    def end_loading(self) -> None:
+        """A workspace finished its first load (or failed it): status requests may answer."""
+        self._loading = max(0, self._loading - 1)
+        if not self._loading:
+            self._loaded.set()
+
+    async def loaded(self) -> None:
+        """Wait until every opened workspace has been loaded once."""
+        await self._loaded.wait()
 
     def forget_caches(self) -> None:
         """A workspace folder went away: forget resolutions that may point into it."""
