@@ -11,6 +11,8 @@ from pytest_lsp import LanguageClient
 
 from .conftest import APP_PY, Workspace, codes, open_doc, start, wait_diagnostics
 
+pytestmark = pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
+
 
 async def run(client: LanguageClient, command: str, *args: Any) -> Any:
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(command=command,

@@ -11,6 +11,8 @@ from pytest_lsp import LanguageClient
 
 from .conftest import APP_PY, Workspace, codes, hover_text, open_doc, start, wait_diagnostics, wait_for
 
+pytestmark = pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
+
 
 async def test_code_lens_counts_notes_and_stale_ones(client: LanguageClient, ws: Workspace) -> None:
     ws.note("Keep f2 pure", [("src/app.py", 4, 5)])

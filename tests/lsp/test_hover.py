@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .conftest import APP_PY, Workspace, hover_text, open_doc, replace_all, start
+
+pytestmark = pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 
 
 async def test_hover_card_has_title_kind_badge_body_range_and_file_link(client: LanguageClient, ws: Workspace) -> None:

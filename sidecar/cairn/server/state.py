@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -25,6 +26,8 @@ from cairn.server.engine import MAX_FILE_BYTES, FileView, NoteFileView, Session
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
+
+    from cairn.server.watcher import ClientWatcher
 
 log = logging.getLogger("cairn.server")
 T = TypeVar("T")
@@ -57,6 +60,7 @@ class ServerState:
         self._refs: dict[str, DocRef | None] = {}
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._doc_dirty: set[str] = set()
+        self.client_watcher: ClientWatcher | None = None  # the client's file watcher registration (watcher.py)
         self._loading = 0  # workspaces opened but not loaded yet
         self._loaded = asyncio.Event()
         self._loaded.set()
@@ -75,6 +79,16 @@ class ServerState:
         log.log(logging.ERROR if level == types.MessageType.Error else logging.DEBUG, "%s", message)
         with contextlib.suppress(Exception):
             self.server.window_log_message(types.LogMessageParams(type=level, message=f"cairn: {message}"))
+
+    @property
+    def encoding(self) -> str:
+        """The position encoding negotiated at initialize (pygls picks the client's first of utf-8,
+        utf-16, utf-32): every column the server sends or reads counts its units (convert.columns)."""
+        try:
+            chosen = self.server.workspace.position_encoding
+        except RuntimeError:  # before initialize
+            return "utf-16"
+        return str(getattr(chosen, "value", chosen) or "utf-16")
 
     # ---- the engine thread -----------------------------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -153,12 +167,20 @@ class ServerState:
 
     # ---- documents -------------------------------------------------------------------------
     def document(self, uri: str) -> tuple[int | None, str] | None:
-        """(version, text) of an open document, or None when the editor has not opened it."""
+        """(version, text) of an open document, or None when the editor has not opened it.
+
+        pygls keys open documents by the percent-decoded uri (`caf%C3%A9.py` and `my%20file.py` are
+        stored as `café.py` and `my file.py`), so look them up the same way.
+        """
         docs = self.server.workspace.text_documents
-        doc = docs.get(uri)
+        doc = docs.get(unquote(uri))
         if doc is None:
             return None
         return doc.version, doc.source
+
+    def open_uris(self) -> list[str]:
+        """The uris of the open documents as the client spells them (what diagnostics are published to)."""
+        return [doc.uri for doc in list(self.server.workspace.text_documents.values())]
 
     def too_big(self, ref: DocRef, text: str | None) -> bool:
         size = len(text.encode("utf-8", "surrogateescape")) if text is not None else _file_size(ref.path)
