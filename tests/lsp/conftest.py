@@ -4,7 +4,8 @@ Each test builds a throwaway git repository (never this repository's history) wi
 anchored to it, starts the server on it and talks LSP. Waiting is always on notifications
 (`publishDiagnostics`, `cairn/statusChanged`) with a predicate and a deadline, never on sleeps.
 
-The client matrix: tests marked `client_matrix` (the feature modules mark themselves) run once per
+The client matrix: tests marked `client_matrix` (the feature tests: hover, diagnostics, code actions,
+code lens, links, symbols, commands, custom requests) run once per
 client in CLIENTS, the server initialized with that client's capabilities as pytest-lsp recorded them
 from the real editor (`pytest_lsp.client_capabilities`); pytest-lsp then also checks that what the
 server sends fits what that client said it supports. Other tests run as VS Code.

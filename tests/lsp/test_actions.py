@@ -11,8 +11,6 @@ from pytest_lsp import LanguageClient
 
 from .conftest import APP_PY, Workspace, codes, open_doc, start, wait_diagnostics
 
-pytestmark = pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
-
 
 async def run(client: LanguageClient, command: str, *args: Any) -> Any:
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(command=command,
@@ -27,6 +25,7 @@ async def actions_at(client: LanguageClient, uri: str, line: int) -> list[types.
     return [a for a in got or [] if isinstance(a, types.CodeAction)]
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_actions_on_any_anchored_range(client: LanguageClient, ws: Workspace) -> None:
     ws.note("First", [("src/app.py", 4, 5)])
     ws.note("Second", [("src/app.py", 5, 6)])
@@ -41,6 +40,7 @@ async def test_actions_on_any_anchored_range(client: LanguageClient, ws: Workspa
     assert await actions_at(client, uri, 20) == []
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_reanchor_is_conditional_on_the_version_the_editor_saw(client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("Adders add", [("src/app.py", 4, 5)])
     ws.repo.commit("note")
@@ -72,6 +72,7 @@ async def test_reanchor_is_conditional_on_the_version_the_editor_saw(client: Lan
     await wait_diagnostics(client, uri, lambda d: not d)
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_mark_reviewed_draft_update_and_open_note(client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("Old gotcha", [("src/app.py", 7, 8)], kind="gotcha", reviewed="2024-01-01T00:00:00Z")
     ws.repo.commit("note")
@@ -97,6 +98,7 @@ async def test_mark_reviewed_draft_update_and_open_note(client: LanguageClient, 
     assert uri
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_new_note_from_a_selection(client: LanguageClient, ws: Workspace) -> None:
     await start(client, ws.root)
     uri = ws.uri("src/app.py")
@@ -115,6 +117,7 @@ async def test_new_note_from_a_selection(client: LanguageClient, ws: Workspace) 
         await run(client, "cairn.newNote", {"uri": uri, "range": rng, "kind": "nonsense", "title": "x"})
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_code_actions_honour_context_only(client: LanguageClient, ws: Workspace) -> None:
     ws.note("Adders add", [("src/app.py", 4, 5)])
     ws.repo.commit("note")

@@ -23,13 +23,12 @@ from .conftest import (
     wait_diagnostics,
 )
 
-pytestmark = pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
-
 
 def edit_f2(text: str) -> str:
     return text.replace("    return x + 2\n", "    return x * 2  # doubled\n")
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_external_commit_makes_a_note_stale_and_reanchoring_clears_it(
         client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("Adders add", [("src/app.py", 4, 5)])
@@ -68,6 +67,7 @@ async def test_external_commit_makes_a_note_stale_and_reanchoring_clears_it(
     await wait_diagnostics(client, uri, lambda d: not d)
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_typing_inside_an_anchored_range_makes_it_stale_before_saving(
         client: LanguageClient, ws: Workspace) -> None:
     ws.note("Adders add", [("src/app.py", 4, 5)])
@@ -133,6 +133,7 @@ async def test_git_checkout_of_another_branch_refreshes_diagnostics(client: Lang
     await wait_diagnostics(client, uri, lambda d: not d)
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_note_file_buffer_errors_and_broken_anchors(client: LanguageClient, ws: Workspace) -> None:
     ws.repo.write("src/gone.py", "a = 1\nb = 2\n")
     ws.repo.commit("gone")
@@ -182,6 +183,7 @@ async def test_did_change_watched_files_from_the_client(unwatched: LanguageClien
     await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"] and sha[:7] in d[0].message)
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_code_edited_on_disk_and_reported_by_the_client(client: LanguageClient, ws: Workspace) -> None:
     ws.note("Adders add", [("src/app.py", 4, 5)])
     ws.repo.commit("note")

@@ -171,6 +171,8 @@ def build_server() -> CairnServer:
             if added is not None:
                 await _activate(ls, added)
         requests.notify_status(state)
+        if state.sessions:
+            ls.spawn(register_client_watcher(state))  # watch what the folders now hold
 
     async def _after_start(session: Session) -> None:
         """After the first diagnostics: save the state for the next start, open the search index."""
