@@ -9,7 +9,7 @@ CAIRN := $(VENV)/bin/cairn
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= $(CURDIR)/.cache/demo-workspace
 
-.PHONY: run run-cli test check py-check pytest bench venv demo clean neovim
+.PHONY: run run-cli test check py-check pytest bench venv demo clean dist neovim
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ pytest: $(STAMP) neovim
 ## headless Neovim for the language-server end to end in a non-VS Code editor (tests/lsp/test_neovim.py)
 neovim:
 	@bash scripts/ensure-neovim.sh
+
+## make dist: the wheel and sdist users install (pipx / uv tool / pip), checked as PyPI would
+DIST := build/dist
+dist: $(STAMP)
+	rm -rf $(DIST)
+	$(PY) -m build --outdir $(DIST) .
+	$(PY) -m twine check --strict $(DIST)/*
 
 bench: $(STAMP)
 	@for script in bench/*/run.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -30,8 +30,8 @@ ext-test: node_modules/.package-lock.json
 cairn.vsix: dist/extension.js .vscodeignore
 	npm run --silent package
 
-## the .vsix
-package: cairn.vsix
+## the .vsix and the Python wheel/sdist (`make dist`)
+package: cairn.vsix dist
 
 ## end to end in a real VS Code (code-server + headless Chromium); screenshots in tests/e2e/output/
 e2e: $(STAMP) node_modules/.package-lock.json

@@ -35,8 +35,9 @@ cs_ensure_apt() {
   [ ${#want[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || cs_die "missing Debian packages: ${want[*]} (run as root or apt-get install them)"
   cs_log "apt-get install ${want[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
+  # Wait for another apt/dpkg run (e.g. a parallel test setup) instead of failing on its lock.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${want[@]}" >/dev/null
 }
 
 # Node for code-server (its launcher is `#!/usr/bin/env node`, so this node must be first on PATH at run time too).

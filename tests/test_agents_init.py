@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cairn.agents import launcher_entry
 from tests.conftest import GitRepo
 from tests.mcp.helpers import cairn
 
@@ -14,10 +15,9 @@ def test_init_agents_merges_and_is_idempotent(repo: GitRepo) -> None:
     first = cairn(repo, "init", "--agents", check=True)
     assert "wrote .mcp.json" in first.stdout and "wrote CLAUDE.md" in first.stdout
     claude = json.loads(repo.read(".mcp.json"))
-    assert claude == {"mcpServers": {"other": {"command": "x"}, "cairn": {"command": "cairn", "args": ["mcp"]}},
-                      "keep": 1}
+    assert claude == {"mcpServers": {"other": {"command": "x"}, "cairn": launcher_entry("mcp")}, "keep": 1}
     vscode = json.loads(repo.read(".vscode/mcp.json"))
-    assert vscode == {"servers": {"cairn": {"type": "stdio", "command": "cairn", "args": ["mcp"]}}}
+    assert vscode == {"servers": {"cairn": {"type": "stdio", **launcher_entry("mcp"), "cwd": "${workspaceFolder}"}}}
     agents = repo.read("AGENTS.md")
     assert agents.startswith("# Agents\n\nRun the tests.\n\n<!-- cairn:begin")
     assert "recall" in agents and "add_note" in agents
@@ -46,3 +46,10 @@ def test_init_agents_keeps_a_custom_cairn_entry_and_rejects_bad_json(repo: GitRe
     bad = cairn(repo, "init", "--agents")
     assert bad.returncode == 2 and "mcp.json" in bad.stderr and "not valid JSON" in bad.stderr
     assert repo.read(".vscode/mcp.json") == "{not json"
+
+
+def test_init_agents_upgrades_the_bare_command_earlier_versions_wrote(repo: GitRepo) -> None:
+    repo.write(".mcp.json", json.dumps({"mcpServers": {"cairn": {"command": "cairn", "args": ["mcp"]}}}))
+    out = cairn(repo, "init", "--agents", check=True)
+    assert "wrote .mcp.json" in out.stdout
+    assert json.loads(repo.read(".mcp.json"))["mcpServers"]["cairn"] == launcher_entry("mcp")

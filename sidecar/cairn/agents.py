@@ -4,6 +4,10 @@ Writes the project-level MCP server entries that Claude Code (`.mcp.json`) and V
 (`.vscode/mcp.json`) read, merged into whatever the files already hold (other servers, other keys and
 a differently configured `cairn` entry are left alone), and a short managed block in `AGENTS.md` and
 `CLAUDE.md` between marker comments, replaced in place on every run. Running it twice changes nothing.
+
+These files are committed and used by every teammate, so the server entry cannot name a path or a bare
+`cairn` that exists on one machine only: it is a POSIX `sh` launcher (`launcher_script`) that finds
+Cairn where people install it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,29 @@ describe; they know when that code changed.
 """
 
 
+# Where a teammate's Cairn is, in order: their own override, the repository's untracked virtualenv
+# (a `.venv` holding tracked files came from a commit and is skipped), `cairn` on PATH, the folder pipx
+# and `uv tool` install into, an interpreter that can import cairn, then uvx fetching the package.
+# `$0` is the subcommand (`mcp`), passed as the first argument after the script as `sh -c` does.
+LAUNCHER = (
+    'r=$(git rev-parse --show-toplevel 2>/dev/null || pwd); '
+    'v="$r/.venv/bin/cairn"; [ -n "$(git -C "$r" ls-files -- .venv 2>/dev/null)" ] && v=; '
+    'for c in "$CAIRN_BIN" "$v" "$(command -v cairn)" "$HOME/.local/bin/cairn"; do '
+    '[ -n "$c" ] && [ -x "$c" ] && exec "$c" "$0"; done; '
+    'for p in python3 python; do command -v $p >/dev/null && $p -c "import cairn" 2>/dev/null '
+    '&& exec $p -m cairn "$0"; done; '
+    'command -v uvx >/dev/null && exec uvx --from cairn-context cairn "$0"; '
+    'echo "cairn: not installed; pipx install cairn-context (or set CAIRN_BIN)" >&2; exit 127'
+)
+# What earlier versions wrote; recognised as Cairn's own and upgraded to the launcher.
+LEGACY_ENTRIES = ({"command": "cairn", "args": ["mcp"]}, {"type": "stdio", "command": "cairn", "args": ["mcp"]})
+
+
+def launcher_entry(subcommand: str = "mcp") -> dict[str, Any]:
+    """The `command`/`args` pair an MCP client runs to start `cairn SUBCOMMAND` on anyone's machine."""
+    return {"command": "sh", "args": ["-c", LAUNCHER, subcommand]}
+
+
 @dataclass
 class AgentsChange:
     written: list[str] = field(default_factory=list)
@@ -73,7 +100,7 @@ def _merge_server(path: Path, key: str, entry: dict[str, Any], rel: str, change:
     if existing == entry:
         change.unchanged.append(rel)
         return
-    if existing is not None:
+    if existing is not None and existing not in LEGACY_ENTRIES:
         change.skipped.append(f"{rel}: a different `cairn` server entry is already there (left as is)")
         return
     servers["cairn"] = entry
@@ -93,12 +120,14 @@ def _write_block(path: Path, block: str, rel: str, change: AgentsChange) -> None
     change.written.append(rel)
 
 
-def init_agents(ws: Workspace, command: str = "cairn") -> AgentsChange:
+def init_agents(ws: Workspace) -> AgentsChange:
     """Write the MCP entries and instruction blocks (idempotent, never clobbering)."""
     change = AgentsChange()
-    _merge_server(ws.root / ".mcp.json", "mcpServers", {"command": command, "args": ["mcp"]}, ".mcp.json", change)
-    _merge_server(ws.root / ".vscode" / "mcp.json", "servers",
-                  {"type": "stdio", "command": command, "args": ["mcp"]}, ".vscode/mcp.json", change)
+    entry = launcher_entry("mcp")
+    _merge_server(ws.root / ".mcp.json", "mcpServers", entry, ".mcp.json", change)
+    # VS Code starts stdio servers in the workspace folder only when told to.
+    vscode_entry = {"type": "stdio", **entry, "cwd": "${workspaceFolder}"}
+    _merge_server(ws.root / ".vscode" / "mcp.json", "servers", vscode_entry, ".vscode/mcp.json", change)
     block = agent_block(ws)
     for name in INSTRUCTION_FILES:
         _write_block(ws.root / name, block, name, change)
