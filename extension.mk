@@ -27,11 +27,15 @@ ext-check: node_modules/.package-lock.json
 ext-test: node_modules/.package-lock.json
 	npm run --silent test:unit
 
-cairn.vsix: dist/extension.js .vscodeignore
-	npm run --silent package
+cairn.vsix: dist/extension.js .vscodeignore $(STAMP)
+	PY=$(PY) bash scripts/package.sh universal
 
-## the .vsix and the Python wheel/sdist (`make dist`)
-package: cairn.vsix dist
+cairn-linux-x64.vsix: dist/extension.js .vscodeignore $(STAMP)
+	PY=$(PY) bash scripts/package.sh linux-x64
+
+## the .vsix (universal: the Cairn wheel inside), the linux-x64 .vsix (every dependency inside, installs
+## offline) and the Python wheel/sdist (`make dist`)
+package: cairn.vsix cairn-linux-x64.vsix dist
 
 ## end to end in a real VS Code (code-server + headless Chromium); screenshots in tests/e2e/output/
 e2e: $(STAMP) node_modules/.package-lock.json

@@ -88,7 +88,15 @@ cs_ensure_node_modules() {
 cs_build_vsix() {
   cs_ensure_node_modules
   cs_log "build + package $CAIRN_VSIX"
-  (cd "$CAIRN_REPO" && npm run --silent build && npm run --silent package >/dev/null)
+  (cd "$CAIRN_REPO" && npm run --silent build && PY=$CAIRN_PY bash scripts/package.sh universal)
+}
+
+# The platform .vsix: the wheel plus every dependency (the extension installs its server offline).
+CAIRN_PLATFORM_VSIX=$CAIRN_REPO/cairn-linux-x64.vsix
+cs_build_platform_vsix() {
+  cs_ensure_node_modules
+  cs_log "build + package $CAIRN_PLATFORM_VSIX"
+  (cd "$CAIRN_REPO" && npm run --silent build && PY=$CAIRN_PY bash scripts/package.sh linux-x64)
 }
 
 # The Python side: the repo's .venv with cairn installed (created by the Makefile; created here if absent).
@@ -109,12 +117,14 @@ cs_prepare_demo() {
   "$CAIRN_PY" -m cairn.demo "$dir" >&2 || cs_die "python -m cairn.demo $dir failed"
 }
 
-# cs_prepare_profile DIR [no-server]: code-server user data + extensions dirs with settings that keep the UI
-# quiet and point cairn.server.command at the repo's .venv (with "no-server": leave it unset).
+# cs_prepare_profile DIR [no-server|bundled]: code-server user data + extensions dirs with settings that keep
+# the UI quiet and point cairn.server.command at the repo's .venv (with "no-server": leave it unset and turn
+# the bundled server off; with "bundled": leave it unset, so the extension installs the server it carries).
 cs_prepare_profile() {
   CS_PROFILE=$1
   local server_setting="\"cairn.server.command\": [\"$CAIRN_REPO/.venv/bin/cairn\", \"serve\"],"
-  [ "${2:-}" = no-server ] && server_setting=""
+  [ "${2:-}" = no-server ] && server_setting="\"cairn.server.bundled\": false,"
+  [ "${2:-}" = bundled ] && server_setting=""
   mkdir -p "$CS_PROFILE/data/User" "$CS_PROFILE/extensions" "$CS_PROFILE/home"
   cat > "$CS_PROFILE/data/User/settings.json" <<EOF
 {

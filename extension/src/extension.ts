@@ -1,5 +1,6 @@
 // Cairn for VS Code: a thin client of the Cairn sidecar (`cairn serve`). Hovers, diagnostics and code
 // actions come from the language server; this file wires commands, the status bar, chat and MCP.
+import { registerNotesView } from './notesView';
 import * as vscode from 'vscode';
 import { registerChatParticipant, registerRecallTool } from './chat';
 import { registerCommands } from './commands';
@@ -21,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const item = vscode.window.createStatusBarItem('cairn.status', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Cairn';
   const render = (): void => {
-    const view = statusBarView(server!.state, server!.status);
+    const view = statusBarView(server!.state, server!.status, server!.running);
     item.text = view.text;
     item.tooltip = view.tooltip;
     item.command = view.command;
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   trackActiveEditor(context);
   registerCommands(context, server);
+  registerNotesView(context, server);
   const features = {
     chatParticipant: safely(log, 'chat participant', () => registerChatParticipant(context, server!)),
     recallTool: safely(log, 'cairn_recall tool', () => registerRecallTool(context, server!)),

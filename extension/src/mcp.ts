@@ -21,7 +21,7 @@ export function registerMcpProvider(context: vscode.ExtensionContext, server: Ca
     mcp.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, {
       onDidChangeMcpServerDefinitions: changed.event,
       async provideMcpServerDefinitions() {
-        const res = await resolveCommand('mcp');
+        const res = await resolveCommand('mcp', context);
         if (!res.found) {
           server.log.warn(`MCP: ${notFoundMessage(res)}`);
           return [];

@@ -25,6 +25,8 @@ import {
 } from './core/protocol';
 import { describeCommand, notFoundMessage, resolveServerCommand, type Resolution, type ServerMode } from './core/serverCommand';
 import type { ServerState } from './core/status';
+import { versionMismatch } from './core/bundle';
+import { ensureBundledServer, installedBundledServer } from './bundledServer';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -103,10 +105,10 @@ async function pythonFromExtension(resource: vscode.Uri | undefined): Promise<st
 }
 
 /** Resolve the command for `cairn serve` or `cairn mcp` from the settings and the workspace. */
-export async function resolveCommand(mode: ServerMode): Promise<Resolution> {
+export async function resolveCommand(mode: ServerMode, context?: vscode.ExtensionContext): Promise<Resolution> {
   const config = vscode.workspace.getConfiguration('cairn');
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-  return resolveServerCommand(
+  const res = await resolveServerCommand(
     {
       configured: config.get<unknown>('server.command'),
       workspaceFolders: folders.map((f) => f.uri.fsPath),
@@ -119,6 +121,17 @@ export async function resolveCommand(mode: ServerMode): Promise<Resolution> {
     },
     mode,
   );
+  // The user's own choices keep priority; an already installed bundled server comes last.
+  const allowed = config.get<boolean>('server.bundled') !== false;
+  const bundled = !res.found && !res.configuredFailed && allowed && context ? installedBundledServer(context, mode) : undefined;
+  return bundled ? { found: bundled, tried: res.tried } : res;
+}
+
+/** Which server runs, for the status item: where it was found and the version it reported. */
+export interface RunningServer {
+  source: string;
+  command: string;
+  version?: string;
 }
 
 export class CairnServer implements vscode.Disposable {
@@ -130,6 +143,7 @@ export class CairnServer implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private crashes: number[] = [];
   private generation = 0;
+  private _running: RunningServer | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -142,6 +156,10 @@ export class CairnServer implements vscode.Disposable {
 
   get status(): Status | undefined {
     return this._status;
+  }
+
+  get running(): RunningServer | undefined {
+    return this._running;
   }
 
   get languageClient(): LanguageClient | undefined {
@@ -198,9 +216,26 @@ export class CairnServer implements vscode.Disposable {
   private async doStart(): Promise<void> {
     const generation = ++this.generation;
     this.setState('starting');
-    const resolution = await resolveCommand('serve');
+    const resolution = await resolveCommand('serve', this.context);
     if (generation !== this.generation) {
       return;
+    }
+    const config = vscode.workspace.getConfiguration('cairn');
+    if (!resolution.found && !resolution.configuredFailed && config.get<boolean>('server.bundled') === false) {
+      resolution.tried.push('the server bundled with the extension (turned off by cairn.server.bundled)');
+    } else if (!resolution.found && !resolution.configuredFailed) {
+      const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri;
+      const bundled = await ensureBundledServer(this.context, this.log, 'serve', config.get<string>('server.python'), () =>
+        pythonFromExtension(folder),
+      );
+      if (generation !== this.generation) {
+        return;
+      }
+      if ('found' in bundled) {
+        resolution.found = bundled.found;
+      } else {
+        resolution.tried.push(`the server bundled with the extension (${bundled.error})`);
+      }
     }
     if (!resolution.found) {
       this.log.error(notFoundMessage(resolution));
@@ -214,7 +249,6 @@ export class CairnServer implements vscode.Disposable {
     }
     this.log.info(`starting the Cairn server: ${describeCommand(found)} (from ${found.source})`);
 
-    const config = vscode.workspace.getConfiguration('cairn');
     const notesRoot = (config.get<string>('notesRoot') ?? '').trim();
     const recallBudget = config.get<number>('recall.budget') ?? 2000;
     const cwd = found.cwd ?? vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
@@ -287,6 +321,14 @@ export class CairnServer implements vscode.Disposable {
           this.stateEmitter.fire();
         }
       });
+      const version = client.initializeResult?.serverInfo?.version;
+      this._running = { source: found.source, command: describeCommand(found), version };
+      const extVersion = String((this.context.extension.packageJSON as { version?: string }).version ?? '');
+      const mismatch = versionMismatch(extVersion, version, found.source);
+      if (mismatch) {
+        this.log.warn(mismatch);
+        void vscode.window.showWarningMessage(mismatch);
+      }
       this.setState('running');
       await this.refreshStatus();
     } catch (e) {

@@ -272,6 +272,22 @@ try {
     }, page);
   } else {
 
+    if (SCENARIO === 'bundled') {
+      // The platform .vsix in a VS Code with no cairn anywhere and no package index: the extension installs
+      // the server it carries (progress notification), then works as usual.
+      await test('bundled-server', async () => {
+        const progress = page.locator('.notification-toast', { hasText: 'installing its server' }).first();
+        await progress.waitFor({ timeout: 90000 }).then(
+          () => page.screenshot({ path: path.join(OUT, 'bundled-installing.png') }),
+          () => lap('the install progress was not seen (it may have finished first)'),
+        );
+        const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();
+        await item.waitFor({ timeout: 300000 });
+        lap(`status bar: ${JSON.stringify(await item.innerText())}`);
+        await page.screenshot({ path: path.join(OUT, 'bundled-status.png') });
+      }, page);
+    }
+
     await test('status-bar', async () => {
       // "$(note) 3 · $(warning) 1 stale" once cairn/status answered
       const item = page.locator('.statusbar-item', { hasText: /\d+ · .*1 stale/ }).first();
@@ -316,6 +332,31 @@ try {
       const line = text.split('\n').find((l) => l.includes(GOTCHA));
       lap(`problems: ${JSON.stringify(line)}`);
       await page.screenshot({ path: path.join(OUT, 'problems.png') });
+    }, page);
+
+    await test('notes-view', async () => {
+      // The Explorer's "Cairn Notes" pane: the stale gotcha first in its group, with its badge; a click opens it.
+      const header = page.locator('.pane-header', { hasText: 'Cairn Notes' }).first();
+      await header.waitFor({ timeout: 30000 });
+      if ((await header.getAttribute('aria-expanded')) !== 'true') {
+        await header.click();
+      }
+      const pane = page.locator('.pane', { has: header });
+      const row = pane.locator('.monaco-list-row', { hasText: GOTCHA }).first();
+      await row.waitFor({ timeout: 60000 });
+      const text = await until('the stale badge on the gotcha', async () => {
+        const t = await row.innerText();
+        return t.includes('stale since') ? t : '';
+      }, { timeout: 30000 });
+      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+      lap(`notes view: ${JSON.stringify(rows.slice(0, 6))}`);
+      if (!rows[0]?.includes('gotcha')) {
+        throw new Error(`the group holding the stale note should come first: ${JSON.stringify(rows)}`);
+      }
+      await page.screenshot({ path: path.join(OUT, 'notes-view.png') });
+      await row.click();
+      await page.locator('.tabs-container .tab', { hasText: '.md' }).first().waitFor({ timeout: 30000 });
+      lap(`notes view row: ${JSON.stringify(text)}`);
     }, page);
 
     await test('recall-preview', async () => {

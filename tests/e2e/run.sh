@@ -68,6 +68,33 @@ if [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",no-server-notification,"* 
     node "$REPO/tests/e2e/driver.mjs" || RC=$?
   cs_stop
 fi
+if [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",bundled,"* ]]; then
+  cs_log "scenario: the platform .vsix brings its own server (no cairn anywhere, no package index)"
+  cs_build_platform_vsix
+  cs_prepare_profile "$CAIRN_CACHE/profile-bundled" bundled
+  cs_install_extension "$CAIRN_PLATFORM_VSIX"
+  B_WS=$CAIRN_CACHE/bundled-workspace
+  rm -rf "$B_WS" && cp -r "$WS" "$B_WS" && rm -rf "$B_WS/.venv"
+  SAVED_PATH=$PATH
+  PATH=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -n "$d" ] && [ ! -x "$d/cairn" ] && printf '%s:' "$d"; done)
+  PATH=${PATH%:}
+  PORT=$(cs_free_port)
+  # No package index: pip may read nothing but the wheels inside the .vsix.
+  PIP_CONFIG_FILE=/dev/null PIP_INDEX_URL=http://127.0.0.1:9/simple PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL= \
+    cs_start "$B_WS" "$PORT" "$OUT/code-server-bundled.log"
+  PATH=$SAVED_PATH
+  cs_wait_healthy 120
+  CS_URL="http://127.0.0.1:$PORT/?folder=$B_WS" E2E_OUT="$OUT/bundled" E2E_SCENARIO=bundled STALE_SHA="$STALE_SHA" \
+    E2E_ONLY=bundled-server,status-bar,hover,problems node "$REPO/tests/e2e/driver.mjs" || RC=$?
+  cs_stop
+  # The server runs from the extension's storage, installed completely (no half-built folder left).
+  B_ENV=$(find "$CAIRN_CACHE/profile-bundled/data" -path '*cairn-context.cairn*/server/*/bin/python' 2>/dev/null | head -1)
+  if [ -z "$B_ENV" ] || find "$CAIRN_CACHE/profile-bundled/data" -name '.building-*' | grep -q .; then
+    cs_log "FAIL: no complete bundled server environment under the profile's global storage"; RC=1
+  else
+    cs_log "bundled server: $("$B_ENV" -m cairn --version) at ${B_ENV%/bin/python}"
+  fi
+fi
 cs_log "e2e finished in $((SECONDS - T0))s; screenshots and logs in $OUT"
 # one closing line over both scenarios
 node -e '
@@ -78,5 +105,5 @@ node -e '
     for (const r of JSON.parse(fs.readFileSync(f, "utf8")).results) r.ok ? pass++ : fail++;
   }
   console.log(`e2e: ${pass} passed, ${fail} failed`);
-' "$OUT/results.json" "$OUT/no-server/results.json"
+' "$OUT/results.json" "$OUT/no-server/results.json" "$OUT/bundled/results.json"
 exit $RC

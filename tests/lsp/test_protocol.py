@@ -86,7 +86,7 @@ async def test_requests_without_arguments_accept_every_empty_params(client: Lang
     ws.repo.commit("Bump f1")
     await start(client, ws.root)
     msg_id = 9400
-    for method in ("cairn/status", "cairn/stale"):
+    for method in ("cairn/status", "cairn/stale", "cairn/notes"):
         answers = []
         # {}, [] (Lua's `{}`), null, and no params member at all: JSON-RPC allows each of them.
         for params in ({"params": {}}, {"params": []}, {"params": None}, {}):
@@ -96,7 +96,7 @@ async def test_requests_without_arguments_accept_every_empty_params(client: Lang
         if method == "cairn/status":
             assert answers[0] == {"notes": 1, "stale": 1, "expired": 0, "invalid": 0}
         else:
-            assert [n["title"] for n in answers[0]["notes"]] == ["About f1"]
+            assert [n["title"] for n in answers[0]["notes"]] == ["About f1"], answers[0]
     # A non-empty array is still not "no arguments"; the message names the problem, not a Python error.
     message = await invalid_params(client, "cairn/status", [1], 9500)
     assert "not an array" in message and "TypeError" not in message

@@ -112,6 +112,7 @@ export const Requests = {
   search: 'cairn/search',
   status: 'cairn/status',
   stale: 'cairn/stale',
+  notes: 'cairn/notes',
 } as const;
 
 export const Notifications = {

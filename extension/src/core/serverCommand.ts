@@ -4,10 +4,12 @@
 // Order: `cairn.server.command` when set (no fallback: an explicit setting that does not work is reported);
 // otherwise `<folder>/.venv/bin/cairn` for each workspace folder, `cairn` on PATH, then
 // `python -m cairn <mode>` with `cairn.server.python`, then with the Python extension's interpreter.
+// When none is found, the caller falls back to the server bundled in the .vsix (bundledServer.ts).
 
-export type ServerMode = 'serve' | 'mcp';
+/** What to run: the language server, the MCP server, or `cairn init` (from the notes view). */
+export type ServerMode = 'serve' | 'mcp' | 'init';
 
-export type ServerSource = 'setting' | 'venv' | 'path' | 'python-setting' | 'python-extension';
+export type ServerSource = 'setting' | 'venv' | 'path' | 'python-setting' | 'python-extension' | 'bundled';
 
 export interface ServerCommand {
   command: string;
@@ -95,7 +97,7 @@ export function configuredArgv(configured: unknown): string[] | undefined {
   return undefined;
 }
 
-/** Turn a configured `serve` command into the `mcp` one: the last `serve` argument becomes `mcp`. */
+/** Turn a configured `serve` command into another mode's: the last `serve` argument becomes `mcp` / `init`. */
 export function toMode(argv: string[], mode: ServerMode): string[] | undefined {
   if (mode === 'serve') {
     return argv;
@@ -104,7 +106,7 @@ export function toMode(argv: string[], mode: ServerMode): string[] | undefined {
   if (i <= 0) {
     return undefined;
   }
-  return [...argv.slice(0, i), 'mcp', ...argv.slice(i + 1)];
+  return [...argv.slice(0, i), mode, ...argv.slice(i + 1)];
 }
 
 function isAbsoluteOrRelativePath(p: string): boolean {

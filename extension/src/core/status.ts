@@ -16,7 +16,36 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function statusBarView(state: ServerState, status: Status | undefined): StatusBarView {
+/** Which server runs: where it was found (setting, venv, path, bundled…) and the version it reported. */
+export interface ServerIdentity {
+  source: string;
+  version?: string;
+}
+
+const SOURCE_LABELS: Record<string, string> = {
+  setting: 'the cairn.server.command setting',
+  venv: "the workspace's .venv",
+  path: 'PATH',
+  'python-setting': 'cairn.server.python',
+  'python-extension': "the Python extension's interpreter",
+  bundled: 'bundled with the extension',
+};
+
+/** "Server: Cairn 0.1.0 (bundled with the extension)" for the status item's tooltip. */
+export function serverLine(server: ServerIdentity | undefined): string {
+  if (!server) {
+    return '';
+  }
+  return `Server: Cairn ${server.version ?? '(version unknown)'} (${SOURCE_LABELS[server.source] ?? server.source}).`;
+}
+
+export function statusBarView(state: ServerState, status: Status | undefined, server?: ServerIdentity): StatusBarView {
+  const view = statusBarViewOf(state, status);
+  const line = state === 'running' ? serverLine(server) : '';
+  return line ? { ...view, tooltip: `${view.tooltip}\n${line}` } : view;
+}
+
+function statusBarViewOf(state: ServerState, status: Status | undefined): StatusBarView {
   if (state === 'failed') {
     return {
       text: '$(note) Cairn $(error)',

@@ -757,6 +757,27 @@ class Session:
         return out
 
 
+    def notes_list(self) -> dict[str, Any]:
+        """Every note with its freshness and anchors (where the code is now first), for the notes view."""
+        out = []
+        attention = {"stale": 0, "expired": 1}  # what needs a person first, then the rest by title
+        views = sorted(self.snapshot.notes.values(), key=lambda v: (attention.get(v.state, 2), v.note.title, v.id))
+        for view in views:
+            out.append({
+                "id": view.id, "path": view.note.rel_path, "uri": (self.ws.root / view.note.rel_path).as_uri(),
+                "title": view.note.title, "kind": view.note.kind, "state": view.state, "badge": view.badge,
+                "anchors": [{
+                    "path": a.shown[0], "lines": [a.shown[1], a.shown[2]],
+                    "uri": (self.ws.root / a.shown[0]).as_uri(),
+                    "recorded": {"path": a.path, "lines": [a.start, a.end]},
+                    "status": a.status,
+                } for a in view.anchors],
+            })
+        invalid = [{"path": e.path, "uri": (self.ws.root / e.path).as_uri(), "line": e.line, "message": e.message}
+                   for e in self.snapshot.errors]
+        return {"notes": out, "invalid": invalid}
+
+
 def _release_memory() -> None:
     """Give the start-up's transient memory (the decoded saved state) back to the system (glibc only)."""
     try:

@@ -1,4 +1,4 @@
-"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`.
+"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`, `cairn/notes`.
 
 Payloads exactly as docs/ARCHITECTURE.md defines them; `lines` are 1-based, positions 0-based.
 """
@@ -85,6 +85,17 @@ async def stale(state: ServerState, params: Any) -> dict[str, Any]:
     return {"notes": notes}
 
 
+async def notes(state: ServerState, params: Any) -> dict[str, Any]:
+    """Every note of every workspace folder with its freshness and anchors (the extension's notes view)."""
+    await state.loaded()
+    out: dict[str, list[dict[str, Any]]] = {"notes": [], "invalid": []}
+    for session in state.sessions.values():
+        part = session.notes_list()
+        out["notes"].extend(part["notes"])
+        out["invalid"].extend(part["invalid"])
+    return out
+
+
 def notify_status(state: ServerState) -> None:
     """Send `cairn/statusChanged` when the counts differ from the last ones sent."""
     payload = status_payload(state)
@@ -93,5 +104,6 @@ def notify_status(state: ServerState) -> None:
         state.server.protocol.notify("cairn/statusChanged", payload)
 
 
-NO_ARGUMENTS = frozenset({"cairn/status", "cairn/stale"})  # accept `{}`, `[]`, `null` or no params
-REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale}
+NO_ARGUMENTS = frozenset({"cairn/status", "cairn/stale", "cairn/notes"})  # accept `{}`, `[]`, `null` or no params
+REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale,
+            "cairn/notes": notes}
