@@ -113,3 +113,28 @@ def test_run_reports_commits_made_by_the_agent(repo: GitRepo) -> None:
     result = cairn(repo, "review", "--run", "--agent", _agent("commit"))
     assert result.returncode == 1
     assert f"rejected HEAD: the agent made commits ({before[:10]}..{repo.head()[:10]})" in result.stdout
+
+
+def _branch_deleting_the_code(repo: GitRepo) -> str:
+    note_id = setup_repo_with_note(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    repo.write("src/app.py", repo.read("src/app.py").replace("def f2(x):\n    return x + 2\n\n", ""))
+    repo.commit("drop f2")
+    return note_id
+
+
+def test_run_keeps_a_retired_note_whose_code_was_deleted(repo: GitRepo) -> None:
+    note_id = _branch_deleting_the_code(repo)
+    result = cairn(repo, "review", "--run", "--agent", _agent("archive"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "status: archived" in repo.read(f"agent-context/{note_id}.md")
+
+
+def test_run_refuses_to_confirm_a_note_whose_code_was_deleted(repo: GitRepo) -> None:
+    note_id = _branch_deleting_the_code(repo)
+    before = repo.read(f"agent-context/{note_id}.md")
+    result = cairn(repo, "review", "--run", "--agent", _agent("edit-note"))
+    assert result.returncode == 1
+    assert (f"rejected agent-context/{note_id}.md: cannot anchor the edited note: note {note_id}: anchor "
+            "src/app.py:4-5: anchored code was deleted") in result.stdout, result.stdout
+    assert repo.read(f"agent-context/{note_id}.md") == before

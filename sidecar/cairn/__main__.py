@@ -2,6 +2,6 @@
 
 import sys
 
-from cairn.cli import main
+from cairn.launcher import main
 
 sys.exit(main())

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cairn.commands.check",
     "cairn.commands.git",
     "cairn.commands.serve",
+    "cairn.commands.daemon",
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -53,7 +54,16 @@ def build_parser() -> Parser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, forward: bool = False) -> int:
+    """Run one command here. With `forward`, read-only commands first go to a warm `cairn daemon` of the
+    repository when one runs (cairn/daemon/client.py; the `cairn` executable does this in
+    cairn/launcher.py before importing this module)."""
+    if forward:
+        from cairn.daemon.client import forward as to_daemon
+
+        code = to_daemon(list(sys.argv[1:] if argv is None else argv), __version__)
+        if code is not None:
+            return code
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

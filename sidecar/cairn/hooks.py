@@ -1,11 +1,22 @@
-"""Git integration: the post-merge/post-checkout/post-rewrite hooks and the merge drivers.
+"""Git integration: the post-merge/post-checkout/post-rewrite hooks, the opt-in pre-commit hook, merge drivers.
 
 `cairn hooks install` puts small shell hooks in the folder git runs hooks from (`core.hooksPath` is
 honoured, so husky-style setups work). A hook that is already there is renamed `<name>.cairn-chained`
 and called first with the same arguments and stdin, and its exit status is kept; `uninstall` puts it
-back. Our part runs `cairn sync --hook NAME`, which starts the real work in a detached process (output
-to `<git dir>/cairn/sync.log`) and waits only briefly for it: long enough to print the notes that just
-went stale after a small merge, never long enough to make `git checkout` feel slow.
+back.
+
+The post-* hooks never write a tracked file and never fail the git command. They run `cairn sync`
+(judge every note, keep derived state under `<git dir>/cairn/`) and print the notes that just went
+stale *for the operation that caused it*: the foreground waits a bounded time for the sync (which runs
+in a forked, detached process, output to `<git dir>/cairn/sync.log`), and when it is not done by then it
+says so in one line and leaves the sync to finish in the background (its result is never shown by a
+later git command). post-checkout first asks, in sh, whether any anchored file or note changed between
+the two commits (`watch-paths`, written by the last sync); when none did, it returns without starting
+Python.
+
+`cairn hooks install --pre-commit` adds a pre-commit hook that re-anchors the notes whose anchored code
+is in the commit being made and stages them into it (`cairn.precommit`; it fails open). The same step
+is offered to the pre-commit framework (`.pre-commit-hooks.yaml`, id `cairn-reanchor`).
 
 It also registers the merge drivers (`cairn merge-note` for notes, `cairn merge-index` for index.json)
 in `.gitattributes` (a managed block) and the repository's git config.
@@ -15,11 +26,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shlex
 import shutil
 import stat
-import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,15 +41,15 @@ from cairn.workspace import Workspace
 # Kept free of heavy imports at module level (GitPython, YAML): `run_hook` runs inside `git checkout`.
 
 LOG_FILE = "sync.log"  # in the workspace cache (`<git dir>/cairn/`), as in cairn.sync
-RESULT_FILE = "sync-result.json"
-NEWS_FILE = "sync-news.txt"  # first line: the HEAD it is about; then the text to show, once
+WATCH_FILE = "watch-paths"  # as cairn.sync.WATCH_FILE
 HOOKS = ("post-merge", "post-checkout", "post-rewrite")
+PRE_COMMIT = "pre-commit"
 MARKER = "# cairn-managed hook"
 CHAINED_SUFFIX = ".cairn-chained"
 ATTR_BEGIN = "# >>> cairn merge drivers (managed by `cairn hooks install`)"
 ATTR_END = "# <<< cairn merge drivers"
 # How long the foreground hook waits for the sync before leaving it to the background (seconds).
-DEFAULT_WAIT = {"post-checkout": 0.1, "post-merge": 5.0, "post-rewrite": 5.0}
+DEFAULT_WAIT = {"post-checkout": 1.0, "post-merge": 5.0, "post-rewrite": 5.0}
 
 
 @dataclass
@@ -60,7 +72,7 @@ def cairn_command() -> str:
     return "cairn"
 
 
-def _script(name: str, cairn: str) -> str:
+def _script(name: str, cairn: str, notes_root: str = "agent-context") -> str:
     stdin_capture = name == "post-rewrite"
     lines = [
         "#!/bin/sh",
@@ -78,33 +90,46 @@ def _script(name: str, cairn: str) -> str:
         ]
     else:
         lines += [f'if [ -x {chained} ]; then', f'    {chained} "$@" || status=$?', "fi"]
+    if name == PRE_COMMIT:
+        # A failing chained pre-commit hook already refuses the commit: nothing to re-anchor then.
+        lines += ['if [ "$status" != "0" ]; then exit "$status"; fi']
     lines += [
         'if [ "${CAIRN_HOOKS:-1}" != "0" ]; then',
         f"    cairn_bin={shlex.quote(cairn)}",
         '    command -v "$cairn_bin" >/dev/null 2>&1 || cairn_bin=cairn',
     ]
-    if name == "post-checkout":
-        # The fast path, all in sh (no Python in the foreground of `git checkout`): show the news a
-        # background sync left for this very commit, then start the next sync detached.
+    if name == PRE_COMMIT:
+        lines.append('    "$cairn_bin" hooks pre-commit </dev/null || true')
+    elif name in ("post-checkout", "post-merge"):
+        # The fast path, all in sh: a file checkout, a new branch on the same commit, a checkout in the
+        # middle of a rebase (post-rewrite reports at its end), or two commits that differ in no anchored
+        # file and no note cannot change what is stale. Otherwise Python, waited for a bounded time.
+        old, new = ('"$1"', '"$2"') if name == "post-checkout" else ("ORIG_HEAD", "HEAD")
         lines += [
-            '    if [ "$3" != "1" ]; then',
-            "        :  # a file checkout: nothing moved between commits",
-            '    elif [ -z "${CAIRN_HOOK_WAIT:-}" ]; then',
-            '        cairn_dir="$(git rev-parse --absolute-git-dir)/cairn"',
-            '        mkdir -p "$cairn_dir"',
-            f'        if [ -s "$cairn_dir/{NEWS_FILE}" ]; then',
-            f'            news_head=$(head -n 1 "$cairn_dir/{NEWS_FILE}")',
-            '            if [ "$news_head" = "$2" ]; then',
-            '                echo "cairn: (from the last background check)" >&2',
-            f'                tail -n +2 "$cairn_dir/{NEWS_FILE}" >&2',
-            "            fi",
-            f'            rm -f "$cairn_dir/{NEWS_FILE}"',
+            '    git_dir=$(git rev-parse --absolute-git-dir 2>/dev/null)',
+            f'    watch="$git_dir/cairn/{WATCH_FILE}"',
+            '    run=1',
+        ]
+        if name == "post-checkout":
+            lines += [
+                '    if [ "$3" != "1" ] || [ "$1" = "$2" ]; then',
+                "        run=0",
+                '    elif [ -d "$git_dir/rebase-merge" ] || [ -d "$git_dir/rebase-apply" ]; then',
+                "        run=0",
+                "    fi",
+            ]
+        # The watch list holds when no note was added, edited or removed since it was written (a new
+        # note may anchor a file it does not list); a squash merge changes files without moving HEAD.
+        squash = ' && [ "$1" != "1" ]' if name == "post-merge" else ""
+        lines += [
+            f'    notes={shlex.quote(notes_root)}',
+            f'    if [ "$run" = "1" ] && [ -s "$watch" ]{squash} &&',
+            '       [ -z "$(find "$notes" -newer "$watch" -print 2>/dev/null | head -n 1)" ]; then',
+            f'        if changed=$(git diff --name-only --no-renames {old} {new} 2>/dev/null); then',
+            '            printf "%s\\n" "$changed" | grep -qFf "$watch" || run=0',
             "        fi",
-            '        echo "--- post-checkout $*" >> "$cairn_dir/sync.log"',
-            '        (unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE; exec nohup "$cairn_bin" sync --record)'
-            ' </dev/null >>"$cairn_dir/sync.log" 2>&1 &',
-            '        echo "sync pid $!" >> "$cairn_dir/sync.log"',
-            "    else",
+            "    fi",
+            '    if [ "$run" = "1" ]; then',
             f'        "$cairn_bin" sync --hook {name} -- "$@" </dev/null || true',
             "    fi",
         ]
@@ -133,8 +158,11 @@ def _write_executable(path: Path, text: str) -> None:
     path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRUSR)
 
 
-def install(ws: Workspace, cairn: str | None = None) -> HookChange:
-    """Install the hooks (chaining existing ones) and the merge drivers; idempotent."""
+def install(ws: Workspace, cairn: str | None = None, pre_commit: bool = False) -> HookChange:
+    """Install the hooks (chaining existing ones) and the merge drivers; idempotent.
+
+    `pre_commit` also installs the opt-in pre-commit re-anchoring hook.
+    """
     from cairn.gitio.ranges import hooks_dir
 
     if ws.git_dir is None:
@@ -143,7 +171,7 @@ def install(ws: Workspace, cairn: str | None = None) -> HookChange:
     change = HookChange()
     folder = hooks_dir(ws.root)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in HOOKS:
+    for name in (*HOOKS, PRE_COMMIT) if pre_commit else HOOKS:
         path = folder / name
         if (path.exists() or path.is_symlink()) and not _is_ours(path):
             chained = folder / f"{name}{CHAINED_SUFFIX}"
@@ -151,7 +179,7 @@ def install(ws: Workspace, cairn: str | None = None) -> HookChange:
                 raise UsageError(f"{chained} already exists; remove it or run `cairn hooks uninstall` first")
             os.replace(path, chained)
             change.chained.append(name)
-        _write_executable(path, _script(name, cairn))
+        _write_executable(path, _script(name, cairn, ws.notes_root_rel))
         change.installed.append(name)
     _install_merge_drivers(ws, cairn)
     change.notes.append(f"hooks in {folder}")
@@ -168,7 +196,7 @@ def uninstall(ws: Workspace) -> HookChange:
         raise UsageError("not a git repository")
     change = HookChange()
     folder = hooks_dir(ws.root)
-    for name in HOOKS:
+    for name in (*HOOKS, PRE_COMMIT):
         path = folder / name
         chained = folder / f"{name}{CHAINED_SUFFIX}"
         if path.exists() and _is_ours(path):
@@ -261,7 +289,7 @@ def status(ws: Workspace) -> dict[str, str]:
 
     folder = hooks_dir(ws.root)
     out = {}
-    for name in HOOKS:
+    for name in (*HOOKS, PRE_COMMIT):
         path = folder / name
         if path.exists() and _is_ours(path):
             chained = (folder / f"{name}{CHAINED_SUFFIX}").exists()
@@ -272,8 +300,10 @@ def status(ws: Workspace) -> dict[str, str]:
 
 
 def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = None) -> int:
-    """The foreground part of a hook: start the sync detached, print its result if it is quick.
+    """The foreground part of a post-* hook: sync in a detached child, print its news if it is done in time.
 
+    The news is printed for the git command that caused it or not at all: when the child is not done
+    within `wait` seconds (`CAIRN_HOOK_WAIT` overrides), one line says it goes on in the background.
     Never fails the git command: every problem goes to the sync log.
     """
     if hook == "post-checkout" and len(args) >= 3 and args[2] == "0":
@@ -284,41 +314,79 @@ def run_hook(ws: Workspace, hook: str, args: list[str], wait: float | None = Non
             wait = float(env_wait) if env_wait else DEFAULT_WAIT.get(hook, 1.0)
         except ValueError:
             wait = DEFAULT_WAIT.get(hook, 1.0)
-    cache = ws.cache_dir()
-    news, log_file = cache / NEWS_FILE, cache / LOG_FILE
-    head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=ws.root, capture_output=True,
-                          text=True, check=False).stdout.strip()
-    # A background sync that finished after its hook returned: show its news now, once, if it is
-    # about the commit we are on (after moving elsewhere it no longer applies).
-    show_news(news, head, prefix="cairn: (from the last background check)\n")
-    with log_file.open("ab") as log:
-        log.write(f"--- {hook} {' '.join(args)}\n".encode())
-        log.flush()
-        env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cairn", "-C", str(ws.root), "sync", "--record"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True,
-        )
-    with log_file.open("a", encoding="utf-8") as note:
-        note.write(f"sync pid {proc.pid}\n")
-    try:
-        proc.wait(timeout=max(wait, 0.0))
-    except subprocess.TimeoutExpired:
-        if wait >= 1.0:
-            print(f"cairn: still checking notes in the background (see {log_file})", file=sys.stderr)
+    log_file = ws.cache_dir() / LOG_FILE
+    if not hasattr(os, "fork"):  # no fork (Windows): sync in the foreground
+        from cairn.sync import run_and_record
+
+        sys.stderr.write(run_and_record(ws).to_text())
         return 0
-    show_news(news, head)
+    read_end, write_end = os.pipe()
+    log = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.write(log, f"--- {hook} {' '.join(args)}\n".encode())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: detached from git's terminal and pipes, reports through `write_end`
+        os.close(read_end)
+        _sync_child(ws, log, write_end)
+    os.close(write_end)
+    os.write(log, f"sync pid {pid}\n".encode())
+    os.close(log)
+    text, done = _read_until(read_end, time.monotonic() + max(wait, 0.0))
+    os.close(read_end)
+    if done:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        sys.stderr.write(text)
+    else:
+        print(f"cairn: still checking notes in the background (log: {log_file}); `cairn check` lists "
+              "stale notes", file=sys.stderr)
     return 0
 
 
-def show_news(news: Path, head: str, prefix: str = "") -> None:
-    """Print (once) what a sync left in the news file, if it is about `head`; the file is consumed."""
+def _sync_child(ws: Workspace, log: int, report: int) -> None:
+    """Run the sync in a forked child with its own session, stdio on the log; never returns."""
+    code = 0
     try:
-        text = news.read_text(encoding="utf-8")
-    except OSError:
-        return
-    with contextlib.suppress(OSError):
-        news.unlink()
-    about, _, body = text.partition("\n")
-    if about.strip() == head and body.strip():
-        sys.stderr.write(prefix + body)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+            os.environ.pop(name, None)
+        sys.stdout = os.fdopen(1, "w", closefd=False)
+        sys.stderr = os.fdopen(2, "w", closefd=False)
+        from cairn.sync import run_and_record
+
+        text = run_and_record(ws).to_text()
+        with contextlib.suppress(OSError):
+            data = text.encode()
+            while data:
+                data = data[os.write(report, data):]
+    except BaseException:  # the child must never return into git's hook
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _read_until(fd: int, deadline: float) -> tuple[str, bool]:
+    """Everything written to `fd` until its writer closes it (done) or the deadline passes (not done)."""
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "", False
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return "", False
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks).decode("utf-8", "replace"), True
+        chunks.append(chunk)

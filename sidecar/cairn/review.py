@@ -220,11 +220,13 @@ def refresh_anchors(ws: Workspace, rel: str, old: bytes | None) -> str:
 
     An agent edits YAML by hand and cannot compute fingerprints: anchors whose path or lines it changed
     are re-recorded there, and every other anchor is re-anchored to the code's current (or replacing)
-    lines, since the agent has just brought the note in line with that code. The note is marked
-    reviewed. Returns a rejection reason ("" when fine).
+    lines, since the agent has just brought the note in line with that code: the note is marked
+    reviewed (`cairn.reviewed.mark_reviewed`, which refuses an anchor whose code was deleted). A note the
+    agent retired is left as it wrote it. Returns a rejection reason ("" when fine).
     """
-    from cairn.anchors import reanchor_note, record_anchor
+    from cairn.anchors import record_anchor
     from cairn.errors import CairnError
+    from cairn.reviewed import mark_reviewed
 
     store = NoteStore(ws)
     path = ws.root / rel
@@ -245,7 +247,10 @@ def refresh_anchors(ws: Workspace, rel: str, old: bytes | None) -> str:
                             **fresh})
         if moved:
             note = store.set_anchors(note.id, note.version, anchors)
-        reanchor_note(ws, note.id, note.version, mark_reviewed=True)
+        if note.status == "active":
+            # Kept in service: the agent confirmed it against the code now (deleted code is refused).
+            mark_reviewed(ws, note.id, note.version)
+        # A retired note (archived, superseded) keeps its anchors as they were: nothing to confirm.
     except CairnError as exc:
         return f"cannot anchor the edited note: {exc}"
     return ""

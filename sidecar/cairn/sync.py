@@ -1,10 +1,17 @@
-"""`cairn sync`: bring the memory up to date after git moved the working tree (merge, checkout, rebase).
+"""`cairn sync`: what git just did to the memory (merge, checkout, rebase), without touching tracked files.
 
-Run by the git hooks. It judges every note against the working tree, silently re-anchors anchors whose
-code only moved or was reformatted (through the store's conditional writes, so a concurrent edit of
-the note is never overwritten: that note is simply re-anchored next time), regenerates index.json, and
-reports the notes that *just* went stale: the set of stale notes is remembered in the workspace cache
-between runs, so a checkout that does not change anything says nothing.
+Run by the git hooks. It judges every note against the working tree (warming the verdict cache that
+`check`, recall and the editor read) and reports the notes that *just* went stale: the set of stale
+notes is remembered in the workspace cache between runs, so a checkout that changes nothing says
+nothing. Everything it writes is derived state under the git dir (`<git dir>/cairn/`): the stale set,
+the current places of moved anchors (`locations.json`), the paths worth a sync (`watch-paths`, read
+by the post-checkout hook's shell fast path). A hook never writes a tracked file: a note's recorded
+lines change only when someone asks (`cairn sync --write`, `cairn check --update`), edits the note, or
+opted in to the pre-commit re-anchoring (`cairn.precommit`).
+
+`cairn sync --write` additionally re-anchors anchors whose code only moved or was reformatted (through
+the store's conditional writes, so a concurrent edit of the note is never overwritten: that note is
+simply re-anchored next time) and regenerates index.json.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ STATE_FILE = "stale.json"
 LOCK_FILE = "sync.lock"
 LOG_FILE = "sync.log"
 RESULT_FILE = "sync-result.json"
-NEWS_FILE = "sync-news.txt"
+LOCATIONS_FILE = "locations.json"
+WATCH_FILE = "watch-paths"
 
 
 @dataclass
@@ -40,7 +48,8 @@ class StaleNote:
 
 @dataclass
 class SyncReport:
-    reanchored: list[str] = field(default_factory=list)  # note ids whose anchors were moved
+    reanchored: list[str] = field(default_factory=list)  # note ids whose anchors were re-recorded (--write)
+    moved: list[str] = field(default_factory=list)  # note ids with anchors whose code moved (lines not rewritten)
     newly_stale: list[StaleNote] = field(default_factory=list)
     stale: int = 0
     invalid: int = 0
@@ -50,10 +59,11 @@ class SyncReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"head": self.head, "superseded": self.superseded,
-                "reanchored": self.reanchored, "newly_stale": [n.to_json() for n in self.newly_stale],
+                "reanchored": self.reanchored, "moved": self.moved,
+                "newly_stale": [n.to_json() for n in self.newly_stale],
                 "stale": self.stale, "invalid": self.invalid, "skipped": self.skipped}
 
-    def to_text(self) -> str:
+    def to_text(self, quiet_moves: bool = True) -> str:
         if self.superseded:
             return ""
         lines = []
@@ -62,6 +72,9 @@ class SyncReport:
             lines.extend(f"    {m}" for m in note.messages)
         if self.reanchored:
             lines.append(f"cairn: re-anchored {len(self.reanchored)} note(s) whose code moved")
+        elif self.moved and not self.newly_stale and not quiet_moves:
+            lines.append(f"cairn: {len(self.moved)} note(s) follow code that moved (still fresh); "
+                         "`cairn sync --write` records the new lines")
         if self.newly_stale:
             lines.append("cairn: run `cairn review` for an agent-ready update prompt, or `cairn check`")
         return "\n".join(lines) + ("\n" if lines else "")
@@ -88,10 +101,13 @@ def _write_state(ws: Workspace, stale: dict[str, list[str]]) -> None:
     atomic_write(ws.cache_dir() / STATE_FILE, json.dumps({"stale": stale}, indent=1, sort_keys=True) + "\n")
 
 
-def sync(ws: Workspace) -> SyncReport:
-    """Re-anchor, refresh index.json, and report the notes that went stale since the last sync."""
+def sync(ws: Workspace, write: bool = False) -> SyncReport:
+    """Judge every note, remember the derived state, report the notes that went stale since the last sync.
+
+    Without `write` nothing outside the git dir is written (what the hooks run). With `write` (an
+    explicit `cairn sync --write`) moved/reformatted anchors are re-recorded and index.json refreshed.
+    """
     from cairn.anchors import Checker, Target, update_anchors
-    from cairn.notes.index_json import write_index_json
 
     report = SyncReport()
     with sync_lock(ws):
@@ -105,13 +121,16 @@ def sync(ws: Workspace) -> SyncReport:
                 # Write nothing; the hook of that git command starts a sync of the settled tree.
                 report.superseded = True
                 return report
-            moving = [n.id for n in checked.notes
-                      if n.note is not None and any(v.status in ("moved", "reformatted") for v in n.anchors)]
-            report.reanchored = update_anchors(ws, checked, checker)
-        report.skipped = [i for i in moving if i not in report.reanchored]
+            report.moved = [n.id for n in checked.notes
+                            if n.note is not None and any(v.status in MOVING for v in n.anchors)]
+            if write:
+                report.reanchored = update_anchors(ws, checked, checker)
+                report.skipped = [i for i in report.moved if i not in report.reanchored]
         report.invalid = len(checked.invalid)
         stale_now = {n.id: n for n in checked.stale}
-        if store.root.is_dir():  # never create the notes folder from a hook
+        if write and store.root.is_dir():  # never create the notes folder
+            from cairn.notes.index_json import write_index_json
+
             write_index_json(store)
         # First sync ever: everything stale is news (the hook was just installed or the cache wiped).
         before = _read_state(ws) or {}
@@ -125,7 +144,57 @@ def sync(ws: Workspace) -> SyncReport:
                 report.newly_stale.append(StaleNote(note_id, result.title, result.path, reasons))
         report.stale = len(stale_now)
         _write_state(ws, now)
+        _write_locations(ws, report.head, checked, skip=set(report.reanchored))
+        _write_watch_paths(ws, loaded.notes)
     return report
+
+
+MOVING = ("moved", "reformatted")
+
+
+def _write_locations(ws: Workspace, head: str | None, checked: Any, skip: set[str]) -> None:
+    """`locations.json`: for each note with moved anchors, recorded place → where the code is now.
+
+    Derived state for readers that look notes up by path (recall) while the recorded lines are left
+    as they are. Omitted entries mean "at the recorded place" (or stale).
+    """
+    moved: dict[str, list[dict[str, Any]]] = {}
+    for result in checked.notes:
+        if result.id in skip:  # re-recorded just now: the recorded place is the current one
+            continue
+        places = []
+        for v in result.anchors:
+            current = v.current
+            if v.status in MOVING and current is not None:
+                places.append({"recorded": [v.anchor.path, v.anchor.start, v.anchor.end],
+                               "current": [current[0], current[1], current[2]]})
+        if places:
+            moved[result.id] = places
+    atomic_write(ws.cache_dir() / LOCATIONS_FILE,
+                 json.dumps({"head": head, "moved": moved}, indent=1, sort_keys=True) + "\n")
+
+
+def moved_locations(ws: Workspace) -> dict[str, list[tuple[str, int, int]]]:
+    """Note id → current places of its moved anchors, as the last sync saw them (empty when unknown)."""
+    try:
+        data = json.loads((ws.cache_dir() / LOCATIONS_FILE).read_text(encoding="utf-8"))
+        return {str(note_id): [(str(p["current"][0]), int(p["current"][1]), int(p["current"][2])) for p in places]
+                for note_id, places in data.get("moved", {}).items()}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, IndexError):
+        return {}
+
+
+def _write_watch_paths(ws: Workspace, notes: Any) -> None:
+    """The paths whose change between two commits can change a verdict: anchored files and the notes folder.
+
+    The post-checkout hook greps `git diff --name-only OLD NEW` for these (fixed strings; a false match
+    only costs a sync) and skips the sync when none changed.
+    """
+    paths = {ws.notes_root_rel.rstrip("/") + "/"}
+    for note in notes:
+        paths.update(a.path for a in note.anchors)
+    lines = sorted(p for p in paths if p and "\n" not in p)
+    atomic_write(ws.cache_dir() / WATCH_FILE, "".join(f"{p}\n" for p in lines))
 
 
 def _head(ws: Workspace) -> str | None:
@@ -144,30 +213,12 @@ def _tree_moved(ws: Workspace, head: str | None) -> bool:
     return (ws.git_dir / "index.lock").exists() or _head(ws) != head
 
 
-def report_from_json(data: dict[str, Any]) -> SyncReport:
-    return SyncReport(reanchored=list(data.get("reanchored", [])), stale=int(data.get("stale", 0)),
-                      head=data.get("head"), superseded=bool(data.get("superseded")),
-                      invalid=int(data.get("invalid", 0)), skipped=list(data.get("skipped", [])),
-                      newly_stale=[StaleNote(n["id"], n["title"], n["path"], list(n.get("messages", [])))
-                                   for n in data.get("newly_stale", [])])
-
-
-def log_path(ws: Workspace) -> Path:
-    return ws.cache_dir() / LOG_FILE
-
-
 def result_path(ws: Workspace) -> Path:
     return ws.cache_dir() / RESULT_FILE
 
 
-def run_and_record(ws: Workspace) -> SyncReport:
-    """Sync and leave the news (notes that just went stale) where the waiting hook, or the next one, shows it.
-
-    The news file's first line is the HEAD the sync judged, so a hook on another commit drops it.
-    """
-    report = sync(ws)
+def run_and_record(ws: Workspace, write: bool = False) -> SyncReport:
+    """Sync and leave the result (with this process's pid) in `sync-result.json` for whoever waits on it."""
+    report = sync(ws, write=write)
     atomic_write(result_path(ws), json.dumps({"pid": os.getpid(), **report.to_json()}) + "\n")
-    text = report.to_text()
-    if report.newly_stale and text and report.head:
-        atomic_write(ws.cache_dir() / NEWS_FILE, f"{report.head}\n{text}")
     return report

@@ -142,3 +142,41 @@ async def test_code_actions_honour_context_only(client: LanguageClient, ws: Work
     assert [t for _, t in quickfixes] == ["Re-anchor to the current lines and mark reviewed"]
     assert await kinds([types.CodeActionKind.Source]) == []  # nothing of a kind Cairn does not offer
     assert await kinds([types.CodeActionKind.Empty]) == everything  # the empty kind asks for every kind
+
+
+async def test_mark_reviewed_clears_stale_and_refuses_deleted_code(client: LanguageClient, ws: Workspace) -> None:
+    """`cairn.markReviewed` is the engine's one "reviewed": afterwards `cairn check` exits 0 for the note."""
+    import subprocess
+    import sys
+
+    note_id = ws.note("Adders add", [("src/app.py", 4, 5)])
+    ws.repo.commit("note")
+    changed = "# header\n" + APP_PY.replace("return x + 2", "return x * 2")
+    ws.repo.write("src/app.py", changed)
+    ws.repo.commit("Double")
+    await start(client, ws.root)
+    uri = ws.uri("src/app.py")
+    open_doc(client, uri, changed)
+    await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"])
+    result = await run(client, "cairn.markReviewed", {"id": note_id})
+    assert result["id"] == note_id
+    assert "lines: 5-6" in ws.note_path(note_id).read_text()
+    await wait_diagnostics(client, uri, lambda d: not d)
+
+    def check() -> int:
+        return subprocess.run([sys.executable, "-m", "cairn", "check"], cwd=ws.root, capture_output=True,
+                              check=False).returncode
+
+    assert check() == 0
+    gone = "# header\n" + APP_PY.replace("def f2(x):\n    return x + 2\n\n", "")
+    ws.repo.write("src/app.py", gone)
+    ws.repo.commit("Drop f2")
+    before = ws.note_path(note_id).read_bytes()
+    with pytest.raises(JsonRpcException) as err:
+        await run(client, "cairn.markReviewed", {"id": note_id})
+    assert (f"note {note_id}: anchor src/app.py:5-6: anchored code was deleted; "
+            "re-anchor it with --anchor or remove the anchor") in str(err.value)
+    with pytest.raises(JsonRpcException):
+        await run(client, "cairn.reanchor", {"id": note_id})
+    assert ws.note_path(note_id).read_bytes() == before
+    assert check() == 1

@@ -6,6 +6,7 @@ Modes (first argument):
 - `break-frontmatter`: remove the closing `---`; `drop-field`: remove the `tags:` line
 - `move-lines` / `bad-lines`: point the first anchor at lines 7-8 / 70-80
 - `commit`: edit the note and commit it; `fail`: exit 3 without touching anything
+- `archive`: retire the note (`status: archived`), as the prompt says to when the code is gone
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main() -> int:
     if mode in ("edit-note", "edit-code", "commit"):
         text = re.sub(r"^reviewed: .*$", "reviewed: 2030-01-01T00:00:00Z", text, count=1, flags=re.MULTILINE)
         text = text.rstrip("\n") + "\n\nUpdated by the review agent: f2 now doubles.\n"
+    if mode == "archive":
+        text = re.sub(r"^status: .*$", "status: archived", text, count=1, flags=re.MULTILINE)
     if mode == "move-lines":
         text = re.sub(r"lines: \d+-\d+", "lines: 7-8", text, count=1)
     if mode == "bad-lines":

@@ -200,3 +200,37 @@ async def test_notes_are_never_written_through_symlinks(note_repo: tuple[GitRepo
         assert "outside the notes folder" in message
     assert sorted(p.name for p in outside.iterdir()) == ["x.md"]
     assert (outside / "x.md").read_text().endswith("body\n")
+
+
+async def test_mark_reviewed_clears_a_stale_note_and_refuses_deleted_code(note_repo: tuple[GitRepo, str]) -> None:
+    """One meaning of "reviewed": the anchors are re-recorded at the code now, so `cairn check` passes."""
+    from tests.mcp.helpers import APP, cairn
+
+    repo, note_id = note_repo
+    repo.write("src/app.py", "# header\n" + APP.replace("return x + 2\n", "return x * 2\n"))
+    repo.commit("f2 doubles")
+    assert cairn(repo, "check").returncode == 1
+    async with connect(repo) as session:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        description = tools["mark_reviewed"].description or ""
+        assert "re-records every anchor at the code's current lines" in description and "deleted" in description
+        note = await call(session, "get_note", id=note_id)
+        reviewed = await call(session, "mark_reviewed", id=note_id, version=note["version"])
+        assert reviewed["reviewed"] and reviewed["version"] != note["version"]
+        assert (await call(session, "get_note", id=note_id))["anchors"][0]["lines"] == [5, 6]
+        assert cairn(repo, "check").returncode == 0
+
+        repo.write("src/app.py", "# header\n" + APP.replace("def f2(x):\n    return x + 2\n\n", ""))
+        repo.commit("drop f2")
+        before = (repo.root / f"agent-context/{note_id}.md").read_bytes()
+        refused = await error(session, "mark_reviewed", id=note_id)
+        assert refused == (f"note {note_id}: anchor src/app.py:5-6: anchored code was deleted; "
+                           "re-anchor it with --anchor or remove the anchor")
+        assert (repo.root / f"agent-context/{note_id}.md").read_bytes() == before
+        # update_note(reviewed=True) means the same thing, and new anchors are the way out.
+        assert (await error(session, "update_note", id=note_id, version=reviewed["version"], reviewed=True)
+                ) == refused
+        fixed = await call(session, "update_note", id=note_id, version=reviewed["version"],
+                           anchors=["src/app.py:2-3"], reviewed=True)
+        assert fixed["anchors"][0]["lines"] == [2, 3]
+        assert cairn(repo, "check").returncode == 0

@@ -1,4 +1,4 @@
-"""`cairn check` (are the notes still true of the code?) and `cairn review-done` / `mark-reviewed`.
+"""`cairn check` (are the notes still true of the code?) and `cairn review-done` (alias `mark-reviewed`).
 
 Output contract (DESIGN.md §4): `--json` prints one object `{"notes": [...]}`; the human form prints one
 line per stale anchor, `path:line: note stale: <why> — <title> [<note file>]`, grouped by note and
@@ -24,20 +24,22 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object (DESIGN.md §4)")
     p.add_argument("--rev", metavar="REV", help="judge against this commit instead of the working tree")
     p.add_argument("--update", action="store_true",
-                   help="rewrite moved/reformatted anchors to their current place (stale ones are never touched)")
+                   help="refresh the line numbers of moved/reformatted anchors (stale ones are left for "
+                        "`cairn review-done`, which confirms a changed anchor still holds)")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the verdict cache")
     add_example(p, "cairn check", "cairn check --json src/auth/", "cairn check --rev origin/main",
                 "cairn check --update")
     p.set_defaults(func=cmd_check)
 
-    for name in ("review-done", "mark-reviewed"):
-        p = sub.add_parser(name, help="record that a note was reviewed and is still true (sets `reviewed` to now)")
-        p.add_argument("id", help="note id (path under agent-context/ without .md) or its file path")
-        p.add_argument("--version", dest="expected_version", metavar="VERSION",
-                       help="only if the note is still at this version")
-        p.add_argument("--json", action="store_true", help="print {id, path, reviewed, version}")
-        add_example(p, f"cairn {name} decisions/use-jwt-not-sessions")
-        p.set_defaults(func=cmd_review_done)
+    p = sub.add_parser("review-done", aliases=["mark-reviewed"],
+                       help="confirm a note still holds for the code as it is now: re-record its anchors at the "
+                            "current lines and set `reviewed` (clears stale and expired)")
+    p.add_argument("id", help="note id (path under agent-context/ without .md) or its file path")
+    p.add_argument("--version", dest="expected_version", metavar="VERSION",
+                   help="only if the note is still at this version")
+    p.add_argument("--json", action="store_true", help="print {id, path, reviewed, version}")
+    add_example(p, "cairn review-done decisions/use-jwt-not-sessions")
+    p.set_defaults(func=cmd_review_done)
 
 
 def _paint(text: str, code: str, on: bool) -> str:
@@ -109,11 +111,16 @@ def _print_human(report: Any, out: Any) -> None:
 
 
 def cmd_review_done(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from cairn.notes import NoteStore
+    from cairn.reviewed import mark_reviewed
 
     ws = workspace(args)
-    store = NoteStore(ws)
-    note = store.mark_reviewed(args.id, args.expected_version)
+    note_id = args.id
+    if note_id.endswith(".md") and Path(note_id).exists():
+        note_id = NoteStore(ws).note_id(Path(note_id).resolve())
+    note = mark_reviewed(ws, note_id, args.expected_version)
     reviewed = note.meta.get("reviewed")
     if args.json:
         print_json({"id": note.id, "path": note.rel_path, "reviewed": reviewed, "version": note.version})

@@ -21,19 +21,28 @@ def register(sub: Any) -> None:
     hsub = p.add_subparsers(dest="hooks_command", metavar="ACTION", required=True)
     h = hsub.add_parser("install", help="post-merge/post-checkout/post-rewrite hooks running `cairn sync`, "
                         "chained after existing hooks; merge drivers for notes and index.json")
+    h.add_argument("--pre-commit", action="store_true",
+                   help="also a pre-commit hook that re-anchors notes whose code moved in the commit and stages them")
     h.set_defaults(func=cmd_hooks_install)
     h = hsub.add_parser("uninstall", help="remove them and restore the previous hooks")
     h.set_defaults(func=cmd_hooks_uninstall)
     h = hsub.add_parser("status", help="which hooks are installed")
     h.set_defaults(func=cmd_hooks_status)
-    add_example(p, "cairn hooks install", "cairn hooks status", "cairn hooks uninstall")
+    h = hsub.add_parser("pre-commit", help="re-anchor the notes whose anchored code moved in the staged changes "
+                        "and stage them (what the pre-commit hook runs; never fails the commit)")
+    h.set_defaults(func=cmd_hooks_pre_commit)
+    add_example(p, "cairn hooks install", "cairn hooks install --pre-commit", "cairn hooks status",
+                "cairn hooks uninstall")
 
-    p = sub.add_parser("sync", help="re-anchor moved code, refresh index.json, print notes that just went stale")
+    p = sub.add_parser("sync", help="judge every note, print the notes that just went stale (writes no tracked "
+                       "file unless --write)")
+    p.add_argument("--write", action="store_true",
+                   help="also re-record moved/reformatted anchors in the notes and refresh index.json")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--hook", metavar="NAME", help=argparse.SUPPRESS)
     p.add_argument("--record", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("hook_args", nargs="*", help=argparse.SUPPRESS)
-    add_example(p, "cairn sync")
+    add_example(p, "cairn sync", "cairn sync --write")
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("affected", help="notes whose anchored code changed since REV (exit 1: not updated)")
@@ -75,7 +84,7 @@ def cmd_hooks_install(args: argparse.Namespace) -> int:
     from cairn.hooks import install
 
     ws = workspace(args)
-    change = install(ws)
+    change = install(ws, pre_commit=args.pre_commit)
     for name in change.chained:
         print(f"kept your {name} hook: it runs first (saved as {name}.cairn-chained)")
     print(f"installed hooks: {', '.join(change.installed)} ({'; '.join(change.notes)})")
@@ -101,6 +110,18 @@ def cmd_hooks_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_hooks_pre_commit(args: argparse.Namespace) -> int:
+    """Fail open: whatever goes wrong is one line on stderr and the commit goes ahead (exit 0)."""
+    try:
+        from cairn.precommit import reanchor_staged
+
+        sys.stderr.write(reanchor_staged(workspace(args)).to_text())
+    except Exception as exc:  # a Cairn problem never blocks a commit
+        message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        print(f"cairn: pre-commit re-anchoring skipped: {message}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     ws = workspace(args)
     if args.hook:
@@ -113,11 +134,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return EXIT_OK
     from cairn.sync import run_and_record, sync
 
-    report = run_and_record(ws) if args.record else sync(ws)
+    report = run_and_record(ws, write=args.write) if args.record else sync(ws, write=args.write)
     if args.json:
         print_json(report.to_json())
     else:
-        text = report.to_text()
+        text = report.to_text(quiet_moves=False)
         sys.stdout.write(text or f"cairn: nothing new ({report.stale} stale note(s), {report.invalid} invalid)\n")
     return EXIT_OK
 

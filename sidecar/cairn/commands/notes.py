@@ -46,7 +46,8 @@ def register(sub: Any) -> None:
     add_example(p, "cairn show decisions/use-jwt-not-sessions")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("update", help="change a note's title, tags, status or body (conditional on its version)")
+    p = sub.add_parser("update", help="change a note's title, tags, status, body or anchors (conditional on its "
+                       "version); anchors whose code moved are re-recorded at their new lines")
     p.add_argument("id", help="note id")
     p.add_argument("--version", dest="expected_version", metavar="VERSION",
                    help="the version you read (from `cairn show --json`); refused if the note changed since")
@@ -58,8 +59,16 @@ def register(sub: Any) -> None:
     ubody.add_argument("--body", help="replace the body")
     ubody.add_argument("--body-file", metavar="FILE", help="replace the body from FILE, or stdin with -")
     ubody.add_argument("--append", metavar="TEXT", help="append a paragraph to the body")
+    p.add_argument("--anchor", action="append", default=[], metavar="PATH:START-END",
+                   help="replace the anchors with these, recorded at the current lines (repeatable)")
+    p.add_argument("--drop-anchor", action="append", default=[], metavar="PATH[:START-END]",
+                   help="remove the anchors at PATH (or exactly PATH:START-END) (repeatable)")
+    p.add_argument("--reviewed", action="store_true",
+                   help="the note is true of the code as it is now: as `cairn review-done`, in the same write")
     p.add_argument("--json", action="store_true", help="print the updated note as JSON")
-    add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'")
+    add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'",
+                "cairn update gotchas/flaky-upstream --body-file note.md --reviewed",
+                "cairn update decisions/use-jwt --anchor src/auth/session.py:12-40")
     p.set_defaults(func=cmd_update)
 
     p = sub.add_parser("index", help="regenerate agent-context/index.json from the notes")
@@ -213,11 +222,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from cairn.notes.store import NoteStore
+    from cairn.reviewed import mark_reviewed, update_following_moves
+    from cairn.timeutil import format_timestamp, now_utc
 
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
     add_tags, drop_tags = split_tags(args.tag), set(split_tags(args.untag))
+    recorded = record_anchors(ws, args.anchor) if args.anchor else None
+    drops = [_drop_spec(ws, spec) for spec in args.drop_anchor]
 
     def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
         if args.title is not None:
@@ -235,14 +247,52 @@ def cmd_update(args: argparse.Namespace) -> int:
             body = "\n" + text if body.startswith("\n") and not text.startswith("\n") else text
         if args.append:
             body = body.rstrip("\n") + ("\n\n" if body.strip() else "\n") + args.append.rstrip("\n") + "\n"
+        if recorded is not None:
+            meta["anchors"] = recorded
+            if args.reviewed:
+                meta["reviewed"] = format_timestamp(now_utc())
+        if drops:
+            kept = [a for a in (meta.get("anchors") or []) if not any(_drop_matches(a, d) for d in drops)]
+            if len(kept) == len(meta.get("anchors") or []):
+                raise UsageError(f"--drop-anchor {args.drop_anchor[0]}: the note has no such anchor")
+            meta["anchors"] = kept
         return meta, body
 
-    note = NoteStore(ws).update(args.id, args.expected_version, change)
+    if args.reviewed and recorded is None and not drops:
+        note = mark_reviewed(ws, args.id, args.expected_version, change=change)
+    elif args.reviewed:
+        # New or fewer anchors first (what the person chose), then the confirmation of what is left.
+        edited = update_following_moves(ws, args.id, args.expected_version, change)
+        note = mark_reviewed(ws, edited.id, edited.version)
+    else:
+        note = update_following_moves(ws, args.id, args.expected_version, change)
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
         print(f"{note.rel_path} (version {note.version})")
     return 0
+
+
+def _drop_spec(ws: Any, spec: str) -> tuple[str, int | None, int | None]:
+    """`PATH` or `PATH:START-END` of `--drop-anchor`."""
+    if ":" in spec and spec.rpartition(":")[2][:1].isdigit():
+        path, start, end = parse_anchor_spec(spec)
+        return ws.check_repo_path(path), start, end
+    return ws.check_repo_path(spec), None, None
+
+
+def _drop_matches(anchor: Any, drop: tuple[str, int | None, int | None]) -> bool:
+    if not isinstance(anchor, dict) or anchor.get("path") != drop[0]:
+        return False
+    if drop[1] is None:
+        return True
+    from cairn.notes.document import parse_lines
+
+    try:
+        span = parse_lines(anchor.get("lines"))
+    except ValueError:
+        return False
+    return span == (drop[1], drop[2])
 
 
 def cmd_index(args: argparse.Namespace) -> int:

@@ -34,13 +34,21 @@ def _notice(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def _warm_index(ws: Any) -> Any:
+    """The daemon's open, refreshed index of this workspace when running inside `cairn daemon`; else None
+    (recall and search then open and refresh the index themselves, as a cold run does)."""
+    daemon = sys.modules.get("cairn.daemon.server")
+    active = getattr(daemon, "ACTIVE", None)
+    return active.get(ws) if active is not None else None
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from cairn.recall import search
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     ws = workspace(args)
-    hits = search(ws, " ".join(args.query), args.limit, notice=_notice)
+    hits = search(ws, " ".join(args.query), args.limit, index=_warm_index(ws), notice=_notice)
     if args.json:
         print_json({"query": " ".join(args.query), "hits": [h.to_dict() for h in hits]})
         return 0
@@ -75,7 +83,8 @@ def cmd_recall(args: argparse.Namespace) -> int:
     ws = workspace(args)
     path, line = split_target(args.target)
     absolute = os.path.abspath(path)
-    pack = recall(ws, ws.rel(absolute), line=line, query=args.query, budget=args.budget, notice=_notice)
+    pack = recall(ws, ws.rel(absolute), line=line, query=args.query, budget=args.budget, index=_warm_index(ws),
+                  notice=_notice)
     if args.json:
         sys.stdout.write(pack.to_json() + "\n")
     else:

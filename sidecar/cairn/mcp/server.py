@@ -58,15 +58,19 @@ person: what, why, what was rejected, what to watch out for. Returns the new not
 UPDATE_DESC = """Change an existing note when it is out of date: after you changed the code it describes,
 when `check`/`affected` says it is stale, or when you learned more. Pass the note `id` and the `version`
 you read with `get_note`; only the fields you give change (`body` replaces the body, `append` adds a
-paragraph, `anchors` replaces the anchors and re-records them at HEAD, `reanchor: true` moves every
-anchor to the code as it is now (after you rewrote a stale note for the new code), `status: archived` retires a
-note, `superseded` with `supersedes` on the new note replaces it). If the note changed since you read
+paragraph, `anchors` replaces the anchors and records them at the current lines, `reviewed: true` does what
+`mark_reviewed` does in the same write (after you rewrote a stale note for the new code), `status:
+archived` retires a note, `superseded` with `supersedes` on the new note replaces it). Anchors whose code
+only moved are re-recorded at their new lines with any update. If the note changed since you read
 it, the update is refused and the error carries the current version and text: re-apply your change to
 that text and call again with the new version."""
 
-REVIEWED_DESC = """Confirm a note is still true after you checked it against the current code (e.g. a
-stale note whose code change did not affect what the note says). Sets `reviewed` to now, which clears
-`expired` and boosts it in recall."""
+REVIEWED_DESC = """Confirm a note is still true of the code as it is now, after you read it against that
+code (e.g. a stale note whose code change did not affect what it says). In one write, refused if the note
+changed since `version`: re-records every anchor at the code's current lines (fingerprints included, so
+`check` finds the note fresh afterwards) and sets `reviewed` to now (clears `expired`, boosts it in
+recall). Refused with an error, nothing written, when an anchor's code was deleted: give the note new
+`anchors` with update_note (or drop that anchor) instead."""
 
 AFFECTED_DESC = """The notes whose anchored code was changed since a revision (default: where this branch
 forked from the default branch), with the hunks that touched them and whether each note was updated in
@@ -254,10 +258,10 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         supersedes: Annotated[list[str] | None, Field(description="ids of notes this one replaces")] = None,
         anchors: Annotated[list[str] | None, Field(
             description='new anchors as "PATH:START-END" (replaces them; recorded at HEAD)')] = None,
-        reviewed: Annotated[bool, Field(description="also mark the note reviewed now")] = False,
+        reviewed: Annotated[bool, Field(
+            description="the note is true of the code as it is now: as mark_reviewed, in the same write")] = False,
         reanchor: Annotated[bool, Field(
-            description="re-anchor every anchor to the code as it is now (use after updating a stale note "
-                        "to match the changed code); also marks it reviewed")] = False,
+            description="the same as reviewed (kept for older callers)")] = False,
     ) -> dict[str, Any]:
         from cairn.notes.model import STATUSES
         from cairn.timeutil import format_timestamp, now_utc
@@ -287,8 +291,8 @@ def build_server(ws: Workspace) -> CairnMCPServer:
                     meta["supersedes"] = list(supersedes)
                 if recorded is not None:
                     meta["anchors"] = recorded
-                if reviewed:
-                    meta["reviewed"] = format_timestamp(now_utc())
+                    if reviewed or reanchor:
+                        meta["reviewed"] = format_timestamp(now_utc())
                 if body is not None:
                     text = body if body.endswith("\n") or not body else body + "\n"
                     new_body = "\n" + text if old_body.startswith("\n") and not text.startswith("\n") else text
@@ -297,11 +301,16 @@ def build_server(ws: Workspace) -> CairnMCPServer:
                     new_body = new_body.rstrip("\n") + sep + append.rstrip("\n") + "\n"
                 return meta, new_body
 
-            note = store.update(id, version, change)
-            if reanchor:
-                from cairn.anchors import reanchor_note
+            from cairn.reviewed import mark_reviewed as confirm
+            from cairn.reviewed import update_following_moves
 
-                note = reanchor_note(ws, note.id, note.version, mark_reviewed=True)
+            if (reviewed or reanchor) and recorded is None:
+                # One meaning of "reviewed": the anchors are re-recorded at the code as it is now.
+                note = confirm(ws, id, version, change=change)
+            elif recorded is not None:
+                note = store.update(id, version, change)  # new anchors, recorded now (and reviewed if asked)
+            else:
+                note = update_following_moves(ws, id, version, change)
         except ConflictError as exc:
             raise ToolError(
                 f"conflict: {exc.message}. current version: {exc.current_version}. "
@@ -317,8 +326,10 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         id: Annotated[str, Field(description="note id")],
         version: Annotated[str | None, Field(description="the version you checked (optional)")] = None,
     ) -> dict[str, Any]:
+        from cairn.reviewed import mark_reviewed as confirm
+
         try:
-            note = _store(ws).mark_reviewed(id, version)
+            note = confirm(ws, id, version)
         except ConflictError as exc:
             raise ToolError(f"conflict: {exc.message}. current version: {exc.current_version}") from None
         except CairnError as exc:

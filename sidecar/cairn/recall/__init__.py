@@ -85,6 +85,13 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     folder = rel.rpartition("/")[0] or "."
     for doc in idx.anchored_in(rel):
         consider(doc)
+    for note_id, places in _moved_here(ws, rel):
+        moved_doc = idx.doc(note_id)
+        if moved_doc is not None:
+            cand = consider(moved_doc)
+            tier, reason = line_tier(places, rel, line)
+            if tier > cand.tier:
+                cand.tier, cand.reason = tier, reason
     for doc in idx.anchored_in_dir(folder):
         consider(doc)
     parent = folder.rpartition("/")[0]
@@ -183,6 +190,16 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     pack = Pack(repository=ws.root.name, head=assessor.head, file=rel, line=line, budget=budget,
                 query=query.strip() if query and query.strip() else None)
     return render(pack, ranked)
+
+
+def _moved_here(ws: Workspace, rel: str) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """Notes whose anchored code moved into `rel` (renamed file), with the current places of their moved
+    anchors, while their recorded lines stay as they were: the git hooks' sync keeps where moved anchors
+    are now under the git dir (`cairn.sync.moved_locations`)."""
+    from cairn.sync import moved_locations
+
+    return sorted((note_id, places) for note_id, places in moved_locations(ws).items()
+                  if any(p[0] == rel for p in places))
 
 
 def _recorded(label: str) -> tuple[str, int, int]:

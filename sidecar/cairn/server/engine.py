@@ -654,8 +654,11 @@ class Session:
             return updated
 
     def mark_reviewed(self, note_id: str, version: str | None) -> Note:
+        """The engine's one meaning of "reviewed" (`cairn.reviewed.mark_reviewed`): the same as `reanchor`."""
+        from cairn.reviewed import mark_reviewed
+
         with self.lock:
-            updated = self.store.mark_reviewed(note_id, version)
+            updated = mark_reviewed(self.ws, note_id, version)
             self.refresh([self.store.path_of(note_id)])
             return updated
 

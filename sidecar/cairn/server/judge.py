@@ -114,9 +114,9 @@ class Judging:
 
     def reanchor(self, note_id: str, version: str | None) -> Note:
         """Every anchor to its current (or best current) lines, note marked reviewed, conditionally."""
-        from cairn.anchors import reanchor_note
+        from cairn.reviewed import mark_reviewed
 
-        return reanchor_note(self.ws, note_id, version, mark_reviewed=True)
+        return mark_reviewed(self.ws, note_id, version)
 
     def diffs(self, note: Note) -> list[tuple[str, str, str]]:
         """(label, status, unified diff) per anchor: the code as recorded against the code now."""
