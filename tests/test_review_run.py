@@ -38,10 +38,10 @@ def test_review_prints_agent_ready_prompt(repo: GitRepo) -> None:
 
 def test_run_keeps_a_valid_note_edit(repo: GitRepo) -> None:
     note_id = _branch_with_change(repo)
-    config = repo.root / "agent-context/config.toml"
-    config.write_text(config.read_text() + f'\n[review]\nagent = "{_agent("edit-note")}"\n')
+    git(repo, "config", "cairn.reviewAgent", _agent("edit-note"))  # the user's own setting
     result = cairn(repo, "review", "--run")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"running review agent (from git config cairn.reviewAgent): {_agent('edit-note')}" in result.stdout
     assert f"{note_id}: agent exited 0; kept 1 change(s): agent-context/{note_id}.md" in result.stdout
     text = repo.read(f"agent-context/{note_id}.md")
     assert "Updated by the review agent" in text

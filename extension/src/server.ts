@@ -115,6 +115,7 @@ export async function resolveCommand(mode: ServerMode, context?: vscode.Extensio
       platform: process.platform,
       pythonSetting: config.get<string>('server.python') ?? '',
       pythonFromExtension: () => pythonFromExtension(folders[0]?.uri),
+      trusted: vscode.workspace.isTrusted,
       isExecutable,
       which,
       canImportCairn,
@@ -226,7 +227,8 @@ export class CairnServer implements vscode.Disposable {
     } else if (!resolution.found && !resolution.configuredFailed) {
       const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri;
       const bundled = await ensureBundledServer(this.context, this.log, 'serve', config.get<string>('server.python'), () =>
-        pythonFromExtension(folder),
+        // In Restricted Mode the interpreter the workspace chose is never run (see serverCommand.ts).
+        vscode.workspace.isTrusted ? pythonFromExtension(folder) : Promise.resolve(undefined),
       );
       if (generation !== this.generation) {
         return;

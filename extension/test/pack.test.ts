@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { demoteHeadings, formatPack, formatSearchHits, formatStale, neutralizeHtml, recallTitle, staleDetail } from '../src/core/pack';
+import { demoteHeadings, formatPack, formatSearchHits, formatStale, neutralizeHtml, neutralizeRemote, recallTitle, staleDetail } from '../src/core/pack';
 import type { Pack } from '../src/core/protocol';
 
 const pack: Pack = {
@@ -120,5 +122,26 @@ describe('search and stale lists', () => {
     assert.ok(md.includes('`src/a.py:10-12` — changed in 9a8b7c6'));
     assert.equal(staleDetail(note), 'src/a.py:10-12: changed in 9a8b7c6');
     assert.match(formatStale([]), /No stale notes/);
+  });
+});
+
+describe('remote images and links in note bodies', () => {
+  // The same table the engine's test reads (tests/security/test_preview.py): one rule in both renderers.
+  const table = JSON.parse(readFileSync(join(process.cwd(), 'extension/test/fixtures/remote-markdown.json'), 'utf8')) as {
+    cases: [string, string][];
+  };
+  it('neutralizeRemote gives what the engine gives', () => {
+    assert.ok(table.cases.length > 10);
+    for (const [input, expected] of table.cases) {
+      assert.equal(neutralizeRemote(input), expected, input);
+    }
+  });
+  it('the preview of a pack never keeps a remote image or link', () => {
+    const body = 'Looks fine ![](https://tracker.example/p.png?who=me)\n[docs](https://evil.example)\n\n```\n![kept in code](https://x.example)\n```';
+    const md = formatPack({ ...pack, notes: [{ ...pack.notes[0], body }] });
+    assert.ok(md.includes('![] (https://tracker.example/p.png?who=me)'), md);
+    assert.ok(md.includes('[docs] (https://evil.example)'), md);
+    assert.ok(md.includes('![kept in code](https://x.example)'), md);
+    assert.doesNotMatch(md.replace(/```[\s\S]*?```/g, ''), /\]\((https?:|\/\/)/);
   });
 });

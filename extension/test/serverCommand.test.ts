@@ -19,6 +19,7 @@ function env(opts: {
   pythonFromExtension?: string;
   withCairn?: string[];
   platform?: string;
+  trusted?: boolean;
 }): ResolveEnv & { extensionAsked: () => boolean } {
   const files = new Set(opts.files ?? []);
   let asked = false;
@@ -35,6 +36,7 @@ function env(opts: {
     which: (name) => opts.onPath?.[name],
     canImportCairn: (py) => (opts.withCairn ?? []).includes(py),
     extensionAsked: () => asked,
+    trusted: opts.trusted,
   };
 }
 
@@ -130,6 +132,17 @@ describe('server command resolution order', () => {
     // a configured wrapper without "serve" cannot be turned into mcp: fall back to discovery
     const res = await resolveServerCommand(env({ configured: ['/x/wrapper'], files: ['/x/wrapper', '/ws/.venv/bin/cairn'] }), 'mcp');
     assert.equal(res.found?.source, 'venv');
+  });
+
+  it('runs nothing an untrusted workspace provides: no .venv, no interpreter the Python extension picked for it', async () => {
+    // A cloned repository can commit `.venv/bin/cairn`; in Restricted Mode it is never run.
+    const e = env({ trusted: false, files: ['/ws/.venv/bin/cairn', '/ws/.venv/bin/python'], pythonFromExtension: '/ws/.venv/bin/python', withCairn: ['/ws/.venv/bin/python'], onPath: { cairn: '/usr/bin/cairn' } });
+    const res = await resolveServerCommand(e);
+    assert.deepEqual(res.found, { command: '/usr/bin/cairn', args: ['serve'], source: 'path' });
+    assert.match(res.tried.join('; '), /not trusted/);
+    const none = await resolveServerCommand(env({ trusted: false, files: ['/ws/.venv/bin/cairn', '/ws/.venv/bin/python'], pythonFromExtension: '/ws/.venv/bin/python', withCairn: ['/ws/.venv/bin/python'] }));
+    assert.equal(none.found, undefined);
+    assert.equal(e.extensionAsked(), false);
   });
 });
 

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from cairn import __version__
 from cairn.errors import CairnError
+from cairn.terminal import safe_output
 
 # One entry per command group; each module has `register(subparsers)`.
 COMMAND_MODULES = [
@@ -28,6 +29,7 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+PROTOCOL_COMMANDS = {"serve", "mcp"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,6 +71,12 @@ def main(argv: Sequence[str] | None = None, forward: bool = False) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Note text never drives the terminal (see cairn.terminal); the servers' stdout is JSON-RPC, not text.
+    with safe_output(stdout=args.command not in PROTOCOL_COMMANDS):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.directory:
             try:

@@ -7,6 +7,7 @@ default, so a repository with no configuration at all works.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -42,7 +43,8 @@ class Config:
     notes_root: str = DEFAULT_NOTES_ROOT
     kinds: dict[str, KindConfig] = field(default_factory=lambda: dict(DEFAULT_KINDS))
     recall_budget: int = 2000
-    review_agent: str | None = None
+    review_agent: str | None = None  # a committed `[review] agent`: only ever warned about, never run
+    max_file_bytes: int = 5 * 1024 * 1024  # anchored files above this are judged by blob id only
     source: str | None = None  # the file(s) the configuration came from, for messages
 
     def kind(self, name: str) -> KindConfig | None:
@@ -69,8 +71,11 @@ half_life = "60d"
 [recall]
 budget = 2000   # tokens in a context pack
 
-# [review]
-# agent = "claude -p"   # command `cairn review --run` pipes each prompt to
+# [anchors]
+# max_file_size = "5MB"   # larger anchored files are judged by blob id only (never read)
+
+# The review agent (`cairn review --run`) is NOT read from this committed file: set it in your own
+# settings (`git config cairn.reviewAgent "claude -p"`, ~/.config/cairn/config.toml, CAIRN_REVIEW_AGENT).
 """
 
 
@@ -89,6 +94,9 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
     root = data.get("notes_root", config.notes_root)
     if not isinstance(root, str) or not root.strip() or Path(root).is_absolute() or ".." in Path(root).parts:
         raise CairnError("notes_root must be a relative path inside the repository", path=where)
+    parts = [p for p in Path(root.strip()).parts if p not in ("", ".")]
+    if not parts or parts[0] == ".git":
+        raise CairnError("notes_root must be a folder inside the repository (not `.` or `.git`)", path=where)
     kinds = dict(config.kinds)
     raw_kinds = data.get("kinds", {})
     if not isinstance(raw_kinds, dict):
@@ -113,13 +121,39 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
             raise CairnError("[recall] budget must be an integer of at least 50 tokens", path=where)
     agent = config.review_agent
     review = data.get("review", {})
-    if isinstance(review, dict) and "agent" in review:
-        agent = review["agent"]
-        if not isinstance(agent, str) or not agent.strip():
-            raise CairnError("[review] agent must be a command line", path=where)
+    if isinstance(review, dict) and isinstance(review.get("agent"), str) and review["agent"].strip():
+        agent = review["agent"]  # kept only to warn that it is ignored (cairn.review.agent_command)
+    max_bytes = config.max_file_bytes
+    anchors = data.get("anchors", {})
+    if isinstance(anchors, dict) and "max_file_size" in anchors:
+        max_bytes = parse_size(anchors["max_file_size"], where)
     sources = f"{config.source}, {where}" if config.source else where
     return replace(config, notes_root=root.strip().strip("/"), kinds=kinds, recall_budget=budget,
-                   review_agent=agent, source=sources)
+                   review_agent=agent, max_file_bytes=max_bytes, source=sources)
+
+
+def parse_size(value: object, where: str) -> int:
+    """`5MB`, `512KB`, `1048576` → bytes (at least 1 KB, at most 1 GB)."""
+    text = str(value).strip().upper() if not isinstance(value, bool) else ""
+    factor = 1
+    for suffix, mult in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
+        if text.endswith(suffix):
+            text, factor = text[:-len(suffix)].strip(), mult
+            break
+    try:
+        size = int(float(text) * factor) if text else -1
+    except (ValueError, OverflowError):
+        size = -1
+    if not (1024 <= size <= 1 << 30):
+        raise CairnError("[anchors] max_file_size must be a size between 1KB and 1GB, e.g. \"5MB\"", path=where)
+    return size
+
+
+def _plain_file(repo_root: Path, rel: str) -> bool:
+    """Whether `rel` is a regular file reached without any symlink (a committed link is never read)."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    full = os.path.join(os.path.realpath(repo_root), *parts)
+    return os.path.realpath(full) == full and os.path.isfile(full)
 
 
 def load_config(repo_root: Path, notes_root_override: str | None = None) -> Config:
@@ -129,14 +163,14 @@ def load_config(repo_root: Path, notes_root_override: str | None = None) -> Conf
     """
     config = Config()
     pyproject = repo_root / "pyproject.toml"
-    if pyproject.is_file():
+    if _plain_file(repo_root, "pyproject.toml"):
         tool = _read_toml(pyproject).get("tool", {}).get("cairn")
         if isinstance(tool, dict):
             config = _apply(config, tool, pyproject)
     if notes_root_override:
         config = _apply(config, {"notes_root": notes_root_override}, Path("<override>"))
     local = repo_root / config.notes_root / CONFIG_FILE
-    if local.is_file():
+    if _plain_file(repo_root, f"{config.notes_root}/{CONFIG_FILE}"):
         data = _read_toml(local)
         data.pop("notes_root", None)  # the notes root cannot be moved from inside itself
         config = _apply(config, data, local)

@@ -3,7 +3,8 @@
 For each affected note (see `cairn.affected`) this builds a self-contained prompt: the note as it is,
 the diff of its anchored code, and the three possible outcomes (update the note, re-anchor it, retire
 it). Without `--run` the prompts are printed for a person to paste into any agent. With `--run` each
-prompt is piped to the configured command (`[review] agent = "claude -p"`), agent-agnostic, and what
+prompt is piped to the user's own agent command (`agent_command`: never from a committed file),
+agent-agnostic, and what
 the agent did is checked afterwards: it may only touch note files, each must still parse, and no
 frontmatter field may disappear. Anything else is put back exactly as it was before the agent ran
 (from a snapshot of the dirty files and HEAD) and reported, so an over-eager agent cannot slip code
@@ -12,14 +13,18 @@ changes into a "notes update".
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cairn.affected import AffectedNote, AffectedReport, find_affected
 from cairn.errors import UsageError
-from cairn.gitio.ranges import dirty_paths
+from cairn.gitio.files import read_regular, read_regular_text, safe_dir
+from cairn.gitio.ranges import config_get, dirty_paths
 from cairn.notes.model import Note
 from cairn.notes.store import NoteStore
 from cairn.workspace import Workspace
@@ -62,7 +67,7 @@ class RunResult:
 
 def build_prompt(ws: Workspace, note: Note, affected: AffectedNote, report: AffectedReport) -> ReviewPrompt:
     """The agent-ready prompt for one note."""
-    text = (ws.root / note.rel_path).read_text(encoding="utf-8")
+    text = read_regular_text(ws.root, note.rel_path) or ""
     diff_parts = []
     for anchor in affected.anchors:
         diff_parts.append(f"### {anchor.path}:{anchor.lines[0]}-{anchor.lines[1]}"
@@ -132,9 +137,16 @@ def snapshot(ws: Workspace) -> Snapshot:
     """Contents of every file that differs from HEAD (None: deleted), to compare with after the agent."""
     snap: Snapshot = {}
     for rel in dirty_paths(ws.root):
-        path = ws.root / rel
-        snap[rel] = path.read_bytes() if path.is_file() else None
+        snap[rel] = _content(ws, rel)
     return snap
+
+
+def _content(ws: Workspace, rel: str) -> bytes | None:
+    """A working-tree file's bytes, never read through a symlink: a symlink is its own marker value."""
+    path = ws.root / rel
+    if path.is_symlink():
+        return b"\0symlink\0" + os.fsencode(os.readlink(path))
+    return read_regular(ws.root, rel)
 
 
 def subprocess_bytes(ws: Workspace, rel: str) -> bytes | None:
@@ -142,9 +154,11 @@ def subprocess_bytes(ws: Workspace, rel: str) -> bytes | None:
     from cairn.gitio.ranges import repo_for
 
     repo = repo_for(ws.root)
-    if repo.run(["cat-file", "-t", f"HEAD:{rel}"], check=False).strip() != b"blob":
+    entry = repo.run(["ls-tree", "-z", "HEAD", "--", rel], check=False).split(b"\0")[0].split()
+    if len(entry) < 3 or entry[1] != b"blob":
         return None
-    return repo.run(["cat-file", "blob", f"HEAD:{rel}"])
+    data = repo.run(["cat-file", "blob", entry[2].decode()])
+    return b"\0symlink\0" + data if entry[0] == b"120000" else data
 
 
 def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | None, bytes | None]]:
@@ -152,8 +166,7 @@ def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | No
     after_paths = set(dirty_paths(ws.root)) | set(before)
     changes: dict[str, tuple[bytes | None, bytes | None]] = {}
     for rel in sorted(after_paths):
-        path = ws.root / rel
-        now = path.read_bytes() if path.is_file() else None
+        now = _content(ws, rel)
         old = before[rel] if rel in before else subprocess_bytes(ws, rel)
         if now != old:
             changes[rel] = (old, now)
@@ -162,10 +175,17 @@ def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | No
 
 def _restore(ws: Workspace, rel: str, content: bytes | None) -> None:
     path = ws.root / rel
+    if path.is_symlink():
+        path.unlink()  # never write through a link the agent made
     if content is None:
-        if path.is_file() or path.is_symlink():
+        if path.is_file():
             path.unlink()
         return
+    if content.startswith(b"\0symlink\0"):
+        os.symlink(os.fsdecode(content[len(b"\0symlink\0"):]), path)
+        return
+    if not safe_dir(ws.root, path.parent):
+        raise UsageError(f"{rel}: cannot restore: its folder is a symlink or outside the repository")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
 
@@ -275,7 +295,7 @@ def run_agent(ws: Workspace, prompt: ReviewPrompt, command: str, timeout: float 
                               timeout=timeout, check=False)
         code, output = proc.returncode, (proc.stdout or "") + (proc.stderr or "")
     except FileNotFoundError:
-        raise UsageError(f"review agent {argv[0]!r} not found (set [review] agent in config.toml)") from None
+        raise UsageError(f"review agent {argv[0]!r} not found") from None
     except subprocess.TimeoutExpired:
         code, output = 124, "agent timed out"
     verdicts = validate_changes(ws, touched_files(ws, before))
@@ -298,12 +318,57 @@ def _head(ws: Workspace) -> str | None:
     return out or None
 
 
-def agent_command(ws: Workspace, override: str | None = None) -> str:
-    command = override or ws.config.review_agent
-    if not command:
-        raise UsageError("no review agent configured: set [review] agent = \"claude -p\" in "
-                         f"{ws.notes_root_rel}/config.toml, or pass --agent")
-    return command
+ENV_AGENT = "CAIRN_REVIEW_AGENT"
+GIT_CONFIG_AGENT = "cairn.reviewAgent"
+
+
+def user_config_file() -> Path:
+    """The user's own Cairn settings: `$XDG_CONFIG_HOME/cairn/config.toml` (default `~/.config/...`)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "cairn" / "config.toml"
+
+
+def agent_command(ws: Workspace, override: str | None = None) -> tuple[str, str]:
+    """The review agent command and where it came from: only the user's own settings, in this order.
+
+    `--agent` on the command line, the `CAIRN_REVIEW_AGENT` environment variable, the repository's
+    local git config `cairn.reviewAgent` (`.git/config`, includes not followed), then `[review] agent`
+    in the user config file. Never a committed file: a pull request could otherwise make
+    `cairn review --run` run any command (see `committed_agent_warning`).
+    """
+    if override and override.strip():
+        return override, "--agent"
+    env = os.environ.get(ENV_AGENT, "").strip()
+    if env:
+        return env, f"${ENV_AGENT}"
+    if ws.git_dir is not None:
+        local = config_get(ws.root, GIT_CONFIG_AGENT, includes=False)
+        if local:
+            return local, f"git config {GIT_CONFIG_AGENT}"
+    path = user_config_file()
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"{path}: cannot read: {exc}") from None
+        review = data.get("review")
+        agent = review.get("agent") if isinstance(review, dict) else None
+        if isinstance(agent, str) and agent.strip():
+            return agent, str(path)
+        if agent is not None:
+            raise UsageError(f"{path}: [review] agent must be a command line")
+    raise UsageError(f"no review agent configured: run `git config {GIT_CONFIG_AGENT} \"claude -p\"`, set "
+                     f"{ENV_AGENT}, add [review] agent to {path}, or pass --agent")
+
+
+def committed_agent_warning(ws: Workspace) -> str | None:
+    """One line when the committed config names a review agent (ignored: commands come from the user)."""
+    if not ws.config.review_agent:
+        return None
+    return (f"warning: ignoring [review] agent in {ws.notes_root_rel}/config.toml: a committed file never "
+            f"chooses a command to run; set it with `git config {GIT_CONFIG_AGENT} ...`, {ENV_AGENT}, "
+            f"{user_config_file()} or --agent")
 
 
 __all__ = ["ReviewPrompt", "RunResult", "Verdict", "build_prompts", "run_agent", "snapshot",

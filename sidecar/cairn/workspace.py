@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cairn.config import Config, load_config
 from cairn.errors import UsageError
+from cairn.gitio.files import safe_dir
+
+# (notes root path, git dir) -> (when checked, problem or None); re-checked after a second, so a
+# long-running server notices a `git pull` that turned the folder into a symlink.
+_ROOT_CHECKS: dict[tuple[str, str], tuple[float, str | None]] = {}
+_ROOT_CHECK_TTL = 1.0
 
 
 def _find_git_dir(dot_git: Path) -> Path | None:
@@ -31,6 +38,9 @@ def _find_git_dir(dot_git: Path) -> Path | None:
                 target = (dot_git.parent / target).resolve()
             return target if target.is_dir() else None
     return None
+
+
+find_git_dir = _find_git_dir
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,42 @@ class Workspace:
 
     @property
     def notes_root(self) -> Path:
-        return self.root / self.config.notes_root
+        """The notes folder; raises UsageError (one line) when it is not a safe place to read or write.
+
+        A pull request can turn `agent-context` into a symlink to an outside folder: then Cairn would
+        read outside `.md` files as notes and write notes and `index.json` out there. The folder, with
+        every symlink resolved, must be inside the repository, not the repository itself, not reached
+        through a symlink, and not in the git directory (see `notes_root_problem`).
+        """
+        path = self.root / self.config.notes_root
+        key = (str(path), str(self.git_dir))
+        now = time.monotonic()
+        known = _ROOT_CHECKS.get(key)
+        if known is None or now - known[0] > _ROOT_CHECK_TTL:
+            known = (now, self.notes_root_problem())
+            _ROOT_CHECKS[key] = known
+        if known[1]:
+            raise UsageError(known[1])
+        return path
+
+    def notes_root_problem(self) -> str | None:
+        """Why the notes root is refused (one line), or None when it is safe."""
+        rel = self.config.notes_root
+        parts = [p for p in PurePosixPath(rel).parts if p not in ("", ".")]
+        path = self.root / rel
+        if not parts:
+            return f"notes root {rel!r} is the repository itself; set notes_root to a folder inside it"
+        if parts[0] == ".git":
+            return f"notes root {rel!r} is inside .git; set notes_root to a folder of the working tree"
+        if not safe_dir(self.root, path):
+            return (f"notes root {rel!r} is a symlink or leads outside the repository {self.root}; "
+                    "refusing to read or write notes there")
+        if self.git_dir is not None:
+            real = Path(os.path.realpath(path))
+            git_dir = Path(os.path.realpath(self.git_dir))
+            if real == git_dir or git_dir in real.parents:
+                return f"notes root {rel!r} is inside the git directory; refusing to use it"
+        return None
 
     @property
     def notes_root_rel(self) -> str:
@@ -85,7 +130,11 @@ class Workspace:
         else:
             base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
             path = base / "cairn" / hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot use Cairn's cache folder {path}: {exc.strerror or exc} "
+                             "(remove what is there or make it writable)") from None
         return path
 
     def rel(self, path: Path | str) -> str:

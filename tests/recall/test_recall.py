@@ -117,7 +117,7 @@ def test_recall_input_errors(small_repo: Path) -> None:
     from cairn.errors import UsageError
 
     ws = Workspace.at(small_repo)
-    with pytest.raises(UsageError, match="at least 50 tokens"):
+    with pytest.raises(UsageError, match=r"out of range \(50 to 100000 tokens\)"):
         recall(ws, "src/app/api.py", budget=10)
     with pytest.raises(UsageError, match="escapes the repository"):
         recall(ws, "../outside.py")
@@ -156,7 +156,7 @@ def test_cli_recall_and_search(aged_repo: tuple[Path, str], capsys: pytest.Captu
     (("search", '"open'), "unclosed quote"),
     (("search", "colour:red"), "unknown filter"),
     (("search", "x", "--limit", "0"), "--limit"),
-    (("recall", "src/app/api.py", "--budget", "5"), "at least 50"),
+    (("recall", "src/app/api.py", "--budget", "5"), "out of range (50 to 100000 tokens)"),
     (("recall", "src/app/api.py:0"), "1-based"),
 ])
 def test_cli_errors_are_one_line_exit_2(small_repo: Path, capsys: pytest.CaptureFixture[str],

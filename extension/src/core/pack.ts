@@ -38,6 +38,38 @@ export function neutralizeHtml(markdown: string): string {
     .join('\n');
 }
 
+// The engine's rule (sidecar/cairn/recall/pack.py, neutralize_remote): a link or image target that is not a
+// plain relative path (or an in-page #anchor), optionally with a quoted title, is not trusted to stay local.
+const LOCAL_TARGET = String.raw`[ \t]*(?:#[\w-]*|(?:\.{1,2}/)*\w[\w./%~+-]*(?:#[\w-]*)?)(?:[ \t]+"[^"]*")?[ \t]*`;
+const INLINE_TARGET = new RegExp(String.raw`\]\((?!${LOCAL_TARGET}\))`, 'g');
+const REF_DEFINITION = new RegExp(String.raw`^([ \t>*+\-\d.)]*)\[(?=[^\]]*\]:(?!${LOCAL_TARGET}$))`);
+
+/**
+ * Images and links whose target leaves the repository become text, outside fenced code: `](` before such
+ * a target becomes `] (` (no longer link syntax, so `![t](https://tracker/p.png)` loads nothing) and a
+ * reference definition `[r]: https://…` gets its bracket escaped. Same rule as the engine's pack.
+ */
+export function neutralizeRemote(markdown: string): string {
+  let fence: string | undefined;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      const m = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
+      if (fence) {
+        if (m && m[1][0] === fence[0] && m[1].length >= fence.length) {
+          fence = undefined;
+        }
+        return line;
+      }
+      if (m) {
+        fence = m[1];
+        return line;
+      }
+      return line.replace(INLINE_TARGET, '] (').replace(REF_DEFINITION, '$1\\[');
+    })
+    .join('\n');
+}
+
 /** Shift markdown headings in a note body down so they nest under the note's own heading. */
 export function demoteHeadings(markdown: string, by: number): string {
   let inFence = false;
@@ -99,7 +131,7 @@ export function formatPackNote(note: PackNote, opts: PackFormatOptions = {}): st
   }
   const body = (note.body || '').trim();
   if (body) {
-    lines.push('', neutralizeHtml(demoteHeadings(body, (opts.headingLevel ?? 1) + 1)));
+    lines.push('', neutralizeRemote(neutralizeHtml(demoteHeadings(body, (opts.headingLevel ?? 1) + 1))));
   }
   return lines.join('\n');
 }

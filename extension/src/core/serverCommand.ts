@@ -4,6 +4,10 @@
 // Order: `cairn.server.command` when set (no fallback: an explicit setting that does not work is reported);
 // otherwise `<folder>/.venv/bin/cairn` for each workspace folder, `cairn` on PATH, then
 // `python -m cairn <mode>` with `cairn.server.python`, then with the Python extension's interpreter.
+// In an untrusted workspace (VS Code's Restricted Mode) nothing the workspace provides is run: its
+// `.venv` and the interpreter the Python extension picked for it are skipped (the settings themselves
+// are machine-scoped and listed in `restrictedConfigurations`, so a committed `.vscode/settings.json`
+// cannot name the command).
 // When none is found, the caller falls back to the server bundled in the .vsix (bundledServer.ts).
 
 /** What to run: the language server, the MCP server, or `cairn init` (from the notes view). */
@@ -35,6 +39,8 @@ export interface ResolveEnv {
   which(name: string): Promise<string | undefined> | string | undefined;
   /** Can this interpreter `import cairn`? Optional: when absent, any existing interpreter is accepted. */
   canImportCairn?(python: string): Promise<boolean> | boolean;
+  /** `vscode.workspace.isTrusted`; false skips everything the workspace provides (default true). */
+  trusted?: boolean;
 }
 
 export interface Resolution {
@@ -149,14 +155,18 @@ export async function resolveServerCommand(env: ResolveEnv, mode: ServerMode = '
     }
   }
 
-  for (const folder of env.workspaceFolders) {
+  const trusted = env.trusted ?? true;
+  if (!trusted && env.workspaceFolders.length > 0) {
+    tried.push('the workspace .venv (skipped: the workspace is not trusted)');
+  }
+  for (const folder of trusted ? env.workspaceFolders : []) {
     const exe = venvCairnPath(folder, env.platform);
     if (await env.isExecutable(exe)) {
       return { found: { command: exe, args: [mode], source: 'venv', cwd: folder }, tried };
     }
     tried.push(`${exe} (not found)`);
   }
-  if (env.workspaceFolders.length === 0) {
+  if (env.workspaceFolders.length === 0 && trusted) {
     tried.push('the workspace .venv (no folder is open)');
   }
 
@@ -171,7 +181,7 @@ export async function resolveServerCommand(env: ResolveEnv, mode: ServerMode = '
   if (fromSetting) {
     pythons.push({ python: fromSetting, source: 'python-setting', label: 'cairn.server.python' });
   }
-  const fromExtension = env.pythonFromExtension ? await env.pythonFromExtension() : undefined;
+  const fromExtension = env.pythonFromExtension && trusted ? await env.pythonFromExtension() : undefined;
   if (fromExtension && fromExtension !== fromSetting) {
     pythons.push({ python: fromExtension, source: 'python-extension', label: 'the Python extension' });
   }

@@ -34,6 +34,7 @@ from cairn.anchors.target import (
 from cairn.anchors.text import decode, is_binary, split_lines
 from cairn.errors import CairnError, UsageError
 from cairn.gitio import GitRepo, open_repo
+from cairn.gitio.files import may_overlay, read_regular_text
 from cairn.notes import Anchor, Note, NoteError
 from cairn.timeutil import now_utc
 from cairn.workspace import Workspace
@@ -232,14 +233,19 @@ class Checker:
             if sha is None:
                 raise UsageError(f"unknown revision {self.target.rev!r}")
             self.tip = sha
-            return TreeSnapshot(self.repo, sha)
+            return TreeSnapshot(self.repo, sha, self.ws.config.max_file_bytes)
         self.tip = self.head or ""
         if self._base is not None and isinstance(self._base.snapshot, WorktreeSnapshot):
             base = self._base.snapshot
         else:
-            base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel)
+            base = WorktreeSnapshot(self.ws.root, self.repo, self.ws.cache_dir(), skip=self.ws.notes_root_rel,
+                                    max_bytes=self.ws.config.max_file_bytes)
         if kind == "buffers":
-            buffers = {self.ws.check_repo_path(p): text for p, text in self.target.buffers.items()}
+            # An editor shows a symlink's target as the file's text: such a buffer is never laid over
+            # the working tree (a file that does not exist yet, an unsaved new file, is fine).
+            buffers = {rel: text for rel, text in ((self.ws.check_repo_path(p), t)
+                                                   for p, t in self.target.buffers.items())
+                       if may_overlay(self.ws.root, rel)}
             return OverlaySnapshot(base, buffers)
         return base
 
@@ -300,7 +306,8 @@ class Checker:
         if len(todo) > 8:
             self.judge.prefetch(anchors[i] for i in todo)
         placements = {i: self._place(anchors[i]) for i in todo}
-        stale = [(i, anchors[i], placements[i]) for i in todo if not placements[i].fresh]
+        stale = [(i, anchors[i], placements[i]) for i in todo
+                 if not placements[i].fresh and not placements[i].by_blob_only]
         named = self._name(stale) if naming else {}
         for i in todo:
             anchor, placement = anchors[i], placements[i]
@@ -409,6 +416,8 @@ class Checker:
             message = f"anchored lines {verb} in {changed_in[:7]} ({subject})"
         else:
             message = f"anchored lines {verb}" + (f"; {why}" if why else "")
+        if p.note:
+            message += f" ({p.note})"
         return AnchorVerdict(anchor, p.status, None, None, None, p.path, p.start, p.end, changed_in, subject, message)
 
     # ---- notes --------------------------------------------------------------------------------
@@ -447,9 +456,8 @@ def _note_matches(note: Note, paths: Sequence[str]) -> bool:
 
 
 def _title_of(ws: Workspace, rel: str) -> str:
-    try:
-        text = (ws.root / rel).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_regular_text(ws.root, rel)
+    if text is None:
         return ""
     match = re.search(r"^title:\s*(.+?)\s*$", text, re.MULTILINE)
     return match.group(1).strip("'\"") if match else ""

@@ -155,7 +155,7 @@ class HistoryWalker:
         want = Fingerprint.from_data(t.anchor.data).hash
         if not want:
             return True
-        data = self.repo.read_object(f"{commit}:{t.path}")
+        data = self.repo.file_at(commit, t.path)
         if data is None or is_binary(data):
             return False
         lines = split_lines(decode(data))

@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 
 from cairn.anchors.align import align
 from cairn.anchors.fingerprint import CONTEXT_LINES, Fingerprint
-from cairn.anchors.target import Snapshot, TreeSnapshot
+from cairn.anchors.target import Snapshot, TreeSnapshot, submodule_of
 from cairn.anchors.text import (
     block_hash,
     decode,
@@ -60,6 +60,7 @@ class Placement:
     global_deps: bool = False
     by_content: bool = False  # judged from the fingerprint alone (no recorded file available)
     note: str = ""  # extra explanation for the message
+    by_blob_only: bool = False  # the file is over the size limit: compared by blob id, never read
 
     @property
     def fresh(self) -> bool:
@@ -249,6 +250,15 @@ class Judge:
         key = self.snap.key(anchor.path)
         if fp.blob and key is not None and key.startswith(fp.blob):
             return Placement("intact", anchor.path, anchor.start, anchor.end)
+        if key is None and isinstance(self.snap, TreeSnapshot) and self.repo is not None:
+            placed = self._in_submodule(anchor)
+            if placed is not None:
+                return placed
+        limit = _over_limit(self.snap, anchor.path) if key is not None else None
+        if limit is not None:
+            return Placement("changed", anchor.path, anchor.start, anchor.end, by_blob_only=True,
+                             note=f"{anchor.path} is larger than {_mb(limit)}: judged by blob id only, "
+                                  "and its blob changed")
         recorded, ref = self.recorded_file(anchor, fp)
         if recorded is not None:
             if key is not None and key == ref:
@@ -257,6 +267,23 @@ class Judge:
         if fp.usable:
             return self._judge_by_fingerprint(anchor, fp)
         return self._judge_by_position(anchor)
+
+    def _in_submodule(self, anchor: Anchor) -> Placement | None:
+        """An anchor in a submodule at a commit: its files are in another repository, so it is judged by
+        the submodule commit (the gitlink) the superproject records, now and when anchored."""
+        assert isinstance(self.snap, TreeSnapshot) and self.repo is not None
+        now = self.snap.submodule_of(anchor.path)
+        if now is None:
+            return None
+        link, sha = now
+        then = submodule_of(self.repo, anchor.commit, anchor.path) if anchor.commit and \
+            self.repo.has_commit(anchor.commit) else None
+        if then is not None and then == now:
+            return Placement("intact", anchor.path, anchor.start, anchor.end, global_deps=True, by_blob_only=True,
+                             note=f"in submodule {link}, unchanged at {sha[:7]}; not checked line by line")
+        was = f"{then[1][:7]} → " if then is not None else ""
+        return Placement("changed", anchor.path, anchor.start, anchor.end, global_deps=True, by_blob_only=True,
+                         note=f"in submodule {link}, now at {was}{sha[:7]}; not checked line by line")
 
     # ---- no content at all: position only ----------------------------------------------------
     def _judge_by_position(self, anchor: Anchor) -> Placement:
@@ -610,6 +637,20 @@ class Judge:
             return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
                              global_deps, by_content=True)
         return Placement("deleted", None, None, None, global_deps, by_content=True)
+
+
+def _over_limit(snap: Snapshot, path: str) -> int | None:
+    """The snapshot's size limit when `path` is larger than it (such files are never read), else None."""
+    limit = getattr(snap, "max_bytes", None)
+    size_of = getattr(snap, "size", None)
+    if limit is None or size_of is None:
+        return None
+    size = size_of(path)
+    return limit if size is not None and size > limit else None
+
+
+def _mb(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB"
 
 
 def _leading(keys: Sequence[str], blank: str) -> int:

@@ -13,6 +13,7 @@ from cairn.anchors.fingerprint import Fingerprint
 from cairn.anchors.text import decode, is_binary, split_lines
 from cairn.errors import CairnError, UsageError
 from cairn.gitio import blob_id, open_repo
+from cairn.gitio.files import read_regular, stat_regular
 from cairn.workspace import Workspace
 
 
@@ -53,12 +54,18 @@ def record_anchor(ws: Workspace, path: str, start: int, end: int, text: str | No
         raise UsageError(f"anchor {label}: lines must be START-END with 1 <= START <= END")
     if text is None:
         file = ws.root / rel
+        if file.is_symlink():
+            raise UsageError(f"anchor {label}: a symlink; anchors need a regular file in the repository")
         if not file.is_file():
             raise UsageError(f"anchor {label}: no such file")
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise CairnError(f"anchor {label}: cannot read: {exc.strerror}") from None
+        st = stat_regular(ws.root, rel)
+        if st is not None and st.st_size > ws.config.max_file_bytes:
+            raise UsageError(f"anchor {label}: the file is larger than the {ws.config.max_file_bytes} byte limit "
+                             "([anchors] max_file_size)")
+        found = read_regular(ws.root, rel)
+        if found is None:
+            raise CairnError(f"anchor {label}: cannot read it as a regular file inside the repository")
+        data = found
     else:
         data = text.encode("utf-8", "surrogateescape")
     if is_binary(data):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cairn.gitio import GitRepo, blob_id
+from cairn.gitio.files import DEFAULT_MAX_TEXT_BYTES, hash_regular, read_regular, stat_regular
 
 
 @dataclass(frozen=True)
@@ -58,23 +59,44 @@ class Snapshot(Protocol):
 class TreeSnapshot:
     """A commit's files, read from the object store."""
 
-    def __init__(self, repo: GitRepo, commit: str) -> None:
+    def __init__(self, repo: GitRepo, commit: str, max_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> None:
         self.repo = repo
         self.commit = commit
-        self.files = repo.tree(commit)
+        self.files = repo.tree(commit)  # regular files only: symlinks and submodules are left out
+        self.max_bytes = max_bytes
 
     def key(self, path: str) -> str | None:
         return self.files.get(path)
 
     def read(self, path: str) -> bytes | None:
+        size = self.size(path)
+        if size is None or size > self.max_bytes:
+            return None
+        return self.repo.read_object(self.files[path])
+
+    def size(self, path: str) -> int | None:
         sha = self.files.get(path)
-        return None if sha is None else self.repo.read_object(sha)
+        head = self.repo.object_header(sha) if sha is not None else None
+        return None if head is None else head[2]
+
+    def submodule_of(self, path: str) -> tuple[str, str] | None:
+        """(submodule path, its recorded commit) when `path` lies in a submodule at this commit, else None."""
+        return submodule_of(self.repo, self.commit, path)
+
 
     def paths(self) -> Iterable[str]:
         return self.files.keys()
 
     def identity(self) -> str:
         return f"commit:{self.commit}"
+
+
+def submodule_of(repo: GitRepo, commit: str, path: str) -> tuple[str, str] | None:
+    """(submodule path, recorded submodule commit) of the submodule holding `path` at `commit`, or None."""
+    for link, sha in repo.gitlinks(commit).items():
+        if path.startswith(link + "/"):
+            return link, sha
+    return None
 
 
 class EmptySnapshot:
@@ -99,8 +121,10 @@ _STAT_CACHE = "worktree-stat.json"
 class WorktreeSnapshot:
     """The working tree: tracked and untracked (not ignored) files as they are on disk now."""
 
-    def __init__(self, root: Path, repo: GitRepo | None, cache_dir: Path | None, skip: str | None = None) -> None:
+    def __init__(self, root: Path, repo: GitRepo | None, cache_dir: Path | None, skip: str | None = None,
+                 max_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> None:
         self.root = root
+        self.max_bytes = max_bytes
         self.repo = repo
         self._cache_path = cache_dir / _STAT_CACHE if cache_dir else None
         self._stat: dict[str, list[int | str]] = {}
@@ -145,22 +169,24 @@ class WorktreeSnapshot:
     def key(self, path: str) -> str | None:
         if path in self._keys:
             return self._keys[path]
-        full = self.root / path
-        try:
-            st = full.stat()
-        except OSError:
-            self._keys[path] = None
-            return None
-        if not _is_regular(st.st_mode):
+        # Regular files only, never through a symlink (cairn.gitio.files): a committed link to an
+        # outside file is no file of the working tree.
+        st = stat_regular(self.root, path)
+        if st is None:
             self._keys[path] = None
             return None
         entry = self._stat.get(path)
         if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns and entry[2] == st.st_ino:
             sha = str(entry[3])
+        elif st.st_size > self.max_bytes:
+            hashed = hash_regular(self.root, path)  # streamed: a huge file is judged by blob id only
+            if hashed is None:
+                self._keys[path] = None
+                return None
+            sha = hashed[0]
         else:
-            try:
-                data = full.read_bytes()
-            except OSError:
+            data = read_regular(self.root, path)
+            if data is None:
                 self._keys[path] = None
                 return None
             sha = blob_id(data)
@@ -175,11 +201,11 @@ class WorktreeSnapshot:
     def read(self, path: str) -> bytes | None:
         if path in self._data:
             return self._data[path]
-        try:
-            data = (self.root / path).read_bytes()
-        except OSError:
-            return None
-        return data
+        return read_regular(self.root, path, self.max_bytes)
+
+    def size(self, path: str) -> int | None:
+        st = stat_regular(self.root, path)
+        return None if st is None else st.st_size
 
     def paths(self) -> Iterable[str]:
         return [p for p in self._listed if self.key(p) is not None]
@@ -213,6 +239,15 @@ class OverlaySnapshot:
             return self.buffers[path]
         return self.base.read(path)
 
+    @property
+    def max_bytes(self) -> int:
+        return self.base.max_bytes if not isinstance(self.base, EmptySnapshot) else DEFAULT_MAX_TEXT_BYTES
+
+    def size(self, path: str) -> int | None:
+        if path in self.buffers:
+            return len(self.buffers[path])
+        return None if isinstance(self.base, EmptySnapshot) else self.base.size(path)
+
     def paths(self) -> Iterable[str]:
         seen = dict.fromkeys(self.base.paths())
         seen.update(dict.fromkeys(self.buffers))
@@ -225,12 +260,6 @@ class OverlaySnapshot:
         for path in sorted(self._keys):
             h.update(f"{path}\0{self._keys[path]}\n".encode("utf-8", "surrogateescape"))
         return "overlay:" + h.hexdigest()
-
-
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)
 
 
 def _walk(root: Path, skip: str | None) -> list[str]:

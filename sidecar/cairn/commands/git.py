@@ -54,8 +54,10 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("review", help="agent-ready prompts to update affected notes; --run pipes them to an agent")
     p.add_argument("--since", metavar="REV", help="start of the range (default: merge base with the default branch)")
-    p.add_argument("--run", action="store_true", help="pipe each prompt to [review] agent and validate its edits")
-    p.add_argument("--agent", metavar="COMMAND", help="agent command (overrides [review] agent)")
+    p.add_argument("--run", action="store_true",
+                   help="pipe each prompt to your review agent (git config cairn.reviewAgent, CAIRN_REVIEW_AGENT, "
+                        "~/.config/cairn/config.toml) and validate its edits")
+    p.add_argument("--agent", metavar="COMMAND", help="agent command (overrides your configured one)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_example(p, "cairn review", "cairn review --run --agent 'claude -p'")
     p.set_defaults(func=cmd_review)
@@ -157,7 +159,7 @@ def cmd_affected(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from cairn.review import agent_command, build_prompts, run_agent
+    from cairn.review import agent_command, build_prompts, committed_agent_warning, run_agent
 
     ws = workspace(args)
     report, prompts = build_prompts(ws, args.since)
@@ -173,7 +175,13 @@ def cmd_review(args: argparse.Namespace) -> int:
                     print("\n" + "=" * 80 + "\n")
                 sys.stdout.write(prompt.text)
         return EXIT_OK
-    command = agent_command(ws, args.agent)
+    warning = committed_agent_warning(ws)
+    if warning:
+        print(warning, file=sys.stderr)
+    command, source = agent_command(ws, args.agent)
+    # Show what is about to run, every time (stderr with --json, so stdout stays one JSON document).
+    print(f"running review agent (from {source}): {command}", file=sys.stderr if args.json else sys.stdout,
+          flush=True)
     results = [run_agent(ws, prompt, command) for prompt in prompts]
     if args.json:
         print_json({"results": [r.to_json() for r in results]})

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from cairn.commands.common import add_example, print_json, workspace
-from cairn.errors import UsageError
+from cairn.limits import line_number, recall_budget, search_limit
 
 
 def register(sub: Any) -> None:
@@ -45,10 +45,9 @@ def _warm_index(ws: Any) -> Any:
 def cmd_search(args: argparse.Namespace) -> int:
     from cairn.recall import search
 
-    if args.limit < 1:
-        raise UsageError("--limit must be at least 1")
+    limit = search_limit(args.limit, "--limit")
     ws = workspace(args)
-    hits = search(ws, " ".join(args.query), args.limit, index=_warm_index(ws), notice=_notice)
+    hits = search(ws, " ".join(args.query), limit, index=_warm_index(ws), notice=_notice)
     if args.json:
         print_json({"query": " ".join(args.query), "hits": [h.to_dict() for h in hits]})
         return 0
@@ -68,10 +67,7 @@ def split_target(text: str) -> tuple[str, int | None]:
     """`PATH[:LINE]`: a trailing `:<digits>` is the line (paths containing ':' elsewhere still work)."""
     path, sep, tail = text.rpartition(":")
     if sep and path and tail.isdigit():
-        line = int(tail)
-        if line < 1:
-            raise UsageError(f"{text}: lines are 1-based")
-        return path, line
+        return path, line_number(int(tail) if len(tail) <= 1000 else tail, f"{text}: line")
     return text, None
 
 
@@ -82,8 +78,9 @@ def cmd_recall(args: argparse.Namespace) -> int:
 
     ws = workspace(args)
     path, line = split_target(args.target)
+    budget = recall_budget(args.budget, "--budget") if args.budget is not None else None
     absolute = os.path.abspath(path)
-    pack = recall(ws, ws.rel(absolute), line=line, query=args.query, budget=args.budget, index=_warm_index(ws),
+    pack = recall(ws, ws.rel(absolute), line=line, query=args.query, budget=budget, index=_warm_index(ws),
                   notice=_notice)
     if args.json:
         sys.stdout.write(pack.to_json() + "\n")

@@ -91,6 +91,10 @@ def header_line(current: DiffFile, line: bytes) -> None:
         current.new_path = None
     elif line.startswith(b"Binary files"):
         current.binary = True
+    if line.endswith(b" 120000") and line.startswith((b"new file mode", b"deleted file mode", b"new mode",
+                                                       b"old mode", b"index ")):
+        # A symlink: its "lines" are a link target, never file content; it has no lines, like a binary.
+        current.binary = True
 
 
 def parse_files(data: bytes, new_file: Callable[[str | None, str | None], F], new_hunk: Callable[..., Any],
@@ -121,6 +125,8 @@ def parse_files(data: bytes, new_file: Callable[[str | None, str | None], F], ne
         first = find(_NL_HUNK, eol, end)
         for line in data[eol + 1:end if first < 0 else first].split(b"\n"):
             header_line(current, line)
+        if current.binary:
+            first = -1
         hunks = current.hunks
         while first >= 0:
             head = first + 1

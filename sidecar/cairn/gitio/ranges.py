@@ -204,8 +204,10 @@ def hooks_dir(root: Path) -> Path:
     return path if path.is_absolute() else (root / path)
 
 
-def config_get(root: Path, key: str) -> str | None:
-    out = repo_for(root).run(["config", "--local", "--get", key], check=False).decode().strip()
+def config_get(root: Path, key: str, includes: bool = True) -> str | None:
+    """A value of the repository's own `.git/config` (`includes=False`: `[include]` files not read)."""
+    args = ["config", "--local", *([] if includes else ["--no-includes"]), "--get", key]
+    out = repo_for(root).run(args, check=False).decode().strip()
     return out or None
 
 

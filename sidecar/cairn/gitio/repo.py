@@ -20,6 +20,7 @@ from typing import Any
 
 from cairn.errors import CairnError
 from cairn.gitio.diffparse import diff_start, parse_files, unquote
+from cairn.gitio.files import FILE_MODES, GITLINK_MODE
 
 _ZERO = "0" * 40
 
@@ -95,6 +96,7 @@ class GitRepo:
         self._lock = threading.RLock()
         self._blobs = _LRU(64 * 1024 * 1024)
         self._trees: dict[str, dict[str, str]] = {}
+        self._gitlinks: dict[str, dict[str, str]] = {}
         self._commits: dict[str, str | None] = {}
         self._subjects: dict[str, str] = {}
         self._env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
@@ -164,6 +166,9 @@ class GitRepo:
         return info is not None and info[1] == "commit"
 
     def object_header(self, ref: str) -> tuple[str, str, int] | None:
+        if not _batch_safe(ref):
+            sha = self._path_ref(ref)
+            return None if sha is None else self.object_header(sha)
         with self._lock:
             try:
                 sha, kind, size = self._git.get_object_header(ref)
@@ -186,6 +191,9 @@ class GitRepo:
         cached = self._blobs.fetch(ref)
         if cached is not None:
             return cached
+        if not _batch_safe(ref):
+            sha = self._path_ref(ref)
+            return None if sha is None else self.read_object(sha)
         with self._lock:
             try:
                 raw_sha, _kind, _size, data = self._git.get_object_data(ref)
@@ -196,6 +204,13 @@ class GitRepo:
             self._blobs.put(ref, data)
         self._blobs.put(sha, data)
         return bytes(data)
+
+    def _path_ref(self, ref: str) -> str | None:
+        """The blob id a `rev:path` ref names, looked up in the tree (for paths `cat-file --batch` cannot
+        take: its protocol is one ref per line, so a file name with a newline would desynchronise it)."""
+        rev, sep, path = ref.partition(":")
+        commit = self.resolve(rev) if sep and _batch_safe(rev) else None
+        return None if commit is None else self.tree(commit).get(path)
 
     def prefetch(self, shas: Iterable[str]) -> None:
         """Load many objects into the cache with one `git cat-file --batch` run (bulk checks)."""
@@ -224,20 +239,43 @@ class GitRepo:
         return self.read_object(head[0])
 
     def tree(self, commit: str) -> dict[str, str]:
-        """Every file of a commit: repository-relative path → blob id (submodules left out)."""
+        """Every regular file of a commit: repository-relative path → blob id.
+
+        Symlinks (mode 120000: the blob is a link target, never file content) and submodules are left
+        out; `gitlinks(commit)` lists the submodules.
+        """
         tree = self._trees.get(commit)
         if tree is None:
             out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit])
             tree = {}
+            links: dict[str, str] = {}
             for entry in out.split(b"\0"):
                 if not entry:
                     continue
                 meta, _, path = entry.partition(b"\t")
                 parts = meta.split()
-                if len(parts) == 3 and parts[1] == b"blob":
-                    tree[path.decode("utf-8", "surrogateescape")] = parts[2].decode()
+                if len(parts) != 3:
+                    continue
+                name = path.decode("utf-8", "surrogateescape")
+                if parts[1] == b"blob" and parts[0].decode() in FILE_MODES:
+                    tree[name] = parts[2].decode()
+                elif parts[0].decode() == GITLINK_MODE:
+                    links[name] = parts[2].decode()
             self._trees[commit] = tree
+            self._gitlinks[commit] = links
         return tree
+
+    def gitlinks(self, commit: str) -> dict[str, str]:
+        """The submodules of a commit: path → the submodule commit it records (their files live in
+        another repository)."""
+        if commit not in self._gitlinks:
+            self.tree(commit)
+        return self._gitlinks.get(commit, {})
+
+    def file_at(self, commit: str, path: str) -> bytes | None:
+        """The content of the regular file `path` at `commit`; None when absent, a symlink or a submodule."""
+        sha = self.tree(commit).get(path)
+        return None if sha is None else self.read_object(sha)
 
     # ---- working tree -----------------------------------------------------------------------
     def worktree_paths(self) -> list[str]:
@@ -269,8 +307,8 @@ class GitRepo:
                 continue
             parts = meta[1:].split()
             status = parts[4].decode()[:1] if len(parts) > 4 else "M"
-            old_blob: str | None = parts[2].decode() if len(parts) > 2 else None
-            new_blob: str | None = parts[3].decode() if len(parts) > 3 else None
+            old_blob: str | None = parts[2].decode() if len(parts) > 2 and _is_file_mode(parts[0]) else _ZERO
+            new_blob: str | None = parts[3].decode() if len(parts) > 3 and _is_file_mode(parts[1]) else _ZERO
             old: str | None
             new: str | None
             if status in ("R", "C"):
@@ -308,6 +346,15 @@ class GitRepo:
         yield from parse_log(out)
 
 
+def _batch_safe(ref: str) -> bool:
+    return "\n" not in ref and "\r" not in ref and "\0" not in ref
+
+
+def _is_file_mode(mode: bytes) -> bool:
+    """Whether a `--raw` mode names a regular file (000000, an absent side, is handled by the caller)."""
+    return mode.decode() in FILE_MODES or set(mode) == {0x30}
+
+
 def _s(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -338,8 +385,9 @@ def _parse_raw(line: bytes) -> tuple[str | None, str | None, str | None, str | N
     parts = meta[1:].split()
     if len(parts) < 5:
         return None
-    old_blob: str | None = parts[2].decode()
-    new_blob: str | None = parts[3].decode()
+    # A symlink or submodule side is no file: its blob (a link target, a commit) is never read as content.
+    old_blob: str | None = parts[2].decode() if _is_file_mode(parts[0]) else _ZERO
+    new_blob: str | None = parts[3].decode() if _is_file_mode(parts[1]) else _ZERO
     status = parts[4][:1].decode()
     names = paths.split(b"\t")
     old: str | None = unquote(names[0])

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -34,8 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.gitio.files import read_regular_text
 from cairn.index.fields import FORMAT_VERSION, STATUS_WEIGHT, IndexDoc, IndexedAnchor, anchored_identifiers, lean_parse
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
+from cairn.limits import search_limit
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -200,9 +203,9 @@ class NoteIndex:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, f"{prefix}{name}/"))
-                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md"):
+                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md") and not entry.is_symlink():
                     try:
-                        st = entry.stat()
+                        st = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue
                     found[prefix + name[: -len(NOTE_SUFFIX)]] = (entry.path, st.st_mtime_ns, st.st_size)
@@ -385,10 +388,8 @@ class NoteIndex:
 
     def _code_lines(self, rel: str, cache: dict[str, list[str] | None]) -> list[str] | None:
         if rel not in cache:
-            try:
-                cache[rel] = (self.ws.root / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                cache[rel] = None
+            text = read_regular_text(self.ws.root, rel, self.ws.config.max_file_bytes)  # never through a symlink
+            cache[rel] = None if text is None else text.splitlines()
         return cache[rel]
 
     def _tantivy_doc(self, doc: IndexDoc) -> Any:
@@ -437,8 +438,34 @@ class NoteIndex:
     def refresh(self, paths: Iterable[Path | str] | None = None) -> RefreshReport:
         """Bring the index in step with the notes folder (or only with the given note files).
 
-        Cheap when nothing changed: one stat per note file and per anchored code file.
+        Cheap when nothing changed: one stat per note file and per anchored code file. When the index
+        folder cannot be used (read-only, replaced by a file), says so in one line naming the folder
+        and searches an in-memory index instead.
         """
+        try:
+            return self._refresh(paths)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, ValueError) and "denied" not in str(exc).lower() and "exist" not in str(exc).lower():
+                raise
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0][:120]
+            return self._in_memory(f"cairn: cannot use the search index folder {self.dir} ({why}); "
+                                   "searching an in-memory index instead (remove the folder or make it writable)")
+
+    def _in_memory(self, message: str) -> RefreshReport:
+        """Search an index built in memory from the notes (the folder on disk is unusable)."""
+        report = RefreshReport()
+        if self.mode == "memory" and self._index is not None:
+            report.mode = self.mode
+            return report
+        self.notice(message)
+        index = self._new_index(None)
+        self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
+        self._fill(index, report)
+        self._index = index
+        report.mode = self.mode = "memory"
+        return report
+
+    def _refresh(self, paths: Iterable[Path | str] | None) -> RefreshReport:
         with self._mutex, self._update_lock() as acquired:
             if not acquired:
                 return self._fallback()
@@ -518,7 +545,9 @@ class NoteIndex:
                     continue
                 note_id = inside.as_posix()[: -len(NOTE_SUFFIX)]
                 try:
-                    st = given.stat()
+                    st = given.lstat()
+                    if not stat.S_ISREG(st.st_mode):  # a symlink is never followed: as if gone
+                        raise FileNotFoundError(str(given))
                     scan[note_id] = (str(given), st.st_mtime_ns, st.st_size)
                 except OSError:
                     if note_id in notes:
@@ -662,6 +691,7 @@ class NoteIndex:
         """BM25 search with the query language of `cairn.index.query`; raises QueryError."""
         if limit <= 0:
             return []
+        limit = search_limit(limit)  # tantivy aborts the process on a collector of 2^32 or more
         parsed = parse(query)
         compiled = self.compiler.compile(parsed)
         only_filters = all(c.field is not None or c.occur == "must_not" for c in parsed.clauses)

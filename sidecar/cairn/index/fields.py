@@ -260,7 +260,10 @@ def lean_parse(text: str, note_id: str, rel_path: str, version: str) -> IndexDoc
     body = text[closing.end():].lstrip("\r\n")
     meta = scan_frontmatter(fm)
     if meta is None:
+        from cairn.notes.yamlio import refuse_unsafe  # only here: the line scanner above is the fast path
+
         try:
+            refuse_unsafe(fm)  # the same refusal as the notes parser: no aliases, no deep nesting
             meta = yaml.load(fm, Loader=_LeanLoader)
         except yaml.YAMLError:
             return None

@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
 from cairn.errors import CairnError, ConflictError, UsageError
+from cairn.limits import MAX_BUDGET, MAX_SEARCH_LIMIT, MIN_BUDGET, line_number, recall_budget, search_limit
 from cairn.workspace import Workspace
 
 INSTRUCTIONS = """\
@@ -181,14 +182,17 @@ def build_server(ws: Workspace) -> CairnMCPServer:
     @server.tool(description=RECALL_DESC)
     def recall(
         path: Annotated[str, Field(description="file path relative to the repository root")],
-        line: Annotated[int | None, Field(description="1-based line to focus on", ge=1)] = None,
+        line: Annotated[int | None, Field(description="1-based line to focus on")] = None,
         query: Annotated[str | None, Field(description="optional topic to narrow the recall")] = None,
-        budget: Annotated[int | None, Field(description="token budget of the pack", ge=50, le=50000)] = None,
+        budget: Annotated[int | None, Field(
+            description=f"token budget of the pack ({MIN_BUDGET} to {MAX_BUDGET})")] = None,
     ) -> str:
         from cairn.recall import recall as do_recall
 
         try:
             rel = repo_path(ws, path)
+            line = line_number(line) if line is not None else None
+            budget = recall_budget(budget) if budget is not None else None
             pack = do_recall(ws, rel, line=line, query=query, budget=budget)
         except CairnError as exc:
             raise _fail(exc) from None
@@ -197,14 +201,14 @@ def build_server(ws: Workspace) -> CairnMCPServer:
     @server.tool(description=SEARCH_DESC)
     def search(
         query: Annotated[str, Field(description="words to look for", min_length=1)],
-        limit: Annotated[int, Field(description="maximum number of hits", ge=1, le=100)] = 10,
+        limit: Annotated[int, Field(description=f"maximum number of hits (1 to {MAX_SEARCH_LIMIT})")] = 10,
     ) -> dict[str, Any]:
         from cairn.recall import search as do_search
 
         try:
             if not query.strip():
                 raise UsageError("query must not be empty")
-            hits = do_search(ws, query, limit)
+            hits = do_search(ws, query, search_limit(limit))
         except CairnError as exc:
             raise _fail(exc) from None
         return {"hits": [h.to_dict() for h in hits]}

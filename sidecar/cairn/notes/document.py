@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from cairn.config import Config
+from cairn.limits import MAX_LINE
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
-from cairn.notes.yamlio import HANDLER, load_with_nodes
+from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_with_nodes
 from cairn.timeutil import parse_duration, parse_timestamp
 
 _DELIMITER = re.compile(r"^---[ \t]*$")
@@ -92,7 +93,10 @@ def parse_lines(value: object) -> tuple[int, int]:
         raise ValueError(f"lines must be START-END, got {value!r}")
     match = _LINES.match(text)
     if not match:
-        raise ValueError(f"lines must be START-END with 1-based line numbers, got {text!r}")
+        raise ValueError(f"lines must be START-END with 1-based line numbers, got {text[:40]!r}")
+    if max(len(match.group(1)), len(match.group(2) or "")) > len(str(MAX_LINE)) or \
+            int(match.group(2) or match.group(1)) > MAX_LINE:
+        raise ValueError(f"lines {text[:40]!r}: line numbers go up to {MAX_LINE}")
     start = int(match.group(1))
     end = int(match.group(2)) if match.group(2) is not None else start
     if start < 1:
@@ -180,6 +184,8 @@ def parse_note(
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, UnsafeYAML):
+            return [NoteError(rel_path, line, str(problem), note_id)]
         return [NoteError(rel_path, line, f"malformed YAML in frontmatter: {problem}", note_id)]
     if meta is None:
         return [NoteError(rel_path, 1, "frontmatter is empty: missing title and kind", note_id)]

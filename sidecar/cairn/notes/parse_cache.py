@@ -19,7 +19,7 @@ from typing import Any
 from cairn.notes.model import Note, NoteError
 
 FILE = "notes-parsed.pickle"
-VERSION = 1
+VERSION = 2  # 2: bounded dates and durations, no YAML aliases
 
 Result = Note | list[NoteError]
 

@@ -13,7 +13,10 @@ import contextlib
 import copy
 import os
 import re
+import stat
 import tempfile
+import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,10 +25,11 @@ from typing import Any
 
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
+from cairn.gitio.files import read_regular, safe_dir
 from cairn.notes.document import content_version, parse_note, render
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
-from cairn.workspace import Workspace
+from cairn.workspace import Workspace, find_git_dir
 
 NOTE_SUFFIX = ".md"
 SKIPPED_FILES = {"README.md"}
@@ -57,11 +61,84 @@ def slugify(title: str, limit: int = 60) -> str:
     return slug or "note"
 
 
-def _write_temp(path: Path, text: str) -> str:
-    """Write `text` to a new temporary file beside `path`, flushed to disk; return its name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+STALE_TEMP_SECONDS = 3600  # a temporary file this old belongs to a writer that was killed
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where possible (os.umask is not thread-safe)."""
     try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _new_mode(path: Path) -> int:
+    """The mode a rewritten file gets: the existing file's, else what `open()` would give (0666 & ~umask)."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode)
+    except OSError:
+        pass
+    return 0o666 & ~_umask()
+
+
+def _temp_dir(path: Path) -> Path:
+    """Where the temporary file for `path` is written: `<git dir>/cairn/tmp` when it is on the same file
+    system (invisible to `git status` even if the writer is killed), else beside `path`."""
+    folder = path.parent
+    for candidate in (folder, *folder.parents):
+        git_dir = find_git_dir(candidate / ".git")
+        if git_dir is None:
+            continue
+        tmp = git_dir / "cairn" / "tmp"
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            if os.stat(tmp).st_dev == os.stat(folder).st_dev:
+                return tmp
+        except OSError:
+            pass
+        break
+    return folder
+
+
+def _clean_stale_temps(folder: Path, prefix: str) -> None:
+    """Remove temporary files a killed writer left in `folder` (older than STALE_TEMP_SECONDS)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+
+
+def _write_temp(path: Path, text: str) -> str:
+    """Write `text` to a new temporary file for `path` (see `_temp_dir`), flushed to disk; return its name.
+
+    The file already has the mode `path` will have (`_new_mode`), so the rename changes no permission.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = _temp_dir(path)
+    if folder != path.parent:
+        _clean_stale_temps(folder, ".")
+    _clean_stale_temps(path.parent, f".{path.name}.")  # left beside it by a killed writer (or an older Cairn)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        os.fchmod(fd, _new_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -98,6 +175,14 @@ def atomic_create(path: Path, text: str) -> bool:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    return True
+
+
+def _under(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
     return True
 
 
@@ -148,10 +233,31 @@ class NoteStore:
         return not (len(rel.parts) == 1 and rel.name in SKIPPED_FILES)
 
     def note_files(self) -> list[Path]:
-        if not self.root.is_dir():
+        """Every note file: regular `.md` files under the notes root; symlinks are never followed."""
+        root = self.root
+        if not root.is_dir():
             return []
-        files = [p for p in self.root.rglob(f"*{NOTE_SUFFIX}") if p.is_file() and self.is_note_file(p)]
+        files = []
+        for folder, dirs, names in os.walk(root):  # os.walk does not descend into symlinked folders
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in names:
+                path = Path(folder, name)
+                if name.endswith(NOTE_SUFFIX) and not path.is_symlink() and self.is_note_file(path):
+                    files.append(path)
         return sorted(files)
+
+    def write_target(self, path: Path) -> Path:
+        """`path` if Cairn may write a note there: a non-symlink under a notes folder reached without symlinks.
+
+        Raises UsageError (one line) otherwise; nothing is written.
+        """
+        root = self.root  # raises when the notes root itself is unsafe
+        if path.is_symlink():
+            raise UsageError(f"{self.rel_path(path)} is a symlink; refusing to write through it")
+        if not safe_dir(self.ws.root, path.parent) or not _under(path, root):
+            raise UsageError(f"{self.rel_path(path)}: its folder is a symlink or outside the notes folder; "
+                             "refusing to write there")
+        return path
 
     # ---- reading -----------------------------------------------------------------------------
     def parse_text(self, path: Path, data: bytes) -> Note | list[NoteError]:
@@ -164,25 +270,32 @@ class NoteStore:
             return [NoteError(rel, 1, f"not valid UTF-8 (byte {exc.start})", note_id)]
         result = parse_note(text, rel, note_id, self.ws.config, content_version(data))
         if isinstance(result, Note):
-            problems = self._check_anchor_paths(result)
+            problems = self.check_anchor_paths(result)
             if problems:
                 return problems
         return result
 
-    def _check_anchor_paths(self, note: Note) -> list[NoteError]:
+    def check_anchor_paths(self, note: Note, memo: dict[str, str | None] | None = None) -> list[NoteError]:
         errors = []
         for anchor in note.anchors:
-            try:
-                self.ws.check_repo_path(anchor.path)
-            except CairnError as exc:
-                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {exc.message}", note.id))
+            problem = memo.get(anchor.path, "") if memo is not None else ""
+            if problem == "":
+                try:
+                    self.ws.check_repo_path(anchor.path)
+                    problem = None
+                except CairnError as exc:
+                    problem = exc.message
+                if memo is not None:
+                    memo[anchor.path] = problem
+            if problem is not None:
+                errors.append(NoteError(note.rel_path, anchor.line, f"anchor {problem}", note.id))
         return errors
 
     def read_file(self, path: Path) -> Note | list[NoteError]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return [NoteError(self.rel_path(path), 1, f"cannot read: {exc.strerror}", self.note_id(path))]
+        data = read_regular(self.ws.root, path)  # never through a symlink, never outside the repository
+        if data is None:
+            why = "a symlink (never followed)" if path.is_symlink() else "not a readable regular file"
+            return [NoteError(self.rel_path(path), 1, f"cannot read: {why}", self.note_id(path))]
         return self.parse_text(path, data)
 
     def load(self) -> LoadResult:
@@ -192,6 +305,7 @@ class NoteStore:
         notes: list[Note] = []
         errors: list[NoteError] = []
         seen: dict[str, str] = {}
+        checked: dict[str, str | None] = {}  # anchor path -> problem (None: fine), once per load
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
         for path in self.note_files():
@@ -201,6 +315,12 @@ class NoteStore:
             except OSError:
                 st = None
             result = cache.get(rel, st) if st is not None else None
+            if isinstance(result, Note):
+                # The cache is keyed on the note file; its anchored files may have changed since (an
+                # anchored file swapped for a symlink out of the repository): check their paths again.
+                problems = self.check_anchor_paths(result, checked)
+                if problems:
+                    result = problems
             if result is None:
                 result = self.read_file(path)
                 if st is not None:
@@ -223,7 +343,7 @@ class NoteStore:
     def get(self, note_id: str) -> Note:
         """One valid note by id; raises NotFoundError or CairnError (invalid, with its first problem)."""
         path = self.path_of(note_id)
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})")
         result = self.read_file(path)
         if isinstance(result, list):
@@ -291,6 +411,7 @@ class NoteStore:
             result = self.parse_text(path, text.encode("utf-8"))
             if isinstance(result, list):
                 raise CairnError(result[0].message, path=result[0].path, line=result[0].line)
+            self.write_target(path)
             if not atomic_create(path, text):
                 raise ConflictError(f"{self.rel_path(path)} was created by another writer", self.rel_path(path),
                                     None, None, None, text)
@@ -304,12 +425,12 @@ class NoteStore:
         so the change is applied to the latest text and nothing is lost). Sets `updated` when `touch`.
         Raises ConflictError (nothing written) when the file changed since `expected_version`.
         """
-        path = self.path_of(note_id)
+        path = self.write_target(self.path_of(note_id))
         with self._locked():
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+            found = read_regular(self.ws.root, path)
+            if found is None:
                 raise NotFoundError(f"no note {note_id!r} (looked for {self.rel_path(path)})") from None
+            data = found
             current = data.decode("utf-8", errors="replace")
             current_version = content_version(data)
             if expected_version is not None and expected_version != current_version:

@@ -1,9 +1,17 @@
-"""YAML as notes use it: timestamps stay text, short scalar lists stay on one line.
+"""YAML as notes use it: timestamps stay text, short scalar lists stay on one line, no aliases.
 
 python-frontmatter's YAML handler does the loading and dumping; these loader/dumper classes make the
 round trip predictable: `created: 2026-04-15T10:02:00Z` reads back as the same string (not a datetime
 that would be re-written in another format), and `tags: [auth, security]` is written the way people
 write it by hand.
+
+Frontmatter is untrusted (anyone can commit a note), so anchors and aliases (`&x` / `*x`) and deep
+nesting are refused before anything is built: a few lines of nested aliases (a "billion laughs") load
+as a small shared structure but expand to gigabytes when serialised, compared or copied. Notes never
+need either. Loading raises `UnsafeYAML`, a `yaml.YAMLError` (so every reader's error path applies),
+at the line of the first offence: frontmatter holding `&` or `*` gets a scan of its event stream
+(`refuse_unsafe`); every node tree is checked for depth before anything is constructed (`_check_depth`),
+which costs a few percent of the load (bench/notes).
 """
 
 from __future__ import annotations
@@ -25,6 +33,49 @@ class NoteLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore
 
     Built on libyaml when available (10x faster: `cairn check` reads every note on each run).
     """
+
+
+MAX_DEPTH = 32  # nesting of lists and mappings; notes use 3 (anchors: a list of mappings)
+
+
+class UnsafeYAML(yaml.MarkedYAMLError):
+    """Frontmatter that uses YAML features Cairn refuses (anchors, aliases, deep nesting)."""
+
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(None, None, problem, mark)
+
+
+def refuse_unsafe(fm: str) -> None:
+    """Raise `UnsafeYAML` if `fm` has an anchor, an alias or nesting deeper than `MAX_DEPTH`.
+
+    Reads the event stream only (libyaml, no node is built). Malformed YAML is left for the loader to
+    report. Anchors and aliases need `&` or `*`, so text without either is not scanned for them.
+    """
+    if "&" not in fm and "*" not in fm:
+        return
+    loader = NoteLoader(fm)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                raise UnsafeYAML(f"YAML alias *{event.anchor} is not allowed in notes "
+                                 "(anchors and aliases are refused)", event.start_mark)
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                raise UnsafeYAML(f"YAML anchor &{event.anchor} is not allowed in notes "
+                                 "(anchors and aliases are refused)", event.start_mark)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise UnsafeYAML(f"frontmatter is nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except UnsafeYAML:
+        raise
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 class NoteDumper(yaml.SafeDumper):
@@ -58,7 +109,7 @@ class NoteYAMLHandler(YAMLHandler):
     """python-frontmatter handler wired to the note loader and dumper."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=NoteLoader)
+        return load_with_nodes(fm)[0]
 
     def export(self, metadata: dict[str, object], **kwargs: object) -> str:
         text = yaml.dump(
@@ -72,10 +123,29 @@ HANDLER = NoteYAMLHandler()
 
 def load_with_nodes(fm: str) -> tuple[Any, yaml.Node | None]:
     """The data of a frontmatter block and its node tree (for key → line numbers), parsed once."""
+    refuse_unsafe(fm)
     loader = NoteLoader(fm)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-        return data, node
+        if node is None:
+            return None, None
+        _check_depth(node)
+        return loader.construct_document(node), node
     finally:
         loader.dispose()
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Raise `UnsafeYAML` at the first collection nested deeper than `MAX_DEPTH` (a tree: no aliases here)."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise UnsafeYAML(f"frontmatter is nested more than {MAX_DEPTH} levels deep", node.start_mark)
+        stack.extend((child, depth + 1) for child in children)

@@ -25,8 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.errors import UsageError
-from cairn.recall.pack import MIN_BUDGET, Pack, PackNote, render, sanitize_body
+from cairn.gitio.files import read_regular_text
+from cairn.limits import line_number, recall_budget
+from cairn.recall.pack import Pack, PackNote, render, sanitize_body
 from cairn.recall.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -65,11 +66,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     from cairn.timeutil import now_utc
 
     rel = _repo_path(ws, path)
-    if line is not None and line < 1:
-        raise UsageError(f"line {line}: lines are 1-based")
-    budget = ws.config.recall_budget if budget is None else budget
-    if budget < MIN_BUDGET:
-        raise UsageError(f"budget {budget}: a context pack needs at least {MIN_BUDGET} tokens")
+    if line is not None:
+        line = line_number(line)
+    budget = recall_budget(ws.config.recall_budget if budget is None else budget)
     when = now or now_utc()
     idx = _open(ws, index, notice)
 
@@ -104,10 +103,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     buffers = getattr(target, "buffers", None) or {}
     text = buffers.get(rel)  # an unsaved editor buffer wins over the file on disk
     if text is None:
-        try:
-            text = (ws.root / rel).read_text(encoding="utf-8", errors="replace") if (ws.root / rel).is_file() else None
-        except OSError:
-            text = None
+        text = read_regular_text(ws.root, rel, ws.config.max_file_bytes)  # never through a symlink
     if text and line is not None:
         here = enclosing_definition(text, line)
         if here and len(here) >= 4:

@@ -17,7 +17,9 @@ were left out. The total (`count_tokens` of the markdown) never exceeds the budg
 
 Note text is untrusted (anyone can commit a note), so a body cannot break out of its section: headings
 are demoted below the note's own level, setext underlines and raw HTML are neutralised, and an
-unclosed code fence is closed at the end of the body.
+unclosed code fence is closed at the end of the body. Nor can it make a viewer fetch anything: an image
+or link whose target is not a plain relative path (`![](https://tracker/p.png)`, `[x](command:...)`,
+`[ref]: //host/p`) is shown as text (`neutralize_remote`), so a preview never loads a remote image.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HTML = re.compile(r"<(?=[A-Za-z/!?])")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+# A link or image target that stays a link: a relative path, or an in-page `#anchor`, optionally with a
+# quoted title. Anything else (a scheme, `//host`, `\\host`, entities, escapes, a target on the next line)
+# is not trusted to stay local. Reference definitions also count inside quotes and list items.
+_LOCAL_TARGET = r"[ \t]*(?:#[\w-]*|(?:\.{1,2}/)*[\w][\w./%~+-]*(?:#[\w-]*)?)(?:[ \t]+\"[^\"]*\")?[ \t]*"
+_INLINE_TARGET = re.compile(r"\]\((?!" + _LOCAL_TARGET + r"\))", re.ASCII)  # ASCII \w, as in JavaScript
+_REF_DEFINITION = re.compile(r"^([ \t>*+\-\d.)]*)\[(?=[^\]]*\]:(?!" + _LOCAL_TARGET + r"$))", re.ASCII)
 MIN_BUDGET = 50
 
 
@@ -91,8 +99,20 @@ class Pack:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
+def neutralize_remote(line: str) -> str:
+    """One line of note markdown whose images and links cannot reach outside the repository.
+
+    `](` before a target that is not a plain relative path becomes `] (`, which is no longer link syntax
+    (so `![t](https://tracker/p.png)` shows as text and loads nothing), and a reference definition
+    `[r]: https://...` gets its bracket escaped so that `![t][r]` cannot use it. Raw HTML (`<img>`,
+    autolinks) is escaped separately. The extension's renderer applies the same rule (core/pack.ts).
+    """
+    return _REF_DEFINITION.sub(r"\1\\[", _INLINE_TARGET.sub("] (", line))
+
+
 def _escape_html(line: str) -> str:
     """`<tag` → `\\<tag` outside inline code spans (inside them HTML is shown as text anyway)."""
+    line = neutralize_remote(line)
     out: list[str] = []
     pos = 0
     for span in _CODE_SPAN.finditer(line):

@@ -20,10 +20,12 @@ from pygls.lsp.server import LanguageServer
 
 from cairn import __version__
 from cairn.errors import CairnError
+from cairn.limits import recall_budget
 from cairn.server import code_actions, code_lens, commands, diagnostics, document_links, hover, requests
 from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
+from cairn.server.framing import GuardedStdin
 from cairn.server.protocol import CairnProtocol
 from cairn.server.state import ServerState
 from cairn.server.watcher import (
@@ -108,7 +110,13 @@ def build_server() -> CairnServer:
             return None
         if ws.root in state.sessions:
             return None
-        session = Session(ws, budget if isinstance(budget, int) and budget > 0 else None)
+        if budget is not None:
+            try:
+                budget = recall_budget(budget, "initializationOptions.recallBudget")
+            except CairnError as exc:
+                state.log(f"{exc}; using [recall] budget of config.toml", types.MessageType.Warning)
+                budget = None
+        session = Session(ws, budget)
         state.add_session(session)
         state.begin_loading()  # until `_activate` has loaded it, status requests wait (see requests.status)
         return session
@@ -289,5 +297,5 @@ def main() -> int:
     # Our git calls must never rewrite .git/index (the watcher would see it and refresh in a loop).
     os.environ.setdefault("GIT_OPTIONAL_LOCKS", "0")
     server = build_server()
-    server.start_io()
+    server.start_io(stdin=GuardedStdin(sys.stdin.buffer))  # type: ignore[arg-type]
     return 0

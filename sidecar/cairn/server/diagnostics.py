@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
+from cairn.gitio.files import read_regular_text
 from cairn.server.convert import line_range, path_to_uri
 from cairn.server.engine import AnchorView, FileView, NoteFileView, NoteView, Session, Snapshot
 from cairn.server.state import ServerState
@@ -120,13 +121,10 @@ async def publish_document(state: ServerState, uri: str) -> None:
     _publish(state, uri, code_diagnostics(ref.session, got[1], lines, state.encoding), version)
 
 
-def _read_lines(path: Path) -> list[str] | None:
-    try:
-        if path.stat().st_size > 2 * 1024 * 1024:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
+def _read_lines(root: Path, rel: str) -> list[str] | None:
+    """A file's lines (up to 2 MB), never through a symlink (cairn.gitio.files)."""
+    text = read_regular_text(root, rel, 2 * 1024 * 1024)
+    return None if text is None else text.splitlines()
 
 
 def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str], code_paths: set[str] | None,
@@ -162,7 +160,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
         uri = uri_of(rel)
         if uri in open_uris:
             continue
-        lines = _read_lines(session.root / rel)
+        lines = _read_lines(session.root, rel)
         note_id = rel.removeprefix(session.ws.notes_root_rel + "/").removesuffix(".md")
         out[uri] = [types.Diagnostic(range=line_range(lines, line, line, encoding), message=message,
                                      severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
@@ -179,7 +177,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
         uri = uri_of(note.rel_path)
         if not broken or uri in open_uris:
             continue
-        lines = _read_lines(session.root / note.rel_path)
+        lines = _read_lines(session.root, note.rel_path)
         out.setdefault(uri, []).extend(
             types.Diagnostic(range=line_range(lines, note.anchors[a.index].line, note.anchors[a.index].line, encoding),
                              message=f"broken anchor {note.anchors[a.index].label()}: "

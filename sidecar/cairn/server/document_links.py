@@ -12,6 +12,7 @@ import re
 from lsprotocol import types
 
 from cairn.errors import CairnError
+from cairn.gitio.files import read_regular_text
 from cairn.server.convert import columns, path_to_uri
 from cairn.server.state import ServerState
 
@@ -39,10 +40,10 @@ async def document_links(state: ServerState, params: types.DocumentLinkParams) -
     if doc is not None:
         lines = doc[1].splitlines()
     else:
-        try:
-            lines = ref.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+        text = read_regular_text(ref.session.ws.root, ref.path)  # never through a symlink
+        if text is None:
             return []
+        lines = text.splitlines()
     session = ref.session
     caps = state.server.client_capabilities.text_document
     tooltips = bool(caps and caps.document_link and caps.document_link.tooltip_support)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, UsageError
+from cairn.gitio.files import read_regular, read_regular_text, stat_regular
 from cairn.notes.model import Note, NoteError
 from cairn.notes.store import SKIPPED_FILES, NoteStore
 from cairn.timeutil import format_age, now_utc
@@ -325,10 +326,10 @@ class Session:
                     continue
                 if not entry.name.endswith(".md") or (not rel_folder and entry.name in SKIPPED_FILES):
                     continue
-                if entry.is_symlink() and not self.store.is_note_file(Path(entry.path)):
-                    continue
+                if entry.is_symlink():
+                    continue  # never followed (a link to an outside file is no note)
                 try:
-                    st = entry.stat()
+                    st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
                 out.append((Path(entry.path), prefix + sub, sub[:-3], (st.st_size, st.st_mtime_ns, st.st_ino)))
@@ -339,10 +340,13 @@ class Session:
         """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
         self._raw, self._errors, self._stats = {}, {}, {}
         seen: dict[str, str] = {}
+        checked: dict[str, str | None] = {}
         for path, rel, note_id, stat in self._note_files():
             cached = restored.get(rel)
             if cached is not None and cached[0] == stat:
                 result = cached[1]
+                if isinstance(result, Note):  # keyed on the note file: its anchored paths may have changed
+                    result = self.store.check_anchor_paths(result, checked) or result
             else:
                 result = self.store.read_file(path)
                 self._views.pop(note_id, None)
@@ -592,11 +596,8 @@ class Session:
         return out
 
     def same_as_disk(self, rel: str, text: str) -> bool:
-        try:
-            data = (self.ws.root / rel).read_bytes()
-        except OSError:
-            return False
-        return data == text.encode("utf-8", "surrogateescape")
+        data = read_regular(self.ws.root, rel)
+        return data is not None and data == text.encode("utf-8", "surrogateescape")
 
     def note_file_view(self, path: Path, text: str | None) -> NoteFileView:
         """Problems of a note file (from its buffer when open) and the links of its anchors."""
@@ -628,14 +629,10 @@ class Session:
             return anchor.message or "the anchored code no longer exists"
         if not anchor.stale:
             return None
-        file = self.ws.root / anchor.path
-        if not file.is_file():
-            return f"{anchor.path} no longer exists"
-        try:
-            with file.open("rb") as fh:
-                count = sum(1 for _ in fh)
-        except OSError:
-            return None
+        data = read_regular(self.ws.root, anchor.path, self.ws.config.max_file_bytes)
+        if data is None:
+            return None if stat_regular(self.ws.root, anchor.path) else f"{anchor.path} no longer exists"
+        count = len(data.splitlines())
         if anchor.start > count:
             return f"{anchor.path} has only {count} lines"
         return None
@@ -680,7 +677,7 @@ class Session:
             note = self.store.get(note_id)
             view = self._judge([note], None)[note.id]
             diffs = self.judging.diffs(note)
-        text = (self.ws.root / note.rel_path).read_text(encoding="utf-8", errors="replace")
+        text = read_regular_text(self.ws.root, note.rel_path) or ""
         fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", text)), default=0))
         lines = [
             f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",

@@ -23,6 +23,9 @@ JSON-RPC 2.0 requires an error response to every request. This subclass, passed 
   member at all (JSON-RPC allows omitting it; pygls' generic request type requires it, so a request
   without `params` is read as `params: null`).
 
+- a request whose `method` is not a string (`"method": 123`) is answered with InvalidRequest (-32600)
+  carrying its id; pygls would fail on it and answer nothing.
+
 Notifications with unreadable params keep pygls' behaviour (there is nobody to answer).
 """
 
@@ -40,17 +43,19 @@ from pygls.protocol import LanguageServerProtocol
 log = logging.getLogger("cairn.server")
 
 INVALID_PARAMS = JsonRpcInvalidParams.CODE  # -32602
+INVALID_REQUEST = -32600
 
 
 class UnreadableRequest:
     """A request whose params could not be turned into its type: answered with InvalidParams."""
 
-    __slots__ = ("id", "message", "method")
+    __slots__ = ("code", "id", "message", "method")
 
-    def __init__(self, msg_id: int | str | None, method: str, message: str) -> None:
+    def __init__(self, msg_id: int | str | None, method: str, message: str, code: int = INVALID_PARAMS) -> None:
         self.id = msg_id
         self.method = method
         self.message = message
+        self.code = code
 
 
 def _request_id(value: Any) -> int | str | None:
@@ -94,6 +99,11 @@ class CairnProtocol(LanguageServerProtocol):
     no_arguments: frozenset[str] = frozenset()  # methods whose handler takes no arguments
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if (isinstance(data, dict) and "jsonrpc" in data and "id" in data and "method" in data
+                and not isinstance(data["method"], str) and "error" not in data and "result" not in data):
+            kind = _kind(data["method"]) if data["method"] is not None else "null"
+            return UnreadableRequest(_request_id(data.get("id")), repr(data["method"])[:40],
+                                     f"invalid request: method must be a string, not {kind}", INVALID_REQUEST)
         if (isinstance(data, dict) and "id" in data and isinstance(data.get("method"), str)
                 and "params" not in data and "error" not in data and "result" not in data):
             data = {**data, "params": None}  # JSON-RPC: "params" may be omitted
@@ -111,7 +121,7 @@ class CairnProtocol(LanguageServerProtocol):
             if self._shutdown:  # as pygls: nothing but `exit` is handled after shutdown
                 log.warning("%s after shutdown: ignored", message.method)
                 return
-            self._answer_invalid(message.id, message.message)
+            self._answer_invalid(message.id, message.message, message.code)
             return
         super().handle_message(message)
 
@@ -125,7 +135,7 @@ class CairnProtocol(LanguageServerProtocol):
             return
         super()._handle_request(msg_id, method_name, params)
 
-    def _answer_invalid(self, msg_id: int | str | None, message: str) -> None:
+    def _answer_invalid(self, msg_id: int | str | None, message: str, code: int = INVALID_PARAMS) -> None:
         log.warning("request %s: %s", msg_id, message)
-        error = types.ResponseError(code=INVALID_PARAMS, message=message)
+        error = types.ResponseError(code=code, message=message)
         self._send_data(types.ResponseErrorMessage(id=msg_id, error=error))

@@ -10,6 +10,7 @@ from typing import Any
 from lsprotocol import types
 
 from cairn.errors import CairnError, UsageError
+from cairn.limits import line_number, recall_budget, search_limit
 from cairn.server.commands import CommandError
 from cairn.server.convert import to_plain
 from cairn.server.state import ServerState
@@ -33,7 +34,12 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
     position = args.get("position") if isinstance(args.get("position"), dict) else None
     line = int(position["line"]) + 1 if position and isinstance(position.get("line"), int) else None
     query = args.get("query") if isinstance(args.get("query"), str) and args.get("query") else None
-    budget = args.get("budget") if isinstance(args.get("budget"), int) and args["budget"] > 0 else None
+    try:
+        budget = recall_budget(args["budget"]) if args.get("budget") is not None else None
+        if line is not None:
+            line = line_number(line)
+    except CairnError as exc:
+        raise CommandError(f"cairn/recall: {exc}") from None
     doc = state.document(uri)
     buffers = None
     if doc is not None and not ref.is_note and not ref.session.same_as_disk(ref.rel, doc[1]):
@@ -49,9 +55,9 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
 async def search(state: ServerState, params: Any) -> dict[str, Any]:
     args = _params(params)
     query = args.get("query")
-    limit = args.get("limit") if isinstance(args.get("limit"), int) and args["limit"] > 0 else 20
     hits: list[dict[str, Any]] = []
     try:
+        limit = search_limit(args["limit"]) if args.get("limit") is not None else 20
         if not isinstance(query, str) or not query.strip():
             raise UsageError("cairn/search: the query is empty")
         for session in list(state.sessions.values()):
