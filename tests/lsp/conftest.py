@@ -98,8 +98,12 @@ def client_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest_lsp.fixture(config=CONFIG)
-async def client(lsp_client: LanguageClient, client_name: str) -> Any:
-    lsp_client.cairn_client = client_name  # type: ignore[attr-defined]
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> Any:
+    try:  # modules that import `client` without `client_name` (tests/security) run as VS Code
+        name = request.getfixturevalue("client_name")
+    except pytest.FixtureLookupError:
+        name = DEFAULT_CLIENT
+    lsp_client.cairn_client = name  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
