@@ -245,7 +245,7 @@ def test_recall_finds_a_note_in_a_renamed_file_without_rewriting_it(repo: GitRep
     assert "path: src/app.py" in repo.read(rel)  # the note itself is untouched
     pack = json.loads(cairn(repo, "recall", "lib/core.py:13", "--json", check=True).stdout)
     assert [n["id"] for n in pack["notes"]] == ["gotchas/f5-rule"]
-    assert pack["notes"][0]["anchors"] == ["lib/core.py:13-14"]
+    assert pack["notes"][0]["anchors"] == ["lib/core.py:13-14 (recorded src/app.py:13-14)"]  # the place now first
 
 
 def test_pre_commit_with_paths_leaves_the_notes_alone(repo: GitRepo) -> None:

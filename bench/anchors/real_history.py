@@ -7,6 +7,12 @@ clone, judges them against the working tree (HEAD), and compares with `git diff 
 where git's diff leaves every anchored line untouched, cairn must say fresh at exactly the range the
 diff maps to. Where the diff touches the lines, cairn may say stale, reformatted (whitespace-only
 touches) or moved (sliding or reordered lines, code moved to another file); those are counted only.
+
+Relocations to another file (issue 10 §5) are checked against history by plain git: a move is
+plausible only if some commit since then changed both the file the anchor was recorded in and the
+file it was "moved" to (`git log --follow` lineage of each); a move between files never changed
+together is counted as a move onto somebody else's code (boilerplate: `})`, a repeated block added
+later elsewhere). Short (1-2 line) relocations are counted separately; examples are printed.
 """
 
 from __future__ import annotations
@@ -66,7 +72,9 @@ def main() -> int:
     for line in git("diff", "-U0", "-M", f"--diff-algorithm={algo}", then, head).splitlines():
         if line.startswith("diff --git"):
             m = re.match(r"diff --git a/(.*) b/(.*)", line)
-            assert m is not None
+            if m is None:  # a quoted name (non-ASCII, spaces): not among the anchored files' suffixes
+                current = None
+                continue
             current = [m.group(1), m.group(2), []]
             files_map[current[0]] = current
         elif line.startswith("deleted file") and current is not None:
@@ -98,8 +106,30 @@ def main() -> int:
                     delta += new_len - old_len
         return ("same", new_path, anchor.start + delta, anchor.end + delta)
 
+    commits_of: dict[str, set[str]] = {}
+
+    def touched(path: str) -> set[str]:
+        """Commits since `then` that changed `path` (following renames)."""
+        if path not in commits_of:
+            out = git("log", "--format=%H", "--follow", f"{then}..{head}", "--", path)
+            commits_of[path] = set(out.split())
+        return commits_of[path]
+
     counts: collections.Counter[str] = collections.Counter()
     rows = []
+    onto: list[tuple[Any, ...]] = []
+    for v in verdicts:
+        place = v.current if v.fresh else v.best
+        if place is None or place[0] == v.anchor.path:
+            continue
+        together = bool(touched(v.anchor.path) & touched(place[0]))
+        size = "1-2 lines" if v.anchor.end - v.anchor.start < 2 else "3+ lines"
+        kind = f"fresh {v.status}" if v.fresh else "stale, shown in"
+        counts[f"other file ({kind}, {size}): " + ("changed together" if together
+                                                     else "NEVER changed together (boilerplate)")] += 1
+        if not together:
+            text = git("show", f"{then}:{v.anchor.path}").split("\n")[v.anchor.start - 1:v.anchor.end]
+            onto.append((v.anchor.label(), v.status, place, " / ".join(t.strip() for t in text)[:80]))
     for v in verdicts:
         g = git_map(v.anchor)
         if g[0] == "same":
@@ -115,6 +145,8 @@ def main() -> int:
         print(f"  {n:5}  {key}")
     for row in rows[:15]:
         print("  ", row)
+    for row in onto[:10]:
+        print("   onto:", row)
     return 0
 
 

@@ -1,7 +1,7 @@
 // Copilot chat: the `@cairn` participant and the `cairn_recall` language-model tool.
 import * as vscode from 'vscode';
 import { parseRecallToolInput, routeChatRequest, type ChatRoute } from './core/chatRoute';
-import { formatPack, formatPackNote, formatSearchHits, formatStale, packSummary } from './core/pack';
+import { formatPack, formatPackNote, formatSearchHits, formatStale, PACK_PREAMBLE, packSummary } from './core/pack';
 import type { RecallResult } from './core/protocol';
 import { hasChatParticipants, lmTools, textToolResult, toolResultText } from './newApi';
 import { activeFileTarget, agentText, recall, resolveWorkspacePath, untrustedMarkdown, type RecallTarget } from './recall';
@@ -142,9 +142,9 @@ async function runRecall(
   }
 
   const file = pack.file ?? label.path;
-  let text = `### Cairn recall: ${file}${pack.line ? `:${pack.line}` : ''}\n\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n`;
+  let text = `### Cairn recall: ${file}${pack.line ? `:${pack.line}` : ''}\n\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n${PACK_PREAMBLE}\n\n`;
   if (pack.notes.length === 0) {
-    text += formatPack(pack, { headingLevel: 3 }).split('\n').slice(3).join('\n');
+    text += formatPack(pack, { headingLevel: 3 }).split('\n').slice(5).join('\n');
   }
   for (const note of pack.notes) {
     text += formatPackNote(note, { headingLevel: 3 }) + '\n\n';

@@ -291,7 +291,8 @@ async function showStale(server: CairnServer): Promise<void> {
   const root = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri;
   const openNote = { iconPath: new vscode.ThemeIcon('go-to-file'), tooltip: 'Open the note' };
   const items: StaleItem[] = notes.map((note) => {
-    const first = note.anchors?.[0];
+    const anchor = note.anchors?.[0];
+    const first = anchor ? (anchor.current ?? anchor) : undefined; // where the code is now, else as recorded
     const lines = first && Array.isArray(first.lines) && first.lines.length >= 2 ? ([first.lines[0], first.lines[1]] as [number, number]) : undefined;
     return {
       label: `$(warning) ${note.title || note.id}`,

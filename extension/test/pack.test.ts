@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { demoteHeadings, formatPack, formatSearchHits, formatStale, neutralizeHtml, neutralizeRemote, recallTitle, staleDetail } from '../src/core/pack';
+import {
+  demoteHeadings,
+  formatPack,
+  formatSearchHits,
+  formatStale,
+  neutralizeHtml,
+  neutralizeRemote,
+  PACK_PREAMBLE,
+  recallTitle,
+  staleDetail,
+} from '../src/core/pack';
 import type { Pack } from '../src/core/protocol';
 
 const pack: Pack = {
@@ -25,6 +35,7 @@ const pack: Pack = {
       anchors: ['src/auth/session.py:10-42'],
       body: '# Context\nStateless tokens.\n\n```python\n# not a heading\nx = "<b>"\n```\n<script>alert(1)</script>',
       score: 0.9,
+      provenance: 'provenance: uncommitted · agent-written (claude-code), not reviewed by a person',
     },
     {
       id: 'gotchas/clock',
@@ -59,6 +70,12 @@ describe('pack → markdown', () => {
     const bare = formatPack({ ...pack, notes: [{ ...pack.notes[1], freshness: '' }] });
     assert.ok(bare.includes('*gotcha · ⚠ stale*'));
     assert.match(bare, /> ⚠ The anchored code changed/);
+  });
+  it('opens with the untrusted-memory line and shows each note\'s provenance', () => {
+    assert.ok(md.includes(`\n\n${PACK_PREAMBLE}\n\n`));
+    assert.ok(md.includes('*provenance: uncommitted · agent-written (claude-code), not reviewed by a person*'));
+    const clock = md.slice(md.indexOf('Clock skew'));
+    assert.ok(!clock.includes('provenance:'), 'no line when the server sent none');
   });
   it('escapes markdown in titles', () => {
     assert.ok(md.includes('Clock skew breaks \\`exp\\` checks'));
@@ -122,6 +139,18 @@ describe('search and stale lists', () => {
     assert.ok(md.includes('`src/a.py:10-12` — changed in 9a8b7c6'));
     assert.equal(staleDetail(note), 'src/a.py:10-12: changed in 9a8b7c6');
     assert.match(formatStale([]), /No stale notes/);
+  });
+  it('shows a stale anchor where its code is now, not where it was recorded', () => {
+    const note = {
+      id: 'g/c',
+      path: 'agent-context/gotchas/clock.md',
+      uri: 'file:///x',
+      title: 'Clock skew',
+      anchors: [{ path: 'src/a.py', lines: [10, 12], current: { path: 'src/a.py', lines: [14, 17] },
+        message: 'anchored lines changed in 9a8b7c6 (Fix): now src/a.py:14-17 (recorded 10-12)', changed_in: '9a8b7c6d5e4f', merged_in: null }],
+    };
+    assert.equal(staleDetail(note), 'src/a.py:14-17: anchored lines changed in 9a8b7c6 (Fix): now src/a.py:14-17 (recorded 10-12)');
+    assert.ok(formatStale([note]).includes('`src/a.py:14-17` — anchored lines changed in 9a8b7c6'));
   });
 });
 

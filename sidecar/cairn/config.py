@@ -33,6 +33,8 @@ DEFAULT_KINDS: dict[str, KindConfig] = {
     "decision": KindConfig(ttl=timedelta(days=365), half_life=timedelta(days=180)),
     "pattern": KindConfig(ttl=timedelta(days=180), half_life=timedelta(days=120)),
     "gotcha": KindConfig(ttl=timedelta(days=90), half_life=timedelta(days=60)),
+    # What one agent session changed and why: useful to the next few sessions, then it should fade.
+    "session": KindConfig(ttl=timedelta(days=30), half_life=timedelta(days=7)),
 }
 
 
@@ -43,6 +45,7 @@ class Config:
     notes_root: str = DEFAULT_NOTES_ROOT
     kinds: dict[str, KindConfig] = field(default_factory=lambda: dict(DEFAULT_KINDS))
     recall_budget: int = 2000
+    session_budget: int = 800  # tokens of the pack an agent gets at session start (agent hooks)
     review_agent: str | None = None  # a committed `[review] agent`: only ever warned about, never run
     max_file_bytes: int = 5 * 1024 * 1024  # anchored files above this are judged by blob id only
     source: str | None = None  # the file(s) the configuration came from, for messages
@@ -68,8 +71,13 @@ half_life = "120d"
 ttl = "90d"
 half_life = "60d"
 
+[kinds.session]   # what an agent session changed and why; fades fast
+ttl = "30d"
+half_life = "7d"
+
 [recall]
 budget = 2000   # tokens in a context pack
+session_budget = 800   # tokens of the pack an agent gets when its session starts (agent hooks)
 
 # [anchors]
 # max_file_size = "5MB"   # larger anchored files are judged by blob id only (never read)
@@ -119,6 +127,11 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
         budget = recall["budget"]
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 50:
             raise CairnError("[recall] budget must be an integer of at least 50 tokens", path=where)
+    session_budget = config.session_budget
+    if isinstance(recall, dict) and "session_budget" in recall:
+        session_budget = recall["session_budget"]
+        if not isinstance(session_budget, int) or isinstance(session_budget, bool) or session_budget < 50:
+            raise CairnError("[recall] session_budget must be an integer of at least 50 tokens", path=where)
     agent = config.review_agent
     review = data.get("review", {})
     if isinstance(review, dict) and isinstance(review.get("agent"), str) and review["agent"].strip():
@@ -129,7 +142,7 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
         max_bytes = parse_size(anchors["max_file_size"], where)
     sources = f"{config.source}, {where}" if config.source else where
     return replace(config, notes_root=root.strip().strip("/"), kinds=kinds, recall_budget=budget,
-                   review_agent=agent, max_file_bytes=max_bytes, source=sources)
+                   session_budget=session_budget, review_agent=agent, max_file_bytes=max_bytes, source=sources)
 
 
 def parse_size(value: object, where: str) -> int:

@@ -111,12 +111,15 @@ def confirmed_anchors(ws: Workspace, note: Note, checker: Checker) -> list[dict[
 
 
 def mark_reviewed(ws: Workspace, note_id: str, expected_version: str | None = None, *,
-                  checker: Checker | None = None, change: MetaChange | None = None) -> Note:
+                  checker: Checker | None = None, change: MetaChange | None = None,
+                  reviewed_by: str | None = None) -> Note:
     """Confirm a note against the code as it is now (see the module docstring); returns the written note.
 
     `checker` (e.g. one over the editor's buffers) is what "now" means, default the working tree.
     `change` is applied first in the same write (an edit made together with the review). Raises
     ConflictError when the note is no longer at `expected_version`, ReviewRefused for deleted code.
+    `reviewed_by` names the person who reviewed it (agents show it as provenance, `cairn.recall.provenance`);
+    an agent's confirmation (MCP, `cairn review --run`) passes nothing.
     """
     from cairn.anchors import Checker as _Checker
     from cairn.notes import NoteStore
@@ -137,6 +140,8 @@ def mark_reviewed(ws: Workspace, note_id: str, expected_version: str | None = No
         if anchors:
             meta["anchors"] = anchors
         meta["reviewed"] = format_timestamp(now_utc())
+        if reviewed_by:
+            meta["reviewed_by"] = reviewed_by
         return meta, body
 
     # Conditional on what the anchors were computed from: `expected_version` when given (it must also

@@ -6,6 +6,11 @@ with only whitespace changed (reformatted), or not (stale). Edits are the ones p
 delete, move and re-indent functions, edit/insert/delete single statements, move a function to another
 file, rename a file. Generated text is unique except for deliberately common lines (`return None`,
 duplicated function bodies) so that duplicates and one-line anchors are exercised.
+
+With `boilerplate` (issue 10 §5) also: delete whole files, add a blank line inside a function (the
+anchor stays, "reformatted"), and add to another file a copy of code deleted in an earlier commit (new
+line ids: somebody else's code, which an anchor of the deleted code must never be "moved" onto).
+Call `seal()` after each commit: copies are only made of code deleted in a commit already made.
 """
 
 from __future__ import annotations
@@ -28,8 +33,15 @@ class Truth:
 class World:
     rng: random.Random
     ambiguous: bool = True  # duplicated function bodies and common `return None` lines
+    boilerplate: bool = False  # file deletions, blank lines inside functions, later copies of deleted code
     files: dict[str, list[Line]] = field(default_factory=dict)
     next_id: int = 0
+    graveyard: list[list[str]] = field(default_factory=list)  # text of deleted functions
+    sealed: int = 0  # how many of them were deleted in a commit already made
+
+    def seal(self) -> None:
+        """A commit was made: what was deleted so far may be copied back (a later, unrelated change)."""
+        self.sealed = len(self.graveyard)
 
     def uid(self) -> int:
         self.next_id += 1
@@ -95,8 +107,11 @@ class World:
         path = rng.choice(sorted(self.files))
         lines = self.files[path]
         funcs = self.functions(path)
-        op = rng.choice(["insert_fn", "delete_fn", "edit_line", "edit_line", "ws_line", "ws_fn", "move_fn",
-                         "move_fn_other", "rename", "insert_line", "delete_line", "insert_top"])
+        ops = ["insert_fn", "delete_fn", "edit_line", "edit_line", "ws_line", "ws_fn", "move_fn",
+               "move_fn_other", "rename", "insert_line", "delete_line", "insert_top"]
+        if self.boilerplate:
+            ops += ["delete_file", "blank_line", "add_copy", "add_copy"]
+        op = rng.choice(ops)
         body_lines = [i for i, (_, t) in enumerate(lines) if t.startswith("    ")]
         if op == "insert_fn" and funcs:
             at = rng.choice(funcs)[0]
@@ -105,7 +120,28 @@ class World:
             lines[0:0] = [(self.uid(), f"# note {self.uid()}")]
         elif op == "delete_fn" and len(funcs) > 1:
             a, b = rng.choice(funcs)
+            self.graveyard.append([t for _, t in lines[a:b + 1]])
             del lines[a:b + 1]
+        elif op == "delete_file" and len(self.files) > 2:
+            self.graveyard += [[t for _, t in lines[a:b + 1]] for a, b in funcs]
+            del self.files[path]
+        elif op == "blank_line" and body_lines:
+            i = rng.choice(body_lines)
+            if i > 0 and lines[i - 1][1].strip():
+                lines.insert(i, (self.uid(), ""))
+            else:
+                op = "noop"
+        elif op == "add_copy" and self.sealed:
+            text = rng.choice(self.graveyard[:self.sealed])
+            other = rng.choice(sorted(self.files))
+            ofuncs = self.functions(other)
+            at = rng.choice([f[0] for f in ofuncs] + [len(self.files[other])])
+            copy = [(self.uid(), t) for t in text]
+            if copy and copy[-1][1] != "":
+                copy.append((self.uid(), ""))
+            if at == len(self.files[other]) and self.files[other] and self.files[other][-1][1] != "":
+                copy.insert(0, (self.uid(), ""))
+            self.files[other][at:at] = copy
         elif op == "edit_line" and body_lines:
             i = rng.choice(body_lines)
             lines[i] = (lines[i][0], self.statement())
@@ -185,11 +221,16 @@ class World:
             return Truth("stale", None, None, None)
         paths = {p[0] for p in pos if p}
         idx = [p[1] for p in pos if p]
-        if len(paths) != 1 or any(idx[k + 1] != idx[k] + 1 for k in range(len(idx) - 1)):
+        if len(paths) != 1 or any(idx[k + 1] <= idx[k] for k in range(len(idx) - 1)):
             return Truth("stale", None, None, None)
         path = paths.pop()
+        gaps = [i for k in range(len(idx) - 1) for i in range(idx[k] + 1, idx[k + 1])]
+        if any(self.files[path][i][1].strip() for i in gaps):
+            return Truth("stale", None, None, None)  # lines of code inserted inside the range
         now = [self.files[path][i][1] for i in idx]
         then = [t for _, t in recorded]
+        if gaps:
+            return Truth("reformatted", path, idx[0] + 1, idx[-1] + 1)  # only blank lines inserted inside
         if now != then:
             if ["".join(t.split()) for t in now] == ["".join(t.split()) for t in then]:
                 return Truth("reformatted", path, idx[0] + 1, idx[-1] + 1)
@@ -199,8 +240,9 @@ class World:
         return Truth("moved", path, idx[0] + 1, idx[-1] + 1)
 
 
-def new_world(seed: int, files: int = 3, functions: int = 8, ambiguous: bool = True) -> World:
-    world = World(random.Random(seed), ambiguous)
+def new_world(seed: int, files: int = 3, functions: int = 8, ambiguous: bool = True,
+              boilerplate: bool = False) -> World:
+    world = World(random.Random(seed), ambiguous, boilerplate)
     for k in range(files):
         world.files[f"pkg/mod_{k}.py"] = world.module(f"mod_{k}", functions)
     return world

@@ -62,7 +62,8 @@ def test_edit_inside_is_changed_and_names_the_commit(base: GitRepo) -> None:
     v = judge(base.root, data)
     assert v.status == "changed" and v.stale and v.current is None
     assert v.changed_in == sha
-    assert v.message == f"anchored lines changed in {sha[:7]} (Refactor sessions)"
+    assert v.message == (f"anchored lines changed in {sha[:7]} (Refactor sessions): "
+                         "now src/auth.py:21-24 (recorded 20-23)")
 
 
 def test_uncommitted_edit_is_changed_uncommitted(base: GitRepo) -> None:
@@ -429,3 +430,166 @@ def test_copy_added_before_the_block_does_not_steal_the_anchor(repo: GitRepo) ->
     v = judge(repo.root, data)
     start = new.split("\n").index("    warn('deprecated')") + 1 + 3  # 1-based line of `raise` in the old function
     assert (v.status, v.current) == ("moved", ("adapters.py", start, start + 2))
+
+
+# ---- issue 10 §5: never "moved" onto boilerplate ----------------------------------------------------
+ROUTES_JS = """\
+const express = require('express');
+const app = express();
+
+app.get('/users', function (req, res) {
+  res.write(listUsers());
+  res.end(); });
+
+app.get('/health', function (req, res) {
+  res.write('ok');
+  res.end(); });
+
+module.exports = app;
+"""
+
+SERVER_JS = """\
+const http = require('http');
+
+http.createServer(function (req, res) {
+  res.writeHead(200);
+  res.end(); });
+"""
+
+VARIABLE_TF = """\
+variable "region" {
+  type    = string
+  default = "eu-west-1"
+}
+"""
+
+
+def _tf_module(name: str) -> str:
+    return (f'variable "{name}_name" {{\n  type = string\n}}\n\n' + VARIABLE_TF
+            + f'\noutput "{name}_id" {{\n  value = aws_instance.{name}.id\n}}\n')
+
+
+def test_deleted_js_handler_is_not_moved_onto_a_later_identical_line(repo: GitRepo) -> None:
+    repo.write("routes.js", ROUTES_JS)
+    repo.write("README.md", "# app\n")
+    repo.commit("Routes")
+    data = record(repo.root, "routes.js", 9, 10)  # `res.write('ok');` / `res.end(); });`
+    one = record(repo.root, "routes.js", 10, 10)  # `res.end(); });` alone
+    repo.git("rm", "-q", "routes.js")
+    gone = repo.commit("Drop the routes")
+    repo.write("README.md", "# app\nlater\n")
+    repo.commit("Docs")
+    repo.write("server.js", SERVER_JS.replace("res.writeHead(200);", "res.write('ok');"))
+    repo.commit("A plain http server, much later")
+    for anchor in (data, one):
+        v = judge(repo.root, anchor)
+        assert (v.status, v.current, v.changed_in) == ("deleted", None, gone), v.message
+
+
+def test_closing_brace_is_not_moved_to_another_file(repo: GitRepo) -> None:
+    repo.write("a.js", "function a() {\n  run(function () {\n    go();\n  })\n}\n")
+    repo.write("b.js", "function b() {\n  return 1;\n}\n")
+    repo.commit("Base")
+    data = record(repo.root, "a.js", 4, 4)  # `  })`
+    repo.write("a.js", "function a() {\n  go();\n}\n")
+    repo.write("b.js", "function b() {\n  wait(function () {\n    stop();\n  })\n  return 2;\n}\n")
+    # Even in the same commit: a short, common line proves nothing unless the lines around it came along.
+    sha = repo.commit("Rewrite a, wrap b")
+    v = judge(repo.root, data)
+    assert v.stale and v.changed_in == sha and v.current is None, v.message
+
+
+def test_terraform_block_in_another_project_added_later_is_not_a_move(repo: GitRepo) -> None:
+    repo.write("infra/web/variables.tf", _tf_module("web"))
+    repo.write("README.md", "# infra\n")
+    repo.commit("Web module")
+    data = record(repo.root, "infra/web/variables.tf", 5, 8)  # the region variable block
+    repo.git("rm", "-q", "-r", "infra/web")
+    gone = repo.commit("Retire the web module")
+    repo.write("README.md", "# infra\n\nretired web\n")
+    repo.commit("Docs")
+    repo.write("infra/api/variables.tf", _tf_module("api"))  # the same region block, same file name
+    repo.commit("Api module")
+    v = judge(repo.root, data)
+    assert (v.status, v.current, v.changed_in) == ("deleted", None, gone), v.message
+
+
+def test_terraform_module_renamed_in_one_commit_is_moved(repo: GitRepo) -> None:
+    repo.write("infra/web/variables.tf", _tf_module("web"))
+    repo.commit("Web module")
+    data = record(repo.root, "infra/web/variables.tf", 5, 8)
+    repo.git("rm", "-q", "-r", "infra/web")
+    repo.write("infra/frontend/variables.tf", _tf_module("frontend"))
+    repo.commit("Rename web to frontend")
+    v = judge(repo.root, data)
+    assert (v.status, v.current) == ("moved", ("infra/frontend/variables.tf", 5, 8))
+
+
+def test_block_cut_and_pasted_across_files_uncommitted_is_moved(base: GitRepo) -> None:
+    data, (s, e) = anchored(base, "auth_func_6")
+    lines = base.read("src/auth.py").split("\n")
+    block = lines[s - 1:e]
+    del lines[s - 1:e]
+    base.write("src/auth.py", "\n".join(lines))
+    util = base.read("src/util.py")
+    base.write("src/util.py", util + "\n" + "\n".join(block) + "\n")
+    v = judge(base.root, data)
+    start = len(util.split("\n"))
+    assert (v.status, v.current) == ("moved", ("src/util.py", start + 1, start + 1 + e - s))
+
+
+def test_block_removed_then_pasted_elsewhere_in_a_later_commit_is_not_moved(base: GitRepo) -> None:
+    data, (s, e) = anchored(base, "auth_func_6")
+    lines = base.read("src/auth.py").split("\n")
+    block = lines[s - 1:e]
+    del lines[s - 1:e]
+    base.write("src/auth.py", "\n".join(lines))
+    sha = base.commit("Remove func 6")
+    base.write("src/util.py", base.read("src/util.py") + "\n" + "\n".join(block) + "\n")
+    base.commit("Add a copy of it to util, later")
+    v = judge(base.root, data)
+    assert (v.status, v.changed_in, v.current) == ("deleted", sha, None)
+
+
+def test_without_history_only_long_unique_text_is_relocated_on_content(repo: GitRepo) -> None:
+    """The recorded commit is gone (squashed, shallow): content alone may relocate distinctive text only."""
+    repo.write("a.py", py_module("a", 4) + "def closing():\n    pass\n")
+    repo.write("b.py", py_module("b", 2))
+    repo.commit("Base")
+    long_block = record(repo.root, "a.py", *func_lines(repo.read("a.py"), "a_func_2"))
+    short = record(repo.root, "a.py", 25, 25)  # `    pass`
+    text = repo.read("a.py")
+    s, e = func_lines(text, "a_func_2")
+    moved = "\n".join(text.split("\n")[s - 1:e])
+    repo.git("rm", "-q", "a.py")
+    repo.write("b.py", repo.read("b.py") + "\n" + moved + "\n\ndef other():\n    pass\n")
+    repo.commit("Move a_func_2 to b, drop a")
+    for data in (long_block, short):
+        data["commit"] = "0" * 40  # history cannot be asked
+        data["blob"] = "0" * 12
+    v = judge(repo.root, long_block)
+    assert v.status == "moved" and v.current is not None and v.current[0] == "b.py"
+    v = judge(repo.root, short)
+    assert v.stale and v.current is None
+
+
+def test_blank_line_only_change_inside_the_range_is_reformatted(base: GitRepo) -> None:
+    data, (s, e) = anchored(base, "auth_func_3")
+    lines = base.read("src/auth.py").split("\n")
+    lines.insert(s, "")  # a blank line after the `def` line
+    base.write("src/auth.py", "\n".join(lines))
+    base.commit("Air")
+    v = judge(base.root, data)
+    assert (v.status, v.current) == ("reformatted", ("src/auth.py", s, e + 1))
+
+
+def test_blank_line_removed_inside_the_range_is_reformatted(repo: GitRepo) -> None:
+    text = py_module("m", 4).replace("    result = compute_2(value) + 2\n", "    result = compute_2(value) + 2\n\n")
+    repo.write("m.py", text)
+    repo.commit("Base")
+    s, e = func_lines(text, "m_func_2")
+    data = record(repo.root, "m.py", s, e)
+    repo.write("m.py", py_module("m", 4))
+    repo.commit("Tighten")
+    v = judge(repo.root, data)
+    assert (v.status, v.current) == ("reformatted", ("m.py", s, e - 1))

@@ -137,9 +137,13 @@ def _write_world(repo: GitRepo, world: World) -> None:
         repo.write(path, world.text(path))
 
 
-def run_git_history(repo: GitRepo, seed: int, edits: int, uncommitted: int) -> list[str]:
-    """Like run_history, in a real repository with one commit per edit; also checks changed_in."""
-    world = new_world(seed, files=3, functions=6, ambiguous=False)
+def run_git_history(repo: GitRepo, seed: int, edits: int, uncommitted: int, files: int = 3) -> list[str]:
+    """Like run_history, in a real repository with one commit per edit; also checks changed_in.
+
+    With the boilerplate edits (issue 10 §5): deleted files, blank lines inside functions, and copies
+    of deleted code added in a later commit, which no anchor may be "moved" onto.
+    """
+    world = new_world(seed, files=files, functions=6, ambiguous=False, boilerplate=True)
     _write_world(repo, world)
     repo.commit("Initial")
     anchors: list[tuple[dict, list, None]] = []
@@ -156,6 +160,8 @@ def run_git_history(repo: GitRepo, seed: int, edits: int, uncommitted: int) -> l
         op = world.edit()
         _write_world(repo, world)
         sha = "uncommitted" if step >= edits - uncommitted else repo.commit(f"Edit {step}: {op}")
+        if sha != "uncommitted":
+            world.seal()
         for k, (data, lines, _) in enumerate(anchors):
             start = int(data["lines"].split("-")[0])
             if names[k] is None and world.truth(lines, data["path"], start).status == "stale":
@@ -185,4 +191,18 @@ def test_random_git_histories_name_the_commit(tmp_path_factory: pytest.TempPathF
     repo.git("config", "user.name", "T")
     repo.git("config", "user.email", "t@example.com")
     problems = run_git_history(repo, seed, edits, min(uncommitted, edits))
+    assert not problems, "\n".join(problems)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 10**9), edits=st.integers(4, 12))
+def test_longer_histories_with_deleted_files_and_later_copies(tmp_path_factory: pytest.TempPathFactory, seed: int,
+                                                              edits: int) -> None:
+    """Longer histories over more files, so deletions are followed by copies of the deleted code."""
+    root = tmp_path_factory.mktemp("boiler")
+    repo = GitRepo(root)
+    repo.git("init", "-q", "-b", "main")
+    repo.git("config", "user.name", "T")
+    repo.git("config", "user.email", "t@example.com")
+    problems = run_git_history(repo, seed, edits, 0, files=4)
     assert not problems, "\n".join(problems)

@@ -71,14 +71,16 @@ def test_json_schema_and_exit_1_when_stale(project: GitRepo) -> None:
     assert note["path"] == "agent-context/decisions/sessions-are-jwt.md"
     assert note["state"] == "stale"
     stale, moved = note["anchors"]
+    now = f"src/auth.py:{a[0] + 1}-{a[1] + 1} (recorded {a[0]}-{a[1]})"  # the place now first, as recorded second
     assert stale == {"path": "src/auth.py", "lines": [a[0], a[1]], "status": "changed", "current": None,
-                     "changed_in": sha, "message": f"anchored lines changed in {sha[:7]} (Refactor sessions)"}
+                     "changed_in": sha, "merged_in": None,
+                     "message": f"anchored lines changed in {sha[:7]} (Refactor sessions): now {now}"}
     assert moved["status"] == "moved" and moved["current"]["lines"] == [moved["lines"][0] + 1, moved["lines"][1] + 1]
     assert moved["changed_in"] is None
     human = cairn(project, "check")
     assert human.returncode == 1
     assert human.stdout.splitlines() == [
-        f"src/auth.py:{a[0] + 1}: note stale: anchored lines changed in {sha[:7]} (Refactor sessions) — "
+        f"src/auth.py:{a[0] + 1}: note stale: anchored lines changed in {sha[:7]} (Refactor sessions): now {now} — "
         "Sessions are JWT [agent-context/decisions/sessions-are-jwt.md]"]
 
 

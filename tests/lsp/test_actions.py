@@ -9,7 +9,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from .conftest import APP_PY, Workspace, codes, open_doc, start, wait_diagnostics
+from .conftest import APP_PY, Workspace, codes, open_doc, replace_all, start, wait_diagnostics
 
 
 async def run(client: LanguageClient, command: str, *args: Any) -> Any:
@@ -91,6 +91,7 @@ async def test_mark_reviewed_draft_update_and_open_note(client: LanguageClient, 
     result = await run(client, "cairn.markReviewed", {"id": note_id})
     after = ws.note_path(note_id).read_text()
     assert result["id"] == note_id and "reviewed: 2024-01-01T00:00:00Z" not in after
+    assert "reviewed_by: Test Author" in after  # a person's review, shown to agents as provenance
     with pytest.raises(JsonRpcException):
         await run(client, "cairn.openNote", {"id": "../../etc/passwd"})
     with pytest.raises(JsonRpcException):
@@ -171,6 +172,7 @@ async def test_mark_reviewed_clears_stale_and_refuses_deleted_code(client: Langu
     gone = "# header\n" + APP_PY.replace("def f2(x):\n    return x + 2\n\n", "")
     ws.repo.write("src/app.py", gone)
     ws.repo.commit("Drop f2")
+    replace_all(client, uri, gone, 2)  # the editor reloads its (clean) buffer, as VS Code does
     before = ws.note_path(note_id).read_bytes()
     with pytest.raises(JsonRpcException) as err:
         await run(client, "cairn.markReviewed", {"id": note_id})

@@ -42,7 +42,8 @@ async def test_external_commit_makes_a_note_stale_and_reanchoring_clears_it(
     diag = diags[0]
     assert diag.source == "cairn"
     assert diag.severity == types.DiagnosticSeverity.Warning
-    assert diag.message == f"note stale: anchored lines changed in {sha[:7]} (Double f2) — Adders add"
+    assert diag.message == (f"note stale: anchored lines changed in {sha[:7]} (Double f2): "
+                            "now src/app.py:4-5 — Adders add")
     assert (diag.range.start.line, diag.range.end.line) == (3, 4)
     assert diag.data["noteId"] == note_id
     assert diag.related_information and diag.related_information[0].location.uri == ws.note_path(note_id).as_uri()

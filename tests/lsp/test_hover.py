@@ -23,7 +23,7 @@ async def test_hover_card_has_title_kind_badge_body_range_and_file_link(client: 
     assert "decision" in text
     assert "`fresh`" in text
     assert "We add constants." in text
-    assert "lines 4-5" in text
+    assert "src/app.py:4-5" in text
     assert f"]({ws.note_path(note_id).as_uri()})" in text
     assert "command:" not in text
     assert await hover_text(client, uri, 3) == ""

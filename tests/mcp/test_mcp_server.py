@@ -90,6 +90,22 @@ async def test_read_tools(note_repo: tuple[GitRepo, str]) -> None:
         assert checked["notes"][0]["state"] == "fresh"
 
 
+async def test_check_and_recall_show_the_place_now_first(note_repo: tuple[GitRepo, str]) -> None:
+    repo, _ = note_repo
+    repo.write("src/app.py", "import os\nimport sys\n" + repo.read("src/app.py").replace("return x + 2\n",
+                                                                                          "return x * 2\n"))
+    sha = repo.commit("Double f2")
+    async with connect(repo) as session:
+        (anchor,) = (await call(session, "check"))["notes"][0]["anchors"]
+        assert (anchor["status"], anchor["changed_in"], anchor["merged_in"]) == ("changed", sha, None)
+        assert anchor["message"] == (f"anchored lines changed in {sha[:7]} (Double f2): "
+                                     "now src/app.py:6-7 (recorded 4-5)")
+        recalled = await call(session, "recall", path="src/app.py", line=6)
+        assert f"STALE: anchored lines changed in {sha[:7]} (Double f2): now src/app.py:6-7 (recorded 4-5)" in recalled
+        missing = await error(session, "recall", path="src/apx.py")
+        assert missing.strip() == "src/apx.py: no such file in the working tree or at HEAD"
+
+
 async def test_affected_tool(note_repo: tuple[GitRepo, str]) -> None:
     repo, note_id = note_repo
     git(repo, "checkout", "-q", "-b", "feature", CAIRN_HOOKS="0")

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cairn.recall.pack import Pack, PackNote, render, sanitize_body, trim_marker
+from cairn.recall.provenance import PREAMBLE
 from cairn.recall.tokens import count_tokens
 
 
@@ -32,7 +33,7 @@ def test_token_estimate_rule() -> None:
 def test_whole_notes_then_one_trimmed_at_a_paragraph() -> None:
     bodies = ["Short one.", "Para one of the second.\n\nPara two of the second.", "x " * 400 + "\n\nlast para"]
     ranked = [note(i, b) for i, b in enumerate(bodies)]
-    small = sum(count_tokens(n.body) for n in ranked[:2]) + 150
+    small = sum(count_tokens(n.body) for n in ranked[:2]) + 150 + count_tokens(PREAMBLE)
     out = render(pack(small), ranked)
     assert out.tokens <= small and count_tokens(out.markdown) == out.tokens
     assert [n.id for n in out.notes][:2] == ["decisions/n0", "decisions/n1"]
@@ -58,7 +59,8 @@ def test_a_pack_that_fits_is_not_truncated() -> None:
     assert not out.truncated and len(out.notes) == 2
     data = out.to_dict()
     assert set(data) == {"repository", "head", "file", "line", "budget", "tokens", "truncated", "notes"}
-    assert set(data["notes"][0]) == {"id", "path", "title", "kind", "state", "freshness", "anchors", "body", "score"}
+    assert set(data["notes"][0]) == {"id", "path", "title", "kind", "state", "freshness", "anchors", "body", "score",
+                                     "provenance"}
     assert out.markdown.startswith("# Cairn recall: src/a.py:12\nrepository: shop · HEAD: 3f2c1ab")
 
 

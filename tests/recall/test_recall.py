@@ -123,7 +123,10 @@ def test_recall_input_errors(small_repo: Path) -> None:
         recall(ws, "../outside.py")
     with pytest.raises(UsageError, match="1-based"):
         recall(ws, "src/app/api.py", line=0)
-    assert recall(ws, "src/app/missing.py").notes == []  # a file that is gone is not an error
+    from cairn.errors import NotFoundError
+    # A path neither in the working tree nor at HEAD is a typo: one line naming it, not every note.
+    with pytest.raises(NotFoundError, match=r"^src/app/missing.py: no such file in the working tree or at HEAD$"):
+        recall(ws, "src/app/missing.py")
 
 
 # ---- CLI ---------------------------------------------------------------------------------------
@@ -140,6 +143,15 @@ def test_cli_recall_and_search(aged_repo: tuple[Path, str], capsys: pytest.Captu
     code, out, _err = run(capsys, "recall", "app/api.py:6")
     assert code == 0 and out.startswith("# Cairn recall: src/app/api.py:6\n")
     assert f"STALE: anchored lines changed in {sha[:7]}" in out
+    # A path that exists neither in the working tree nor at HEAD: one line, exit 2, no pack.
+    code, out, err = run(capsys, "recall", "app/apy.py:6")
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [err.strip()] and "src/app/apy.py: no such file" in err
+    # Deleted in the working tree but still at HEAD: recalled (its notes may explain why it was there).
+    (root / "src/app/api.py").rename(root / "src/app/api.py.bak")
+    code, out, _err = run(capsys, "recall", "app/api.py:6")
+    (root / "src/app/api.py.bak").rename(root / "src/app/api.py")
+    assert code == 0 and out.startswith("# Cairn recall: src/app/api.py:6\n")
     code, out, _ = run(capsys, "recall", "app/api.py", "--json", "--budget", "400", "--query", "handler")
     data = json.loads(out)
     assert code == 0 and data["file"] == "src/app/api.py" and data["line"] is None and data["budget"] == 400
@@ -181,7 +193,7 @@ def test_recall_judges_unsaved_editor_buffers(small_repo: Path, helpers: Any) ->
     # Inserting lines above in the buffer moves the anchor: still fresh, found at its new place.
     moved = "# header\n# more\n" + (small_repo / "src" / "app" / "api.py").read_text()
     pack = recall(ws, "src/app/api.py", 4, target=Target.with_buffers({"src/app/api.py": moved}), now=helpers.NOW)
-    assert pack.notes[0].state == "fresh" and pack.notes[0].anchors == ["src/app/api.py:3-5"]
+    assert pack.notes[0].state == "fresh" and pack.notes[0].anchors == ["src/app/api.py:3-5 (recorded 1-3)"]
 
 
 def test_freshness_factor_bounds_and_half_life(helpers: Any) -> None:

@@ -27,6 +27,8 @@ export interface PackNote {
   anchors: string[];
   body: string;
   score?: number;
+  /** "provenance: last commit by … · agent-written …, not reviewed by a person · only on this branch …" */
+  provenance?: string;
 }
 
 export interface Pack {
@@ -78,6 +80,9 @@ export interface StaleAnchor {
   lines: [number, number] | number[];
   message?: string;
   changed_in?: string | null;
+  merged_in?: string | null;
+  /** Where the code that replaced a changed anchor is now (null when deleted). */
+  current?: { path: string; lines: [number, number] | number[] } | null;
 }
 
 export interface StaleNote {

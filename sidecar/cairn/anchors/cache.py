@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-ENGINE_VERSION = 4
+ENGINE_VERSION = 6
 FILE = "verdicts.json"
 
 

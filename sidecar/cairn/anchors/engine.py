@@ -19,6 +19,7 @@ from difflib import unified_diff
 from typing import Any
 
 from cairn.anchors.cache import VerdictCache, anchor_key
+from cairn.anchors.evidence import MoveHistory
 from cairn.anchors.fingerprint import KEYS as FP_KEYS
 from cairn.anchors.history import HistoryWalker
 from cairn.anchors.judge import BLANK, FRESH, Judge, Placement
@@ -41,8 +42,22 @@ from cairn.workspace import Workspace
 
 STATES = ("fresh", "stale", "expired", "invalid")
 
-# (tip, anchor) → the commit that changed it; "" when no commit holds the anchored text; None unnamed.
-_WALK_MEMO: dict[tuple[str, str], str | None] = {}
+# (tip, anchor) → (the commit that changed it, the merge that brought it in or None); ("", None) when no
+# commit holds the anchored text; None unnamed.
+_WALK_MEMO: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+
+
+def where(recorded: tuple[str, int, int], now: tuple[str, int, int] | None) -> str:
+    """A location as every surface shows it: where the code is now first, the recorded place second.
+
+    `src/a.py:14-20 (recorded 10-16)`, `src/b.py:3-9 (recorded src/a.py:10-16)`, or just the one range
+    when both are the same (or nothing is there now).
+    """
+    path, start, end = recorded
+    if now is None or now == recorded:
+        return f"{path}:{start}-{end}"
+    was = f"{start}-{end}" if now[0] == path else f"{path}:{start}-{end}"
+    return f"{now[0]}:{now[1]}-{now[2]} (recorded {was})"
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class AnchorVerdict:
     changed_in: str | None  # full sha | "uncommitted" | None
     subject: str | None
     message: str
+    merged_in: str | None = None  # the merge that brought `changed_in` onto the first-parent line
 
     @property
     def fresh(self) -> bool:
@@ -101,6 +117,12 @@ class AnchorVerdict:
         """Where to show this verdict: the best current place, else the recorded one."""
         return self.best or (self.anchor.path, self.anchor.start, self.anchor.end)
 
+    @property
+    def where(self) -> str:
+        """`src/a.py:14-20 (recorded 10-16)`: the place now first, the recorded one second."""
+        return where((self.anchor.path, self.anchor.start, self.anchor.end),
+                     None if self.status == "deleted" else self.best)
+
     def to_json(self) -> dict[str, Any]:
         current = self.current
         return {
@@ -109,18 +131,19 @@ class AnchorVerdict:
             "status": self.status,
             "current": {"path": current[0], "lines": [current[1], current[2]]} if current else None,
             "changed_in": self.changed_in,
+            "merged_in": self.merged_in,
             "message": self.message,
         }
 
     def to_cache(self) -> dict[str, Any]:
         return {"s": self.status, "c": [self.current_path, self.current_start, self.current_end],
                 "b": [self.best_path, self.best_start, self.best_end], "ci": self.changed_in,
-                "su": self.subject, "m": self.message}
+                "su": self.subject, "m": self.message, "mi": self.merged_in}
 
     @classmethod
     def from_cache(cls, anchor: Anchor, d: dict[str, Any]) -> AnchorVerdict:
         c, b = d["c"], d["b"]
-        return cls(anchor, d["s"], c[0], c[1], c[2], b[0], b[1], b[2], d["ci"], d["su"], d["m"])
+        return cls(anchor, d["s"], c[0], c[1], c[2], b[0], b[1], b[2], d["ci"], d["su"], d["m"], d.get("mi"))
 
 
 @dataclass
@@ -217,7 +240,10 @@ class Checker:
             self.repo = open_repo(ws.root) if ws.git_dir is not None else None
             self.head = self.repo.head() if self.repo is not None else None
         self.snapshot = self._snapshot()
-        self.judge = Judge(self.repo, self.snapshot)
+        # Code found in another file counts as moved there only with evidence from history (judge.py).
+        moves = MoveHistory(self.repo, self.tip or None) if self.repo is not None else None
+        self.judge = Judge(self.repo, self.snapshot, moves=moves, require_evidence=True,
+                           uncommitted_from=self.head if self.target.kind != "rev" else None)
         persist = use_cache and self.target.kind != "buffers"
         self.cache = cache if cache is not None else VerdictCache(ws.cache_dir() if persist else None)
         self._identity: str | None = None
@@ -333,23 +359,23 @@ class Checker:
         except CairnError:
             return Placement("deleted", None, None, None, True)
 
-    def _name(self, stale: list[tuple[int, Anchor, Placement]]) -> dict[int, tuple[str | None, str]]:
-        """changed_in and the reason text for each stale anchor (index → (changed_in, why))."""
-        result: dict[int, tuple[str | None, str]] = {}
+    def _name(self, stale: list[tuple[int, Anchor, Placement]]) -> dict[int, tuple[str | None, str, str | None]]:
+        """changed_in, the reason text and merged_in for each stale anchor (index → (changed_in, why, merged_in))."""
+        result: dict[int, tuple[str | None, str, str | None]] = {}
         walk: dict[int, Anchor] = {}
         repo = self.repo
         for i, anchor, placement in stale:
             commit = anchor.commit
             if repo is None:
-                result[i] = (None, "no git history to name the change")
+                result[i] = (None, "no git history to name the change", None)
             elif commit and not repo.has_commit(commit):
                 result[i] = (None, f"the recorded commit {commit[:7]} is not in this repository (squashed, rebased "
-                                   "or a shallow clone), so the change cannot be named")
+                                   "or a shallow clone), so the change cannot be named", None)
             elif self.target.kind != "rev" and (not self.head or commit == self.head
                                                 or self._fresh_at_head(anchor, placement)):
-                result[i] = ("uncommitted", "")
+                result[i] = ("uncommitted", "", None)
             elif not commit:
-                result[i] = (None, "it was anchored before the first commit, so the change cannot be named")
+                result[i] = (None, "it was anchored before the first commit, so the change cannot be named", None)
             else:
                 walk[i] = anchor
         if walk and repo is not None and self.tip:
@@ -361,17 +387,19 @@ class Checker:
                 walker = HistoryWalker(repo, self.tip)
                 names = walker.name(todo)
                 for i in todo:
-                    _WALK_MEMO[memo_keys[i]] = names.get(i) or ("" if i in walker.never_committed else None)
+                    sha = names.get(i)
+                    _WALK_MEMO[memo_keys[i]] = ((sha, walker.merged.get(i)) if sha else
+                                                ("", None) if i in walker.never_committed else None)
                 while len(_WALK_MEMO) > 50_000:
                     _WALK_MEMO.pop(next(iter(_WALK_MEMO)))
             for i in walk:
-                sha = _WALK_MEMO.get(memo_keys[i])
-                if sha:
-                    result[i] = (sha, "")
-                elif sha == "" and self.target.kind != "rev":
-                    result[i] = ("uncommitted", "")
+                got = _WALK_MEMO.get(memo_keys[i])
+                if got is not None and got[0]:
+                    result[i] = (got[0], "", got[1])
+                elif got is not None and self.target.kind != "rev":
+                    result[i] = ("uncommitted", "", None)
                 else:
-                    result[i] = (None, "the commit that changed them could not be named")
+                    result[i] = (None, "the commit that changed them could not be named", None)
         return result
 
     def _dirty(self) -> set[str]:
@@ -391,22 +419,25 @@ class Checker:
                          and (placement.path is None or placement.path not in dirty)):
             return False  # the target is HEAD where this verdict looked: same verdict there
         if self._head_judge is None:
-            self._head_judge = Judge(self.repo, TreeSnapshot(self.repo, self.head))
+            moves = self.judge.moves.sharing(self.head) if self.judge.moves is not None else None
+            self._head_judge = Judge(self.repo, TreeSnapshot(self.repo, self.head), moves=moves, require_evidence=True)
         try:
             return self._head_judge.judge(anchor).fresh
         except CairnError:
             return False
 
-    def _verdict(self, anchor: Anchor, p: Placement, named: tuple[str | None, str] | None) -> AnchorVerdict:
+    def _verdict(self, anchor: Anchor, p: Placement,
+                 named: tuple[str | None, str, str | None] | None) -> AnchorVerdict:
+        recorded = (anchor.path, anchor.start, anchor.end)
         if p.fresh:
             if p.status == "intact":
                 message = "anchored lines unchanged" + (f" ({p.note})" if p.note else "")
             else:
-                where = f"lines {p.start}-{p.end}" if p.path == anchor.path else f"{p.path}:{p.start}-{p.end}"
-                what = "moved to" if p.status == "moved" else "reformatted (whitespace only), now at"
-                message = f"anchored lines {what} {where}"
+                now = (p.path, p.start, p.end) if p.path and p.start and p.end else None
+                what = "moved" if p.status == "moved" else "reformatted (whitespace only)"
+                message = f"anchored lines {what}: now {where(recorded, now)}"
             return AnchorVerdict(anchor, p.status, p.path, p.start, p.end, None, None, None, None, None, message)
-        changed_in, why = named or (None, "")
+        changed_in, why, merged_in = named or (None, "", None)
         verb = "changed" if p.status == "changed" else "deleted"
         subject: str | None = None
         if changed_in == "uncommitted":
@@ -414,11 +445,19 @@ class Checker:
         elif changed_in:
             subject = self.repo.subject(changed_in) if self.repo is not None else ""
             message = f"anchored lines {verb} in {changed_in[:7]} ({subject})"
+            if merged_in:
+                merge_subject = self.repo.subject(merged_in) if self.repo is not None else ""
+                message += f", merged in {merged_in[:7]} ({merge_subject})"
         else:
             message = f"anchored lines {verb}" + (f"; {why}" if why else "")
         if p.note:
             message += f" ({p.note})"
-        return AnchorVerdict(anchor, p.status, None, None, None, p.path, p.start, p.end, changed_in, subject, message)
+        if p.status == "changed" and p.path and p.start and p.end:
+            message += f": now {where(recorded, (p.path, p.start, p.end))}"
+        else:
+            message += f": was {where(recorded, None)}"
+        return AnchorVerdict(anchor, p.status, None, None, None, p.path, p.start, p.end, changed_in, subject, message,
+                             merged_in)
 
     # ---- notes --------------------------------------------------------------------------------
     def check(self, notes: Iterable[Note], errors: Iterable[NoteError] = (), now: datetime | None = None,
@@ -501,7 +540,8 @@ def verdicts_for_file(ws: Workspace, notes: Iterable[Note], path: str, text: str
             out.append((note, verdict))
         if elsewhere:
             # Only "did it move here?": judge them against this one file, not the whole repository.
-            local = Judge(own.repo, _OneFile(own.snapshot, rel))
+            local = Judge(own.repo, _OneFile(own.snapshot, rel), moves=own.judge.moves, require_evidence=True,
+                          uncommitted_from=own.judge.uncommitted_from)
             for note, anchor in elsewhere:
                 try:
                     placement = local.judge(anchor)
@@ -644,18 +684,19 @@ def update_anchors(ws: Workspace, report: CheckReport, checker: Checker | None =
 
 
 def reanchor_note(ws: Workspace, note_id: str, expected_version: str | None = None,
-                  mark_reviewed: bool = True) -> Note:
+                  mark_reviewed: bool = True, target: Target | None = None) -> Note:
     """Re-anchor every anchor of a note to its current (or best current) lines and mark it reviewed.
 
     The language server's "Re-anchor to the current lines and mark reviewed" action. Anchors whose code
-    is gone entirely are kept as they are.
+    is gone entirely are kept as they are. `target`: e.g. `Target.with_buffers` for an editor's unsaved
+    text (the anchors are recorded from it); the working tree by default.
     """
     from cairn.notes import NoteStore
     from cairn.timeutil import format_timestamp
 
     store = NoteStore(ws)
     note = store.get(note_id)
-    with Checker(ws) as checker:
+    with Checker(ws, target) as checker:
         verdicts = checker.verdicts(list(note.anchors))
         anchors = []
         for anchor, v in zip(note.anchors, verdicts, strict=True):

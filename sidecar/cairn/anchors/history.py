@@ -6,6 +6,11 @@ The verdict itself never depends on history (it is one direct comparison); histo
 tracked range; when a hunk touches it, the anchor is judged across just that commit (parent → commit,
 only the files that commit changed, so a move to another file or a rename is still recognised). A
 whitespace-only edit or a move keeps tracking at the new place; anything else names the commit.
+
+When that commit is a merge (a branch merged with `--no-ff`), the merged branch's own first-parent
+commits are walked from where it forked (hunks only) to name the first commit on the branch that touched
+the lines; the merge is then reported as `merged_in`. Squash merges and rebased branches are ordinary
+mainline commits and are named directly.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from cairn.anchors.fingerprint import Fingerprint
 from cairn.anchors.judge import Judge, Placement
 from cairn.anchors.target import TreeSnapshot
 from cairn.anchors.text import block_hash, decode, is_binary, split_lines
-from cairn.gitio import FileChange, GitRepo
+from cairn.gitio import FileChange, GitRepo, LogCommit
 from cairn.notes import Anchor
 
 RawChanges = list[tuple[str | None, str | None, str | None, str | None]]
@@ -35,6 +40,7 @@ class _Tracker:
     start: int
     end: int
     named: str | None = None
+    merged: str | None = None  # the merge that brought `named` onto the first-parent line
     started: bool = True  # False until the anchored text is seen in a commit (anchored uncommitted)
     since: int = -1  # position of the recorded commit on the mainline (tracking starts after it)
 
@@ -86,6 +92,11 @@ class HistoryWalker:
         self.repo = repo
         self.tip = tip
         self.never_committed: set[int] = set()  # anchored text that no commit up to the tip contains
+        self.merged: dict[int, str] = {}  # key → the merge that brought the named commit in
+        # Merged branches, shared by every anchor a merge changed: merge → [(branch tip, fork point)],
+        # and each branch's log of one file (per fork, tip and path).
+        self._branches: dict[str, list[tuple[str, str]]] = {}
+        self._branch_logs: dict[tuple[str, str, str], list[LogCommit]] = {}
         self._whole = False
         self._positions: dict[str, int] = {}
 
@@ -116,6 +127,8 @@ class HistoryWalker:
             for t in trackers:
                 if t.named:
                     out[t.key] = t.named
+                    if t.merged:
+                        self.merged[t.key] = t.merged
                 elif not t.started:
                     self.never_committed.add(t.key)
         return out
@@ -214,11 +227,70 @@ class HistoryWalker:
                 continue
             for t in hit:
                 placement = self._judge_across(commit.sha, commit.raw if whole else None, t)
+                if not placement.fresh and len(commit.parents) > 1:
+                    side = self._on_merged_branch(commit.sha, commit.parents, t)
+                    if side is not None:
+                        t.named, t.merged = side, commit.sha
+                        continue
                 self._reseed(t, placement, commit.sha)
                 if not t.named and not whole and t.path not in paths:
                     moved_out.append((commit.sha, t))
             active = [t for t in active if not t.named and (whole or t.path in paths)]
         return moved_out
+
+    def _on_merged_branch(self, merge: str, parents: list[str], t: _Tracker) -> str | None:
+        """The commit on a merged branch that changed the tracked lines (as they are in the merge's first
+        parent), or None when no branch commit did (the merge resolution itself, or code the branch
+        never had)."""
+        header = self.repo.object_header(f"{parents[0]}:{t.path}")
+        blob = header[0] if header else None
+        anchor = self._block_anchor(blob, t)
+        if anchor is None or blob is None:
+            return None
+        if merge not in self._branches:
+            branches = []
+            for side in parents[1:]:
+                chain = self.repo.first_parent_chain(parents[0], side)
+                fork = self.repo.parents(chain[0]) if chain else []
+                if fork:
+                    branches.append((side, fork[0]))
+            self._branches[merge] = branches
+        for side, fork_point in self._branches[merge]:
+            fork = [fork_point]
+            # Where the lines were when the branch forked (found by content in the same file).
+            at_fork = self.repo.object_header(f"{fork[0]}:{t.path}")
+            if at_fork is None:
+                continue
+            judge = Judge(self.repo, _PartialSnapshot(self.repo, {t.path: at_fork[0]}), recorded_tree={t.path: blob})
+            placement = judge.judge(anchor)
+            if not (placement.fresh and placement.path and placement.start and placement.end):
+                continue
+            on = _Tracker(t.key, anchor, placement.path, placement.start, placement.end)
+            log_key = (fork[0], side, on.path)
+            if log_key not in self._branch_logs:
+                self._branch_logs[log_key] = list(self.repo.first_parent_log(fork[0], side, {on.path}))
+            for commit in self._branch_logs[log_key]:
+                change = next((c for c in commit.changes if c.old_path == on.path), None)
+                if change is None:
+                    continue
+                if change.new_path is not None and not change.binary and not _touches(change, on.start, on.end):
+                    on.start, on.end, on.path = _shift(change, on.start), _shift(change, on.end), change.new_path
+                    continue
+                # The first branch commit whose diff touches the lines: the merge already showed that they
+                # changed, so no judging here (a merge's branch is walked for every anchor it changed).
+                return commit.sha
+        return None
+
+    def _block_anchor(self, old_blob: str | None, t: _Tracker) -> Anchor | None:
+        """The tracked lines of blob `old_blob` as an anchor (fingerprinted from that blob), None if unreadable."""
+        data = self.repo.read_object(old_blob) if old_blob else None
+        if data is None or is_binary(data):
+            return None
+        lines = split_lines(decode(data))
+        if t.end > len(lines):
+            return None
+        fp = Fingerprint.of(lines, t.start, t.end, old_blob).to_data()
+        return Anchor(t.path, t.start, t.end, None, {"path": t.path, "lines": f"{t.start}-{t.end}", **fp})
 
     def _judge_across(self, sha: str, raw: RawChanges | None, t: _Tracker) -> Placement:
         """Judge the tracked range across one commit, looking only at the files it changed."""
@@ -233,10 +305,8 @@ class HistoryWalker:
         data = self.repo.read_object(old_blob) if old_blob else None
         if data is None or is_binary(data):
             return Placement("deleted", None, None, None)
-        lines = split_lines(decode(data))
-        if t.end > len(lines):
+        anchor = self._block_anchor(old_blob, t)
+        if anchor is None:
             return Placement("changed", None, None, None)
-        fp = Fingerprint.of(lines, t.start, t.end, old_blob).to_data()
-        anchor = Anchor(t.path, t.start, t.end, None, {"path": t.path, "lines": f"{t.start}-{t.end}", **fp})
-        judge = Judge(self.repo, new_side, recorded_tree=old_side.blobs)
+        judge = Judge(self.repo, new_side, recorded_tree=old_side.blobs, require_evidence=True, one_change=True)
         return judge.judge(anchor)

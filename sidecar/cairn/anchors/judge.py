@@ -13,6 +13,12 @@ Two ways to answer, chosen per anchor:
 * **By fingerprint only** (commit squashed away, shallow clone, anchored uncommitted text): the
   stored line hashes and context are aligned against the target file; candidates are scored by
   context and by distance from where the block should be, never "first occurrence".
+
+Code found in *another* file counts as moved there only with evidence from history (`evidence.py`):
+one change in which the block left its file and appeared in the other, or the file was removed and
+the other added (a rename). Without history to ask (no repository, the recorded commit gone), only
+long text that occurs exactly once is relocated on content alone; short or repeated text (`})`, a
+boilerplate block) never is.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import partial
 
 from cairn.anchors.align import align
+from cairn.anchors.evidence import MoveHistory
 from cairn.anchors.fingerprint import CONTEXT_LINES, Fingerprint
 from cairn.anchors.target import Snapshot, TreeSnapshot, submodule_of
 from cairn.anchors.text import (
@@ -42,6 +50,13 @@ STALE = ("changed", "deleted")
 BLANK = line_hash("")
 SEARCH_MAX_BYTES = 2_000_000
 SCAN_BEFORE_INDEX = 3  # searches done by scanning files before one index of every line is built
+# Text relocated to another file on content alone (no history to ask) must be at least this long.
+DISTINCTIVE_LINES = 3
+DISTINCTIVE_CHARS = 40
+# A block this short (`})`, `return None`) moved to another file only if a line next to it came along,
+# and the two together hold some text (`};` with `}` is still punctuation).
+SHORT_LINES = 2
+SHORT_WITH_NEIGHBOUR_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -153,9 +168,21 @@ class Judge:
     """Judges anchors against one target snapshot; caches files, alignments and the search index."""
 
     def __init__(self, repo: GitRepo | None, snapshot: Snapshot,
-                 recorded_tree: dict[str, str] | None = None) -> None:
+                 recorded_tree: dict[str, str] | None = None, *, moves: MoveHistory | None = None,
+                 uncommitted_from: str | None = None, require_evidence: bool = False,
+                 one_change: bool = False) -> None:
+        """`require_evidence`: a relocation to another file needs a change that did both (see the module
+        docstring), looked up in `moves`; `uncommitted_from`: the commit whose tree the target's
+        uncommitted edits start from (HEAD of a working tree), itself such a change. `one_change`: the
+        recorded tree and the snapshot are the two sides of one commit (the history walk), which is the
+        only change to look at."""
         self.repo = repo
         self.snap = snapshot
+        self.moves = moves
+        self.require_evidence = require_evidence
+        self.uncommitted_from = uncommitted_from
+        self.one_change = one_change
+        self._evidence: dict[tuple[str | None, str, str, tuple[str, ...] | None], bool] = {}
         self._tree_override = recorded_tree
         self._files: dict[str, FileText | None] = {}
         self._recorded: dict[str, FileText | None] = {}
@@ -304,7 +331,7 @@ class Judge:
         target = self.target_file(anchor.path)
         if target is None:
             global_deps = True
-            primary_path = self._find_rename(anchor.path, rec, tree)
+            primary_path = self._find_rename(anchor.path, rec, tree, anchor.commit)
             target = self.target_file(primary_path) if primary_path else None
         span: tuple[int, int] | None = None
         in_place = False
@@ -343,7 +370,8 @@ class Judge:
             fp = Fingerprint.of(rec.lines, anchor.start, anchor.end, None)
             unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
             best = self._search_elsewhere(fp, exclude=primary_path, tree=tree, norms=rec.norms[s0:e0 + 1],
-                                          unique=unique)
+                                          unique=unique, moved_from=_Origin(anchor.commit, primary_path or anchor.path,
+                                                                            _around(rec, s0, e0)))
             if best is not None:
                 return self._fresh(anchor, best.path, best.start, best.end, best.exact, True)
             global_deps = True
@@ -354,6 +382,9 @@ class Judge:
         if not in_place:
             # Moved and edited: most of its lines, in a cluster, in a file that changed.
             moved = self._fuzzy_elsewhere(block, rec.norms[s0:e0 + 1], tree)
+            if moved is not None and self.require_evidence and self._has_history(anchor.commit) \
+                    and not self._changed_together(anchor.commit, primary_path or anchor.path, moved[0]):
+                moved = None  # somebody else's similar code, not this block moved and edited
             if moved is not None:
                 return Placement("changed", moved[0], moved[1] + 1, moved[2] + 1, True)
         if target is not None and span is not None and span[0] <= span[1]:
@@ -410,12 +441,19 @@ class Judge:
             status = "moved"
         return Placement(status, path, j0 + 1, j1 + 1, global_deps)
 
-    def _find_rename(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
-        """The target file the recorded file most likely became (content similarity, name as tie-break)."""
+    def _find_rename(self, path: str, rec: FileText, tree: dict[str, str] | None,
+                     commit: str | None = None) -> str | None:
+        """The target file the recorded file most likely became (content similarity, name as tie-break),
+        when a change removed the one and added the other (evidence; see the module docstring)."""
         key = (path, rec.key)
         if key not in self._rename_cache:
             self._rename_cache[key] = self._rename_of(path, rec, tree)
-        return self._rename_cache[key]
+        found = self._rename_cache[key]
+        if found is None or not self.require_evidence:
+            return found
+        if self._moved_together(commit, path, found, None):
+            return found
+        return None if self._has_history(commit) else found
 
     def _rename_of(self, path: str, rec: FileText, tree: dict[str, str] | None) -> str | None:
         wanted = rec.norm_set
@@ -487,11 +525,13 @@ class Judge:
         return index
 
     def _search_elsewhere(self, fp: Fingerprint, exclude: str | None, tree: dict[str, str] | None,
-                          norms: Sequence[str] | None = None, unique: bool = False) -> Window | None:
+                          norms: Sequence[str] | None = None, unique: bool = False,
+                          moved_from: _Origin | None = None) -> Window | None:
         """The block in another file that changed since the recorded commit (moves, renames).
 
         `unique`: the block's lines occurred once in the recorded file; if exactly one copy is found,
-        it is the block, whatever its surroundings became.
+        it is the block, whatever its surroundings became. `moved_from`: with `require_evidence`, only
+        a copy that appeared in the change that removed the block from that file counts.
         """
         by_norm = norms is not None
         keys = [n for n in norms if n] if norms is not None else [h for h in fp.line_hashes if h != BLANK]
@@ -524,7 +564,97 @@ class Judge:
                 pre = {j for j in self.alignment(old, text) if j >= 0}
                 windows = [w for w in windows if _eligible(w, text, pre)]
             candidates.extend(windows)
+        # Text that occurs once (then, as far as known, and now): what content alone may relocate.
+        single = (unique or norms is None) and len(candidates) == 1
+        if self.require_evidence and moved_from is not None and candidates:
+            block = tuple(keys)
+            blocks = [block]
+            if len(block) <= SHORT_LINES:
+                # Short text (`})`, `return None`) says something only with a line next to it.
+                up, down = moved_from.around
+                blocks = [b for b in ((up, *block) if up else (), (*block, down) if down else ())
+                          if b and (not by_norm or sum(len(k) for k in b) >= SHORT_WITH_NEIGHBOUR_CHARS)]
+            unique = unique and len(candidates) == 1
+            # The best copy by context first; history is asked about it alone (then the next best, if refused).
+            while candidates:
+                best = self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+                if best is None or self._may_relocate(moved_from.commit, moved_from.path, best.path, block, blocks,
+                                                      by_norm, single):
+                    return best
+                candidates = [w for w in candidates if w.path != best.path]
+            return None
         return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+
+    # ---- evidence for a relocation to another file --------------------------------------------
+    def _changed_together(self, commit: str | None, src: str, dst: str) -> bool:
+        """Whether one change after `commit` (or the uncommitted edits) touched both files."""
+        if self.one_change and self._tree_override is not None:
+            return self._tree_override.get(src) != self.snap.key(src) and \
+                self._tree_override.get(dst) != self.snap.key(dst)
+        if self.moves is not None and commit and next(iter(self.moves.steps(commit, src, dst)), None):
+            return True
+        head = self.recorded_tree(self.uncommitted_from) if self.uncommitted_from and self._tree_override is None \
+            else None
+        return head is not None and head.get(src) != self.snap.key(src) and head.get(dst) != self.snap.key(dst)
+
+    def _has_history(self, commit: str | None) -> bool:
+        return self.one_change or (self.moves is not None and self.moves.has_history(commit))
+
+    def _may_relocate(self, commit: str | None, src: str, dst: str, block: tuple[str, ...],
+                      blocks: list[tuple[str, ...]], by_norm: bool, unique: bool) -> bool:
+        """Whether the block may be said to have moved from `src` to `dst` (see the module docstring):
+        one of `blocks` (the block, or a short block with a neighbouring line) left and arrived in one
+        change; or, with no history to ask, the block is distinctive text found once."""
+        if any(self._moved_together(commit, src, dst, b, by_norm) for b in blocks):
+            return True
+        if self._has_history(commit):
+            return False  # history had its say: the block did not leave and arrive in one change
+        return unique and _distinctive(block, by_norm)
+
+    def _moved_together(self, commit: str | None, src: str, dst: str, block: tuple[str, ...] | None,
+                        by_norm: bool = True) -> bool:
+        """Whether one change removed the block from `src` and added it to `dst` (`block` None: removed
+        the file `src` and added `dst`, or git saw a rename), committed after `commit` or uncommitted."""
+        key = (commit, src, dst, block)
+        got = self._evidence.get(key)
+        if got is not None:
+            return got
+
+        def count(blob: str | None) -> int:
+            text = self._blob_text(blob) if blob else None
+            return -1 if text is None else _occurrences(text, block, by_norm) if block else 1
+
+        def now(path: str) -> int:
+            text = self.target_file(path) if self.snap.key(path) is not None else None
+            return -1 if text is None else _occurrences(text, block, by_norm) if block else 1
+
+        def moved(src_before: Callable[[], int], src_after: Callable[[], int], dst_before: Callable[[], int],
+                  dst_after: Callable[[], int]) -> bool:
+            # Lazily, cheapest refusal first: most changes touching both files leave the block where it was.
+            before = src_before()
+            if before <= 0 or before <= src_after():
+                return False
+            after = dst_after()
+            return after > 0 and after > dst_before()
+
+        found = False
+        if self.one_change and self._tree_override is not None:
+            old = self._tree_override
+            found = moved(lambda: count(old.get(src)), lambda: now(src), lambda: count(old.get(dst)),
+                          lambda: now(dst))
+        if self.moves is not None and commit:
+            for step in self.moves.steps(commit, src, dst):
+                if step.renamed or moved(partial(count, step.src_before), partial(count, step.src_after),
+                                         partial(count, step.dst_before), partial(count, step.dst_after)):
+                    found = True
+                    break
+        if not found and self.uncommitted_from and self.repo is not None:
+            head = self.recorded_tree(self.uncommitted_from) if self._tree_override is None else None
+            if head is not None and (head.get(src) != self.snap.key(src) and head.get(dst) != self.snap.key(dst)):
+                found = moved(lambda: count(head.get(src)), lambda: now(src), lambda: count(head.get(dst)),
+                              lambda: now(dst))
+        self._evidence[key] = found
+        return found
 
     def _windows(self, text: FileText, fp: Fingerprint, starts: Sequence[int] | None = None,
                  norms: Sequence[str] | None = None) -> list[Window]:
@@ -627,7 +757,9 @@ class Judge:
             # own surroundings along is the better explanation (the block moved).
             global_deps = True
             tree = self.recorded_tree(anchor.commit)
-            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree)
+            around = (fp.above[-1] if fp.above else "", fp.below[0] if fp.below else "")
+            best = self._search_elsewhere(fp, exclude=anchor.path, tree=tree,
+                                          moved_from=_Origin(anchor.commit, anchor.path, around))
             if best is not None:
                 best_text = self.target_file(best.path)
                 score = _context_score(best_text, best, fp) if best_text is not None else 0
@@ -637,6 +769,41 @@ class Judge:
             return Placement("changed" if in_place else "deleted", target.path, span[0] + 1, span[1] + 1,
                              global_deps, by_content=True)
         return Placement("deleted", None, None, None, global_deps, by_content=True)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a block searched for elsewhere came from: recorded commit, its file, and the nearest
+    non-blank recorded line above and below it ("" at the file's edge), as the search keys them."""
+
+    commit: str | None
+    path: str
+    around: tuple[str, str]
+
+
+def _around(rec: FileText, s0: int, e0: int) -> tuple[str, str]:
+    up, down = nonblank_neighbours(rec.lines, s0, e0, 1)
+    return (rec.norms[up[-1]] if up else "", rec.norms[down[0]] if down else "")
+
+
+def _occurrences(text: FileText, block: Sequence[str], by_norm: bool) -> int:
+    """How often the block's non-blank lines occur consecutively (blank lines aside) in `text`."""
+    keys = [k for k in block if k and k != BLANK]
+    if not keys:
+        return 0
+    nb, index = text.nonblank(by_norm)
+    line_keys = text.keys(by_norm)
+    m = len(keys)
+    return sum(1 for p in index.get(keys[0], ()) if p + m <= len(nb)
+               and all(line_keys[nb[p + k]] == keys[k] for k in range(1, m)))
+
+
+def _distinctive(block: Sequence[str], by_norm: bool) -> bool:
+    """Long enough to be relocated on content alone: several lines and more than a few tokens of text."""
+    keys = [k for k in block if k and k != BLANK]
+    if len(keys) < DISTINCTIVE_LINES:
+        return False
+    return not by_norm or sum(len(k) for k in keys) >= DISTINCTIVE_CHARS
 
 
 def _over_limit(snap: Snapshot, path: str) -> int | None:

@@ -120,7 +120,11 @@ def cmd_review_done(args: argparse.Namespace) -> int:
     note_id = args.id
     if note_id.endswith(".md") and Path(note_id).exists():
         note_id = NoteStore(ws).note_id(Path(note_id).resolve())
-    note = mark_reviewed(ws, note_id, args.expected_version)
+    from cairn.commands.notes import agent_author_meta, person_reviewer
+
+    # A person's review is recorded as theirs (provenance); an agent running the command is not a person.
+    reviewer = None if agent_author_meta() else person_reviewer(ws)
+    note = mark_reviewed(ws, note_id, args.expected_version, reviewed_by=reviewer)
     reviewed = note.meta.get("reviewed")
     if args.json:
         print_json({"id": note.id, "path": note.rel_path, "reviewed": reviewed, "version": note.version})

@@ -14,12 +14,17 @@ from cairn.errors import CairnError, UsageError
 def register(sub: Any) -> None:
     p = sub.add_parser("init", help="create the notes folders and configuration (idempotent)")
     p.add_argument("--agents", action="store_true",
-                   help="also register the MCP server for Claude Code/VS Code and add a block to AGENTS.md/CLAUDE.md")
+                   help="also register the MCP server for Claude Code/VS Code, add a block to AGENTS.md/CLAUDE.md "
+                        "and .github/copilot-instructions.md, and add Cairn's hooks to .claude/settings.json")
+    p.add_argument("--no-agent-hooks", dest="agent_hooks", action="store_false",
+                   help="with --agents: leave .claude/settings.json alone (no SessionStart/PostToolUse/Stop hooks)")
     add_example(p, "cairn init", "cairn init --agents")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("add", help="create a note; prints its path")
-    p.add_argument("--kind", required=True, help="decision, pattern, gotcha (or a configured kind)")
+    p.add_argument("--kind", required=True,
+                   help="decision, pattern, gotcha, session (or a configured kind); a session note without "
+                        "--body starts from the template: what changed, why, what was not done, what to know")
     p.add_argument("--title", required=True, help="one-line title")
     p.add_argument("--tag", action="append", default=[], help="a tag (repeatable, or comma-separated)")
     p.add_argument("--anchor", action="append", default=[], metavar="PATH:START-END",
@@ -64,7 +69,8 @@ def register(sub: Any) -> None:
     p.add_argument("--drop-anchor", action="append", default=[], metavar="PATH[:START-END]",
                    help="remove the anchors at PATH (or exactly PATH:START-END) (repeatable)")
     p.add_argument("--reviewed", action="store_true",
-                   help="the note is true of the code as it is now: as `cairn review-done`, in the same write")
+                   help="the note is true of the code as it is now: as `cairn review-done`, in the same write "
+                        "(recorded as reviewed by you, git user.name)")
     p.add_argument("--json", action="store_true", help="print the updated note as JSON")
     add_example(p, "cairn update decisions/use-jwt --version 1f2e3d4c5b6a7980 --append 'Also: rotate keys yearly.'",
                 "cairn update gotchas/flaky-upstream --body-file note.md --reviewed",
@@ -102,7 +108,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if getattr(args, "agents", False):
         from cairn.agents import init_agents
 
-        change = init_agents(ws)
+        change = init_agents(ws, hooks=getattr(args, "agent_hooks", True))
         for rel in change.written:
             print(f"wrote {rel}")
         for rel in change.skipped:
@@ -145,12 +151,41 @@ def cmd_add(args: argparse.Namespace) -> int:
     ws = workspace(args)
     store = NoteStore(ws)
     anchors = record_anchors(ws, args.anchor)
-    note = store.create(args.kind, args.title, _read_body(args), split_tags(args.tag), anchors)
+    body = _read_body(args)
+    if args.kind == "session" and not body.strip() and args.body is None and args.body_file is None:
+        from cairn.notes.model import SESSION_TEMPLATE
+
+        body = SESSION_TEMPLATE
+    note = store.create(args.kind, args.title, body, split_tags(args.tag), anchors,
+                        extra=agent_author_meta())
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
         print(note.rel_path)
     return 0
+
+
+def agent_author_meta(client: str | None = None) -> dict[str, Any] | None:
+    """`{"author": "agent:<client>"}` when an agent writes (MCP, agent hooks, or a CLI run by an agent).
+
+    A CLI run counts as an agent's when `CAIRN_AGENT` names the agent, or when Claude Code runs it
+    (its Bash tool sets `CLAUDECODE=1` in the environment); otherwise a person wrote it: nothing recorded.
+    """
+    import os
+
+    name = client or os.environ.get("CAIRN_AGENT") or ("claude-code" if os.environ.get("CLAUDECODE") else None)
+    if not name:
+        return None
+    from cairn.recall.provenance import agent_author
+
+    return {"author": agent_author(name)}
+
+
+def person_reviewer(ws: Any) -> str:
+    """Who a person's review is recorded as (`reviewed_by`): `git config user.name`."""
+    from cairn.gitio.authorship import user_name
+
+    return user_name(ws.root) or "a person"
 
 
 def note_json(note: Any, with_body: bool = False) -> dict[str, Any]:
@@ -228,6 +263,8 @@ def cmd_update(args: argparse.Namespace) -> int:
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
     add_tags, drop_tags = split_tags(args.tag), set(split_tags(args.untag))
+    agent = agent_author_meta()
+    reviewer = person_reviewer(ws) if args.reviewed and agent is None else None
     recorded = record_anchors(ws, args.anchor) if args.anchor else None
     drops = [_drop_spec(ws, spec) for spec in args.drop_anchor]
 
@@ -247,10 +284,16 @@ def cmd_update(args: argparse.Namespace) -> int:
             body = "\n" + text if body.startswith("\n") and not text.startswith("\n") else text
         if args.append:
             body = body.rstrip("\n") + ("\n\n" if body.strip() else "\n") + args.append.rstrip("\n") + "\n"
+        if agent is not None and (new_body is not None or args.append or args.title is not None
+                                  or recorded is not None):
+            meta.update(agent)  # an agent rewrote it: no person has reviewed this text
+            meta.pop("reviewed_by", None)
         if recorded is not None:
             meta["anchors"] = recorded
             if args.reviewed:
                 meta["reviewed"] = format_timestamp(now_utc())
+                if reviewer is not None:
+                    meta["reviewed_by"] = reviewer
         if drops:
             kept = [a for a in (meta.get("anchors") or []) if not any(_drop_matches(a, d) for d in drops)]
             if len(kept) == len(meta.get("anchors") or []):
@@ -259,11 +302,11 @@ def cmd_update(args: argparse.Namespace) -> int:
         return meta, body
 
     if args.reviewed and recorded is None and not drops:
-        note = mark_reviewed(ws, args.id, args.expected_version, change=change)
+        note = mark_reviewed(ws, args.id, args.expected_version, change=change, reviewed_by=reviewer)
     elif args.reviewed:
         # New or fewer anchors first (what the person chose), then the confirmation of what is left.
         edited = update_following_moves(ws, args.id, args.expected_version, change)
-        note = mark_reviewed(ws, edited.id, edited.version)
+        note = mark_reviewed(ws, edited.id, edited.version, reviewed_by=reviewer)
     else:
         note = update_following_moves(ws, args.id, args.expected_version, change)
     if args.json:

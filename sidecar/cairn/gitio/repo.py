@@ -2,7 +2,7 @@
 
 Everything Cairn learns from git goes through `GitRepo`, so the rest of the engine can be tested against
 plain data and so git is spawned as few times as possible: objects come from one persistent
-`git cat-file --batch` process (GitPython's), trees and blobs are cached per id (they never change), and
+`git cat-file --batch` process (`catfile.py`), trees and blobs are cached per id (they never change), and
 history is read with one `git log` per question instead of one process per anchor.
 """
 
@@ -16,9 +16,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cairn.errors import CairnError
+from cairn.gitio.catfile import CatFile
 from cairn.gitio.diffparse import diff_start, parse_files, unquote
 from cairn.gitio.files import FILE_MODES, GITLINK_MODE
 
@@ -59,6 +59,7 @@ class LogCommit:
     sha: str
     subject: str
     changes: list[FileChange] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)  # when the log was asked for them (first parent first)
     # Every file the commit changed: (old path, new path, old blob, new blob), from `--raw`.
     raw: list[tuple[str | None, str | None, str | None, str | None]] = field(default_factory=list)
 
@@ -92,7 +93,7 @@ class GitRepo:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._repo: Any = None  # GitPython's Repo, opened on the first object read
+        self._cat: CatFile | None = None  # one `git cat-file --batch` child, started on the first object read
         self._lock = threading.RLock()
         self._blobs = _LRU(64 * 1024 * 1024)
         self._trees: dict[str, dict[str, str]] = {}
@@ -116,26 +117,18 @@ class GitRepo:
         return proc.stdout
 
     @property
-    def _git(self) -> Any:
-        """GitPython's command object with its persistent `cat-file` processes.
-
-        Imported and opened lazily: a re-check that finds every verdict in the cache reads no object,
-        and importing GitPython alone costs a fifth of such a run.
-        """
-        if self._repo is None:
-            import git
-
-            try:
-                self._repo = git.Repo(str(self.root))
-            except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-                raise CairnError(f"{self.root}: not a git repository ({exc.__class__.__name__})") from None
-        return self._repo.git
+    def _objects(self) -> CatFile:
+        """The persistent `git cat-file --batch` child (`cairn.gitio.catfile`), started lazily: a re-check
+        that finds every verdict in the cache reads no object."""
+        if self._cat is None:
+            self._cat = CatFile(self.root, self._env)
+        return self._cat
 
     def close(self) -> None:
-        """Stop the persistent git processes."""
+        """Stop the persistent git process."""
         with self._lock:
-            if self._repo is not None:
-                self._repo.close()
+            if self._cat is not None:
+                self._cat.close()
 
     # ---- revisions --------------------------------------------------------------------------
     def head(self) -> str | None:
@@ -170,11 +163,13 @@ class GitRepo:
             sha = self._path_ref(ref)
             return None if sha is None else self.object_header(sha)
         with self._lock:
-            try:
-                sha, kind, size = self._git.get_object_header(ref)
-            except ValueError:
-                return None
-        return _s(sha), _s(kind), int(size)
+            found = self._objects.read(ref)
+        if found is None:
+            return None
+        sha, kind, data = found
+        if kind == "blob":
+            self._blobs.put(sha, data)  # read_blob asks for the contents next
+        return sha, kind, len(data)
 
     def subject(self, sha: str) -> str:
         """The first line of a commit's message."""
@@ -195,11 +190,10 @@ class GitRepo:
             sha = self._path_ref(ref)
             return None if sha is None else self.read_object(sha)
         with self._lock:
-            try:
-                raw_sha, _kind, _size, data = self._git.get_object_data(ref)
-            except ValueError:
-                return None
-        sha = _s(raw_sha)
+            found = self._objects.read(ref)
+        if found is None:
+            return None
+        sha, _kind, data = found
         if len(ref) == 40:
             self._blobs.put(ref, data)
         self._blobs.put(sha, data)
@@ -325,6 +319,11 @@ class GitRepo:
             result.append((old, new, old_blob, new_blob))
         return result
 
+    def parents(self, commit: str) -> list[str]:
+        """The parents of `commit`, first parent first (more than one: a merge)."""
+        out = self.run(["rev-list", "--parents", "-n", "1", commit, "--"], check=False).decode().split()
+        return [sha for sha in out[1:] if len(sha) == 40]
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         proc = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.root,
                               env=self._env, capture_output=True, check=False)
@@ -338,12 +337,20 @@ class GitRepo:
         """
         args = ["log", "--first-parent", "--reverse", "--diff-merges=first-parent", "-p", "--raw", "--no-abbrev",
                 "-U0", "-M",
-                "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%x00%H %s", until, f"^{since}"]
+                "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%x00%H %P%x01%s", until, f"^{since}"]
         path_list = sorted(set(paths)) if paths is not None else None
         if path_list is not None:
             args += ["--", *[f":(literal){p}" for p in path_list]]
         out = self.run(args, check=False)
         yield from parse_log(out)
+
+
+    def raw_log(self, since: str, until: str) -> list[LogCommit]:
+        """Every commit after `since` up to `until` (side branches too; a merge against its first parent),
+        oldest first, with the files each changed and their blob ids (`--raw -M`, no patches)."""
+        args = ["log", "--reverse", "--topo-order", "--diff-merges=first-parent", "--raw", "--no-abbrev", "-M",
+                "--no-color", "--format=%x00%x00%H %P%x01%s", until, f"^{since}"]
+        return list(parse_log(self.run(args, check=False)))
 
 
 def _batch_safe(ref: str) -> bool:
@@ -360,13 +367,22 @@ def _s(value: str | bytes) -> str:
 
 
 def parse_log(out: bytes) -> Iterator[LogCommit]:
-    """Parse `git log -p -U0 --raw --format=%x00%x00%H %s` output (the diffs by `diffparse.parse_files`)."""
+    """Parse `git log -p -U0 --raw --format=%x00%x00%H %s` output (the diffs by `diffparse.parse_files`).
+
+    With `--format=%x00%x00%H %P%x01%s` the commit's parents are read too.
+    """
     for chunk in out.split(b"\0\0"):
         if not chunk.strip():
             continue
         header, _, rest = chunk.partition(b"\n")
-        sha, _, subject = header.decode("utf-8", "replace").partition(" ")
-        commit = LogCommit(sha=sha, subject=subject)
+        text = header.decode("utf-8", "replace")
+        if "\x01" in text:
+            shas, _, subject = text.partition("\x01")
+            sha, *parents = shas.split()
+        else:
+            sha, _, subject = text.partition(" ")
+            parents = []
+        commit = LogCommit(sha=sha, subject=subject, parents=parents)
         start = diff_start(rest)
         # `--raw` lines come before the first `diff --git`.
         for line in (rest if start < 0 else rest[:start]).split(b"\n"):

@@ -14,13 +14,27 @@ The query language is described in `cairn.index.query`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from cairn.index.core import Hit, NoteIndex, Notice, RefreshReport, open_index
-from cairn.index.query import QueryError
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cairn.index.core import Hit, NoteIndex, Notice, RefreshReport, open_index
+    from cairn.index.query import QueryError
     from cairn.workspace import Workspace
+
+# Loaded on first use (PEP 562): importing `cairn.index.fields` (recall's freshness weights, the
+# agent hooks' path) then does not pay for the index machinery and its query compiler (~10 ms).
+_LAZY = {"Hit": "core", "NoteIndex": "core", "Notice": "core", "RefreshReport": "core", "open_index": "core",
+         "QueryError": "query"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cairn.index' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cairn.index.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def search(ws: Workspace, query: str, limit: int = 10, index: NoteIndex | None = None,
@@ -30,6 +44,8 @@ def search(ws: Workspace, query: str, limit: int = 10, index: NoteIndex | None =
     Pass a long-lived `index` to avoid re-opening it (its refresh is then the caller's business).
     """
     if index is None:
+        from cairn.index.core import open_index
+
         index = open_index(ws, notice=notice)
     return index.search(query, limit)
 

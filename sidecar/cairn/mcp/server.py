@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
@@ -51,7 +51,9 @@ GET_DESC = """Read one note in full: frontmatter fields, body, anchors and its `
 `update_note` and pass that version back, so a concurrent change is never overwritten."""
 
 ADD_DESC = """Record new knowledge AFTER you make a significant decision, establish a pattern, or hit a
-surprising bug or pitfall the next agent must know. kind: decision | pattern | gotcha. Anchor it to
+surprising bug or pitfall the next agent must know. kind: decision | pattern | gotcha | session (a
+session note, at the end of a significant session: what changed, why, what you decided not to do and
+why, what the next session should know; an empty body gives that template). Anchor it to
 the code it is about with `anchors` as "PATH:START-END" strings (1-based, inclusive), so it shows up
 when someone recalls that code and goes stale when the code changes. Write the body for the next
 person: what, why, what was rejected, what to watch out for. Returns the new note with its id."""
@@ -122,10 +124,27 @@ def _store(ws: Workspace) -> Any:
     return NoteStore(ws)
 
 
-def _note_payload(note: Any) -> dict[str, Any]:
+def _client_author(ctx: Any) -> dict[str, Any]:
+    """`{"author": "agent:<client name>"}` for a write through MCP (the client's initialize clientInfo)."""
+    from cairn.recall.provenance import agent_author
+
+    name = None
+    try:
+        params = ctx.session.client_params if ctx is not None else None
+        name = getattr(getattr(params, "client_info", None), "name", None)
+    except Exception:  # no request context (a direct call): still an agent's write
+        name = None
+    return {"author": agent_author(name if isinstance(name, str) and name.strip() else "mcp")}
+
+
+def _note_payload(note: Any, ws: Workspace | None = None) -> dict[str, Any]:
     from cairn.commands.notes import note_json
 
     data = note_json(note, with_body=True)
+    if ws is not None:
+        from cairn.recall.provenance import Provenance
+
+        data["provenance"] = Provenance(ws).line(note)
     extra = {k: v for k, v in note.meta.items() if k not in {
         "title", "kind", "tags", "status", "created", "reviewed", "updated", "anchors"}}
     if extra:
@@ -228,7 +247,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
     @server.tool(description=GET_DESC)
     def get_note(id: Annotated[str, Field(description="note id, e.g. decisions/use-jwt")]) -> dict[str, Any]:
         try:
-            return _note_payload(_store(ws).get(id))
+            return _note_payload(_store(ws).get(id), ws)
         except CairnError as exc:
             raise _fail(exc) from None
 
@@ -240,15 +259,21 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         tags: Annotated[list[str] | None, Field(description="tags, e.g. [auth, security]")] = None,
         anchors: Annotated[list[str] | None, Field(
             description='code ranges as "PATH:START-END", e.g. ["src/auth.py:10-42"]')] = None,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
         try:
             if kind in ws.config.kinds:
                 check_notes_folder(ws, kind)
             recorded = _record(ws, anchors or [])
-            note = _store(ws).create(kind, title, body, _clean_tags(tags or []), recorded)
+            if kind == "session" and not body.strip():
+                from cairn.notes.model import SESSION_TEMPLATE
+
+                body = SESSION_TEMPLATE
+            note = _store(ws).create(kind, title, body, _clean_tags(tags or []), recorded,
+                                     extra=_client_author(ctx))
         except CairnError as exc:
             raise _fail(exc) from None
-        return _note_payload(note)
+        return _note_payload(note, ws)
 
     @server.tool(description=UPDATE_DESC)
     def update_note(
@@ -266,6 +291,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             description="the note is true of the code as it is now: as mark_reviewed, in the same write")] = False,
         reanchor: Annotated[bool, Field(
             description="the same as reviewed (kept for older callers)")] = False,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
         from cairn.notes.model import STATUSES
         from cairn.timeutil import format_timestamp, now_utc
@@ -278,6 +304,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             if body is not None and append is not None:
                 raise UsageError("give either body or append, not both")
             recorded = _record(ws, anchors) if anchors is not None else None
+            author = _client_author(ctx)["author"]
             store = _store(ws)
             if supersedes:
                 for other in supersedes:
@@ -303,6 +330,10 @@ def build_server(ws: Workspace) -> CairnMCPServer:
                 if append is not None:
                     sep = "\n\n" if new_body.strip() else "\n"
                     new_body = new_body.rstrip("\n") + sep + append.rstrip("\n") + "\n"
+                if new_body != old_body or title is not None or recorded is not None:
+                    # An agent rewrote what the note says: a person has not reviewed this text yet.
+                    meta["author"] = author
+                    meta.pop("reviewed_by", None)
                 return meta, new_body
 
             from cairn.reviewed import mark_reviewed as confirm
@@ -323,7 +354,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             ) from None
         except CairnError as exc:
             raise _fail(exc) from None
-        return _note_payload(note)
+        return _note_payload(note, ws)
 
     @server.tool(description=REVIEWED_DESC)
     def mark_reviewed(

@@ -16,7 +16,23 @@ from cairn.config import Config
 STATUSES = ("active", "superseded", "archived")
 
 # Folder a new note of each kind goes to (other kinds: "<kind>s").
-KIND_FOLDERS = {"decision": "decisions", "pattern": "patterns", "gotcha": "gotchas"}
+KIND_FOLDERS = {"decision": "decisions", "pattern": "patterns", "gotcha": "gotchas", "session": "sessions"}
+
+# The body a session note starts from (`cairn add --kind session` without a body, the Stop hook's
+# request, MCP add_note's description): what the next session needs from this one.
+SESSION_TEMPLATE = """\
+## What changed
+-
+
+## Why
+-
+
+## Decided not to do (and why)
+-
+
+## What the next session should know
+-
+"""
 
 
 def kind_folder(kind: str) -> str:

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.errors import NotFoundError
 from cairn.gitio.files import read_regular_text
 from cairn.limits import line_number, recall_budget
 from cairn.recall.pack import Pack, PackNote, render, sanitize_body
@@ -44,6 +45,20 @@ def _repo_path(ws: Workspace, path: str | Path) -> str:
     if Path(text).is_absolute():
         text = ws.rel(text)
     return ws.check_repo_path(text)
+
+
+def _require_exists(ws: Workspace, rel: str, buffers: Any) -> None:
+    """A recall for a path that is neither in the working tree nor at HEAD is a typo, not "every note"."""
+    import os
+
+    if rel in (buffers or {}) or os.path.lexists(ws.root / rel):
+        return
+    if ws.git_dir is not None:
+        from cairn.gitio import open_repo
+
+        if open_repo(ws.root).object_header(f"HEAD:{rel}") is not None:
+            return
+    raise NotFoundError("no such file in the working tree or at HEAD", path=rel)
 
 
 def _open(ws: Workspace, index: NoteIndex | None, notice: Notice | None) -> NoteIndex:
@@ -66,6 +81,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     from cairn.timeutil import now_utc
 
     rel = _repo_path(ws, path)
+    _require_exists(ws, rel, getattr(target, "buffers", None))
     if line is not None:
         line = line_number(line)
     budget = recall_budget(ws.config.recall_budget if budget is None else budget)
@@ -148,6 +164,9 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
             break
     wanted = max(1, wanted)
     assessor = Assessor(ws, target, checker)
+    from cairn.recall.provenance import UNREVIEWED_AGENT_FACTOR, Provenance, unreviewed_agent
+
+    provenance = Provenance(ws)
     judged: list[tuple[float, PackNote]] = []
     try:
         pos = 0
@@ -170,12 +189,13 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 if cand.base() <= 0:
                     continue
                 score = cand.base() * info.factor
-                labels = [f"{a.current[0]}:{a.current[1]}-{a.current[2]}" if a.current else a.label
-                          for a in info.anchors]
+                if unreviewed_agent(note.meta):
+                    score *= UNREVIEWED_AGENT_FACTOR  # below reviewed notes of its tier
+                labels = [a.where or a.label for a in info.anchors]
                 judged.append((score, PackNote(
                     id=note.id, path=note.rel_path, title=note.title, kind=note.kind, state=info.state,
                     freshness=info.line, anchors=labels, body=sanitize_body(note.body), score=score,
-                    status=note.status,
+                    status=note.status, provenance=provenance.line(note),
                 )))
             judged.sort(key=lambda item: (-item[0], item[1].id))
             if pos < len(queue) and len(judged) >= wanted and judged[wanted - 1][0] >= optimistic(queue[pos]):

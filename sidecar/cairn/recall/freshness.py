@@ -44,6 +44,7 @@ class AnchorState:
     current: tuple[str, int, int] | None  # where the code is now (None when stale)
     changed_in: str | None  # full sha, "uncommitted" or None
     message: str
+    where: str = ""  # `src/a.py:14-20 (recorded 10-16)`: the place now first, the recorded one second
 
 
 @dataclass(eq=False)
@@ -118,7 +119,8 @@ class Assessor:
                 continue
             expired, factor = decay(note.kind, note.last_reviewed, note.expires_at(self.ws.config), now, lives)
             anchors = tuple(
-                AnchorState(v.anchor.label(), v.status, v.current, v.changed_in, v.message) for v in checked.anchors
+                AnchorState(v.anchor.label(), v.status, v.current, v.changed_in, v.message, v.where)
+                for v in checked.anchors
             )
             stale = [a for a in anchors if a.status in ("changed", "deleted")]
             line = _line(note, stale, expired, now, self.ws)
@@ -140,7 +142,8 @@ def _line(note: Note, stale: list[AnchorState], expired: bool, now: datetime, ws
     if stale:
         first = stale[0]
         more = f" (and {len(stale) - 1} more anchor{'s' if len(stale) > 2 else ''})" if len(stale) > 1 else ""
-        text = f"STALE: {first.message}{more} — {first.label}; check the code before relying on this note"
+        # The engine's message names the commit and the place (now first, as recorded second).
+        text = f"STALE: {first.message}{more}; check the code before relying on this note"
         if expired:
             text += f"; also expired: last reviewed {age}"
         return text

@@ -72,7 +72,13 @@ async def _write_note(state: ServerState, arg: dict[str, Any], write: Callable[.
 
 
 async def reanchor(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
-    return await _write_note(state, arg, Session.reanchor)
+    session = _session_for_note(state, arg)
+    buffers = state.unsaved_buffers(session)  # the code as the editor shows it, not as last saved
+
+    def write(session: Session, note_id: str, version: str | None) -> Any:
+        return session.reanchor(note_id, version, buffers)
+
+    return await _write_note(state, arg, write)
 
 
 async def mark_reviewed(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class AnchorView:
     shown: tuple[str, int, int]  # current place, else the best guess for stale code, else as recorded
     changed_in: str | None
     message: str
+    merged_in: str | None = None  # the merge that brought `changed_in` onto the first-parent line
 
     @property
     def stale(self) -> bool:
@@ -576,6 +577,8 @@ class Session:
         the engine says for working-tree edits); one already stale on disk keeps the working tree's
         commit and message.
         """
+        from cairn.anchors.engine import where
+
         out: dict[str, NoteView] = {}
         for note_id, view in views.items():
             disk = snap.notes.get(note_id)
@@ -584,13 +587,17 @@ class Session:
                 if anchor.stale and anchor.changed_in is None:
                     before = disk.anchors[anchor.index] if disk is not None and anchor.index < len(disk.anchors) \
                         else None
+                    merged_in = None
                     if before is not None and before.stale and before.changed_in not in (None, "uncommitted"):
-                        changed_in, message = before.changed_in, before.message
+                        changed_in, message, merged_in = before.changed_in, before.message, before.merged_in
                     else:
                         verb = "deleted" if anchor.status == "deleted" else "changed"
-                        changed_in, message = "uncommitted", f"anchored lines {verb} in uncommitted edits"
+                        recorded = (anchor.path, anchor.start, anchor.end)
+                        place = (f"was {where(recorded, None)}" if anchor.status == "deleted"
+                                 else f"now {where(recorded, anchor.shown)}")
+                        changed_in, message = "uncommitted", f"anchored lines {verb} in uncommitted edits: {place}"
                     anchor = AnchorView(anchor.note_id, anchor.index, anchor.path, anchor.start, anchor.end,
-                                        anchor.status, anchor.current, anchor.shown, changed_in, message)
+                                        anchor.status, anchor.current, anchor.shown, changed_in, message, merged_in)
                 anchors.append(anchor)
             out[note_id] = NoteView(view.note, view.state, tuple(anchors), view.expired, view.age)
         return out
@@ -638,15 +645,17 @@ class Session:
         return None
 
     # ---- writes ----------------------------------------------------------------------------
-    def reanchor(self, note_id: str, version: str | None) -> Note:
+    def reanchor(self, note_id: str, version: str | None, buffers: Mapping[str, str] | None = None) -> Note:
         """Point every anchor at its code as it is now and mark the note reviewed, in one conditional write.
+
+        `buffers` (path → unsaved editor text): the code is read from them rather than from the disk.
 
         The anchor engine re-records moved/reformatted anchors at their current place and stale ones at
         the best range for the code that replaced them. The write is conditional on `version` (the one
         the editor showed): ConflictError, nothing written, if the file changed since.
         """
         with self.lock:
-            updated = self.judging.reanchor(note_id, version)
+            updated = self.judging.reanchor(note_id, version, buffers)
             self.refresh([self.store.path_of(note_id)])
             return updated
 
@@ -655,7 +664,10 @@ class Session:
         from cairn.reviewed import mark_reviewed
 
         with self.lock:
-            updated = mark_reviewed(self.ws, note_id, version)
+            from cairn.gitio.authorship import user_name
+
+            # The editor's Mark reviewed is a person's review: recorded for provenance.
+            updated = mark_reviewed(self.ws, note_id, version, reviewed_by=user_name(self.ws.root) or "a person")
             self.refresh([self.store.path_of(note_id)])
             return updated
 
@@ -752,7 +764,9 @@ class Session:
                 "id": view.id, "path": view.note.rel_path, "uri": (self.ws.root / view.note.rel_path).as_uri(),
                 "title": view.note.title,
                 "anchors": [{"path": a.path, "lines": [a.start, a.end], "message": a.message,
-                             "changed_in": a.changed_in} for a in stale],
+                             "changed_in": a.changed_in, "merged_in": a.merged_in,
+                             "current": {"path": a.shown[0], "lines": [a.shown[1], a.shown[2]]}
+                             if a.status == "changed" else None} for a in stale],
             })
         return out
 

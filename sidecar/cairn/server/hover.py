@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from cairn.anchors.engine import where
 from cairn.server import markdown
 from cairn.server.convert import path_to_uri
 from cairn.server.engine import AnchorView, NoteView, Session
@@ -18,7 +19,6 @@ def card(session: Session, view: NoteView, anchor: AnchorView) -> str:
     """One note as markdown: title, kind, badge, the start of the body, the range and a link to the file."""
     note = view.note
     uri = path_to_uri(session.root / note.rel_path)
-    _, start, end = anchor.shown
     parts = [f"**{markdown.escape_line(note.title)}** · {markdown.escape_line(note.kind)} · "
              f"`{view.badge}`"]
     if anchor.stale and anchor.message:
@@ -28,10 +28,9 @@ def card(session: Session, view: NoteView, anchor: AnchorView) -> str:
     body = markdown.excerpt(note.body)
     if body:
         parts.append(markdown.escaped_block(body))
-    where = f"lines {start}-{end}" if start != end else f"line {start}"
-    if (anchor.path, anchor.start, anchor.end) != anchor.shown:
-        where += f" (recorded as {markdown.escape_line(anchor.path)}:{anchor.start}-{anchor.end})"
-    parts.append(f"{where} · [{markdown.escape_line(note.rel_path)}]({uri})")
+    # The place now first, the recorded one second (as `cairn check`, recall and the diagnostics say it).
+    place = where((anchor.path, anchor.start, anchor.end), None if anchor.status == "deleted" else anchor.shown)
+    parts.append(f"{markdown.escape_line(place)} · [{markdown.escape_line(note.rel_path)}]({uri})")
     return "\n\n".join(parts)
 
 

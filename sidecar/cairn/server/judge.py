@@ -28,7 +28,7 @@ def to_view(check: NoteCheck, note: Note, config_ws: Workspace) -> NoteView:
 
     anchors = tuple(
         AnchorView(note.id, i, v.anchor.path, v.anchor.start, v.anchor.end, v.status, v.current, v.location,
-                   v.changed_in, v.message)
+                   v.changed_in, v.message, v.merged_in)
         for i, v in enumerate(check.anchors))
     state = check.state if check.state in ("fresh", "stale", "expired") else "fresh"
     return NoteView(note, state, anchors, check.expired, expiry_text(note, config_ws) if check.expired else "")
@@ -112,11 +112,22 @@ class Judging:
         by_id = {n.id: n for n in notes}
         return {c.id: to_view(c, by_id[c.id], self.ws) for c in report.notes if c.id in by_id}
 
-    def reanchor(self, note_id: str, version: str | None) -> Note:
-        """Every anchor to its current (or best current) lines, note marked reviewed, conditionally."""
+    def reanchor(self, note_id: str, version: str | None, buffers: Mapping[str, str] | None = None) -> Note:
+        """Every anchor to its current (or best current) lines, note marked reviewed, conditionally.
+
+        With `buffers` (the editor's unsaved text) "current" is the code as the editor shows it, laid
+        over the working tree this session already sees. The editor's re-anchor is a person's review:
+        recorded as `reviewed_by` for provenance.
+        """
+        from cairn.anchors import Checker
+        from cairn.gitio.authorship import user_name
         from cairn.reviewed import mark_reviewed
 
-        return mark_reviewed(self.ws, note_id, version)
+        by = user_name(self.ws.root) or "a person"
+        if not buffers:
+            return mark_reviewed(self.ws, note_id, version, reviewed_by=by)
+        checker = Checker(self.ws, Target.with_buffers(buffers), cache=self.buffer_cache, base=self.worktree())
+        return mark_reviewed(self.ws, note_id, version, checker=checker, reviewed_by=by)
 
     def diffs(self, note: Note) -> list[tuple[str, str, str]]:
         """(label, status, unified diff) per anchor: the code as recorded against the code now."""

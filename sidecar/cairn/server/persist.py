@@ -19,7 +19,7 @@ from cairn.notes.model import Anchor, Note, NoteError
 if TYPE_CHECKING:
     from cairn.server.engine import NoteView
 
-FORMAT = 2
+FORMAT = 3
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -61,7 +61,8 @@ def note_from_tuple(t: tuple[Any, ...]) -> Note:
 
 
 def view_to_tuple(view: NoteView) -> tuple[Any, ...]:
-    anchors = tuple((a.index, a.status, a.current, a.shown, a.changed_in, a.message) for a in view.anchors)
+    anchors = tuple((a.index, a.status, a.current, a.shown, a.changed_in, a.message, a.merged_in)
+                    for a in view.anchors)
     return (view.note.id, view.state, anchors, view.expired, view.age)
 
 
@@ -71,10 +72,11 @@ def view_from_tuple(t: tuple[Any, ...], note: Note) -> NoteView | None:
     if len(t[2]) != len(note.anchors):
         return None
     anchors = []
-    for (index, status, current, shown, changed_in, message), anchor in zip(t[2], note.anchors, strict=True):
+    for (index, status, current, shown, changed_in, message, merged_in), anchor in zip(t[2], note.anchors, strict=True):
         anchors.append(AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, sys.intern(status),
                                   (sys.intern(current[0]), current[1], current[2]) if current is not None else None,
-                                  (sys.intern(shown[0]), shown[1], shown[2]), _i(changed_in), message))
+                                  (sys.intern(shown[0]), shown[1], shown[2]), _i(changed_in), message,
+                                  _i(merged_in)))
     return NoteView(note, t[1], tuple(anchors), t[3], t[4])
 
 

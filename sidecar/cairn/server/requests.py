@@ -9,7 +9,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from cairn.errors import CairnError, UsageError
+from cairn.errors import CairnError, NotFoundError, UsageError
 from cairn.limits import line_number, recall_budget, search_limit
 from cairn.server.commands import CommandError
 from cairn.server.convert import to_plain
@@ -46,6 +46,8 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
         buffers = {ref.rel: doc[1]}  # judged on the unsaved text; otherwise the working tree's cached view
     try:
         markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers)
+    except NotFoundError as exc:
+        raise CommandError(f"cairn/recall: {exc}") from None  # a path that does not exist: an error, not "no notes"
     except CairnError as exc:
         state.log(f"cairn/recall {ref.rel}: {exc}", types.MessageType.Warning)
         return empty

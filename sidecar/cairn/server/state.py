@@ -182,6 +182,17 @@ class ServerState:
         """The uris of the open documents as the client spells them (what diagnostics are published to)."""
         return [doc.uri for doc in list(self.server.workspace.text_documents.values())]
 
+    def unsaved_buffers(self, session: Any) -> dict[str, str]:
+        """The code files of `session` open in the editor whose text differs from the disk (rel → text)."""
+        out: dict[str, str] = {}
+        for doc in list(self.server.workspace.text_documents.values()):
+            ref = self.resolve(doc.uri, quiet=True)  # the client's spelling (pygls keys are percent-decoded)
+            if ref is None or ref.session is not session or ref.is_note:
+                continue
+            if not session.same_as_disk(ref.rel, doc.source):
+                out[ref.rel] = doc.source
+        return out
+
     def too_big(self, ref: DocRef, text: str | None) -> bool:
         size = len(text.encode("utf-8", "surrogateescape")) if text is not None else _file_size(ref.path)
         if size > MAX_FILE_BYTES:

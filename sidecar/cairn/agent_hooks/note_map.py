@@ -1,0 +1,142 @@
+"""A small map of every note (file, kind, status, last review, anchored files) for the agent hooks.
+
+A hook runs on every file edit, so it must not pay for the search index: a refresh there re-indexes
+the notes of a code file that just changed (a Tantivy commit, ~100 ms). This map answers the hooks'
+only questions (which notes are anchored in this file, which are the latest session notes, which were
+reviewed most recently) from `<git dir>/cairn/agent-notes.json`, kept current by one directory scan:
+note files whose size or mtime changed are parsed again (by the note store's parser), the others are
+taken from the map. Notes that do not parse are left out, as recall leaves them out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cairn.workspace import Workspace
+
+MAP_FILE = "agent-notes.json"
+FORMAT = 1
+
+
+@dataclass
+class MapEntry:
+    id: str
+    rel_path: str
+    kind: str
+    status: str
+    reviewed: str  # ISO timestamp of the last review (or creation); "" when unknown
+    files: list[str]  # repository-relative paths of its anchors
+
+
+def _scan(root: Path) -> dict[str, tuple[int, int]]:
+    """Note files under `root` (not following symlinks, skipping dot folders): rel path → (mtime_ns, size)."""
+    found: dict[str, tuple[int, int]] = {}
+    stack = [("", str(root))]  # (relative prefix, folder): plain strings, this runs per note file
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((f"{prefix}{name}/", entry.path))
+                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    found[prefix + name] = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                continue
+    found.pop("README.md", None)
+    return found
+
+
+class NoteMap:
+    """The notes of one workspace as the hooks need them (see the module docstring)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.path = ws.cache_dir() / MAP_FILE
+        self._info: dict[str, list[Any]] = {}  # id → [id, rel_path, kind, status, reviewed, files]
+        self._by_file: dict[str, list[str]] | None = None
+        self._load()
+
+    def _load(self) -> None:
+        root = self.ws.notes_root
+        key = [FORMAT, str(root), repr(self.ws.config)]
+        cached: dict[str, Any] = {}
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("key") == key:
+                cached = data.get("notes", {})
+        files = _scan(root) if root.is_dir() else {}
+        out: dict[str, Any] = {}
+        changed = len(files) != len(cached)
+        store = None
+        for rel, stamp in files.items():
+            old = cached.get(rel)
+            if old is not None and old[0] == stamp[0] and old[1] == stamp[1]:
+                out[rel] = old
+                continue
+            changed = True
+            if store is None:
+                from cairn.notes.store import NoteStore
+
+                store = NoteStore(self.ws)
+            note = store.read_file(root / rel)
+            if isinstance(note, list):
+                out[rel] = [stamp[0], stamp[1], None]
+                continue
+            reviewed = note.last_reviewed.isoformat() if note.last_reviewed else ""
+            out[rel] = [stamp[0], stamp[1], [note.id, note.rel_path, note.kind, note.status, reviewed,
+                                              sorted({a.path for a in note.anchors})]]
+        if changed:
+            with contextlib.suppress(OSError):
+                tmp = self.path.with_name(f".{MAP_FILE}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({"key": key, "notes": out}, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, self.path)
+        self._info = {value[2][0]: value[2] for value in out.values() if value[2]}
+
+    def entry(self, note_id: str) -> MapEntry | None:
+        info = self._info.get(note_id)
+        return MapEntry(info[0], info[1], info[2], info[3], info[4], list(info[5])) if info else None
+
+    def __len__(self) -> int:
+        return len(self._info)
+
+    def anchored_in(self, rel: str) -> list[str]:
+        """Ids of the notes with an anchor recorded in the file `rel`."""
+        if self._by_file is None:
+            self._by_file = {}
+            for info in self._info.values():
+                for path in info[5]:
+                    self._by_file.setdefault(path, []).append(info[0])
+        return sorted(self._by_file.get(rel, ()))
+
+    def latest(self, kind: str | None = None, limit: int = 10) -> list[str]:
+        """Ids of active notes (of `kind`), most recently reviewed first."""
+        chosen = [i for i in self._info.values() if i[3] == "active" and (kind is None or i[2] == kind)]
+        chosen.sort(key=lambda i: (i[4], i[0]), reverse=True)
+        return [i[0] for i in chosen[:limit]]
+
+    def note(self, note_id: str) -> Any:
+        """The parsed note (None when it no longer parses)."""
+        from cairn.notes.store import NoteStore
+
+        entry = self.entry(note_id)
+        if entry is None:
+            return None
+        result = NoteStore(self.ws).read_file(self.ws.root / entry.rel_path)
+        return None if isinstance(result, list) else result
+
+
+__all__ = ["MapEntry", "NoteMap"]

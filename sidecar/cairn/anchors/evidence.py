@@ -1,0 +1,112 @@
+"""Evidence that code moved to another file, from history (issue 10 §5: never "moved" onto boilerplate).
+
+Finding an anchored block's text in another file is not enough to say the code moved there: `})`, a
+`res.end(); });` or a repeated Terraform variable block occur in many files, and a copy added much later
+in another file is somebody else's code. So a relocation across files needs a change that did both at
+once: one commit (or the uncommitted edits) in which the block left its file and appeared in the other
+one, or the file itself was removed and the other added (a rename, also one git detects). This module
+lists those changes from one `git log --raw -M` per recorded commit (cached), following each file
+through the renames git reports; the judge counts the block in the blobs before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cairn.gitio import GitRepo, LogCommit
+
+Blob = str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change touching both files: each side's blob before and after (None: absent)."""
+
+    src_before: Blob
+    src_after: Blob
+    dst_before: Blob
+    dst_after: Blob
+    renamed: bool  # git reported src → dst as one rename
+
+
+class _Log:
+    """A raw log indexed by path (which commits touched it) and by renames."""
+
+    def __init__(self, commits: list[LogCommit]) -> None:
+        self.commits = commits
+        self.by_path: dict[str, list[int]] = {}
+        self.renames: list[tuple[int, str, str]] = []
+        for i, commit in enumerate(commits):
+            for old, new, _ob, _nb in commit.raw:
+                for path in {old, new}:
+                    if path is not None:
+                        self.by_path.setdefault(path, []).append(i)
+                if old is not None and new is not None and old != new:
+                    self.renames.append((i, old, new))
+
+
+class MoveHistory:
+    """The changes between recorded commits and one tip, asked "did src → dst happen in one change?"."""
+
+    def __init__(self, repo: GitRepo, tip: str | None, logs: dict[str, _Log] | None = None) -> None:
+        self.repo = repo
+        self.tip = tip
+        self._logs: dict[str, _Log] = logs if logs is not None else {}
+        self._present: dict[str, bool] = {}
+
+    def sharing(self, tip: str | None) -> MoveHistory:
+        """The same cache of logs for another judge of the same tip."""
+        return MoveHistory(self.repo, tip, self._logs if tip == self.tip else None)
+
+    def has_history(self, commit: str | None) -> bool:
+        """Whether history can answer for anchors recorded at `commit` (present, and a tip to walk to)."""
+        if not commit or not self.tip:
+            return False
+        known = self._present.get(commit)
+        if known is None:
+            known = self._present[commit] = self.repo.has_commit(commit)
+        return known
+
+    def _log(self, since: str) -> _Log:
+        log = self._logs.get(since)
+        if log is None:
+            commits = self.repo.raw_log(since, self.tip) if self.tip and since != self.tip else []
+            log = self._logs[since] = _Log(commits)
+        return log
+
+    def steps(self, since: str, src: str, dst: str) -> Iterator[Step]:
+        """The commits after `since` that changed `src` and `dst` (under any of their names), oldest first."""
+        if not self.has_history(since):
+            return
+        log = self._log(since)
+        src_names, dst_names = _lineage(log, src), _lineage(log, dst)
+        touched_src = {i for p in src_names for i in log.by_path.get(p, ())}
+        touched_dst = {i for p in dst_names for i in log.by_path.get(p, ())}
+        for i in sorted(touched_src & touched_dst):
+            s_entry = d_entry = None
+            for entry in log.commits[i].raw:
+                old, new, _ob, _nb = entry
+                if old is not None and new is not None and old in src_names and new in dst_names and old != new:
+                    yield Step(entry[2], None, None, entry[3], True)
+                    s_entry = d_entry = None
+                    break
+                if s_entry is None and old in src_names:
+                    s_entry = entry
+                if d_entry is None and new in dst_names:
+                    d_entry = entry
+            if s_entry is not None and d_entry is not None:
+                yield Step(s_entry[2], s_entry[3] if s_entry[1] in src_names else None,
+                           d_entry[2] if d_entry[0] in dst_names else None, d_entry[3], False)
+
+
+def _lineage(log: _Log, path: str) -> set[str]:
+    """Every name a file had in the log: the ones it was renamed from and the ones it was renamed to."""
+    names = {path}
+    for _, before, after in reversed(log.renames):
+        if after in names:
+            names.add(before)
+    for _, before, after in log.renames:
+        if before in names:
+            names.add(after)
+    return names
