@@ -9,7 +9,7 @@ CAIRN := $(VENV)/bin/cairn
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= $(CURDIR)/.cache/demo-workspace
 
-.PHONY: run run-cli test check py-check pytest bench venv demo clean dist
+.PHONY: run run-cli test check py-check pytest bench venv demo clean dist neovim
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,12 @@ py-check: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_import_contract.py
 
-pytest: $(STAMP)
+pytest: $(STAMP) neovim
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+## headless Neovim for the language-server end to end in a non-VS Code editor (tests/lsp/test_neovim.py)
+neovim:
+	@bash scripts/ensure-neovim.sh
 
 ## make dist: the wheel and sdist users install (pipx / uv tool / pip), checked as PyPI would
 DIST := build/dist

@@ -172,7 +172,9 @@ export class CairnServer implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.log,
       revealOutputChannelOn: 4 /* RevealOutputChannelOn.Never */,
-      initializationOptions: { ...(notesRoot ? { notesRoot } : {}), recallBudget },
+      // opensDocuments: this client opens the uri/text that cairn.openNote, cairn.newNote and
+      // cairn.draftUpdate return (afterServerCommand), so the server must not also send window/showDocument
+      initializationOptions: { ...(notesRoot ? { notesRoot } : {}), recallBudget, opensDocuments: true },
       diagnosticCollectionName: 'cairn',
       markdown: { isTrusted: false, supportHtml: false },
       initializationFailedHandler: (error) => {

@@ -3,6 +3,12 @@
 Each test builds a throwaway git repository (never this repository's history) with code and notes
 anchored to it, starts the server on it and talks LSP. Waiting is always on notifications
 (`publishDiagnostics`, `cairn/statusChanged`) with a predicate and a deadline, never on sleeps.
+
+The client matrix: tests marked `client_matrix` (the feature tests: hover, diagnostics, code actions,
+code lens, links, symbols, commands, custom requests) run once per
+client in CLIENTS, the server initialized with that client's capabilities as pytest-lsp recorded them
+from the real editor (`pytest_lsp.client_capabilities`); pytest-lsp then also checks that what the
+server sends fits what that client said it supports. Other tests run as VS Code.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
 SERVER = [sys.executable, "-m", "cairn", "serve"]
+# Recorded capabilities shipped by pytest-lsp: VS Code (utf-16, registers file watchers), Neovim 0.11 (asks
+# utf-8 first, shows documents, no dynamic watchers), Emacs 29's eglot (asks utf-32 first). Neovim 0.7
+# (Debian bookworm's) is covered by test_clients.py and by the real one in test_neovim.py.
+CLIENTS = ("visual-studio-code", "neovim", "emacs")
+DEFAULT_CLIENT = "visual-studio-code"
 TIMEOUT = 15.0
 
 APP_PY = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(1, 11))  # 30 lines, f1 at line 1
@@ -48,10 +59,18 @@ def make_client() -> LanguageClient:
     converter.register_structure_hook(Union[types.Command, types.CodeAction], command_or_action)  # noqa: UP007
 
     client.registrations = []  # type: ignore[attr-defined]
+    client.unregistrations = []  # type: ignore[attr-defined]
+    client.registry_changed = asyncio.Event()  # type: ignore[attr-defined]
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(ls: LanguageClient, params: types.RegistrationParams) -> None:
         ls.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+        ls.registry_changed.set()  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_UNREGISTER_CAPABILITY)
+    def unregister(ls: LanguageClient, params: types.UnregistrationParams) -> None:
+        ls.unregistrations.extend(params.unregisterations)  # type: ignore[attr-defined]
+        ls.registry_changed.set()  # type: ignore[attr-defined]
 
     @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
     def lens_refresh(ls: LanguageClient, params: Any) -> None:
@@ -64,8 +83,27 @@ CONFIG = ClientServerConfig(server_command=SERVER, client_factory=make_client,
                             server_env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "client" in metafunc.fixturenames and metafunc.definition.get_closest_marker("client_matrix"):
+        # `client` (a pytest-lsp fixture) asks for `client_name` at run time, which pytest cannot see
+        if "client_name" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("client_name")
+        metafunc.parametrize("client_name", CLIENTS, indirect=True)
+
+
+@pytest.fixture
+def client_name(request: pytest.FixtureRequest) -> str:
+    """The recorded client whose capabilities `start` announces (see CLIENTS)."""
+    return str(getattr(request, "param", DEFAULT_CLIENT))
+
+
 @pytest_lsp.fixture(config=CONFIG)
-async def client(lsp_client: LanguageClient) -> Any:
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> Any:
+    try:  # modules that import `client` without `client_name` (tests/security) run as VS Code
+        name = request.getfixturevalue("client_name")
+    except pytest.FixtureLookupError:
+        name = DEFAULT_CLIENT
+    lsp_client.cairn_client = name  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -112,15 +150,37 @@ def ws(repo: Any) -> Workspace:
     return Workspace(repo)
 
 
+def capabilities(client: LanguageClient) -> types.ClientCapabilities:
+    """The recorded capabilities of the client this test runs as."""
+    return client_capabilities(getattr(client, "cairn_client", DEFAULT_CLIENT))
+
+
+def position_encoding(client: LanguageClient) -> str:
+    """The encoding the server chose (set by `start`): columns in positions count these units."""
+    return str(getattr(client, "cairn_encoding", "utf-16"))
+
+
+def columns(text: str, encoding: str) -> int:
+    """The length of `text` in the units of a negotiated position encoding."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
 async def start(client: LanguageClient, root: Path, options: dict[str, Any] | None = None,
-                folders: bool = True, wait: bool = True) -> types.InitializeResult:
-    caps = client_capabilities("visual-studio-code")
+                folders: bool = True, wait: bool = True,
+                caps: types.ClientCapabilities | None = None) -> types.InitializeResult:
+    caps = caps or capabilities(client)
     params = types.InitializeParams(
         capabilities=caps, root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if folders else None,
         initialization_options=options,
     )
     result = await client.initialize_session(params)
+    encoding = result.capabilities.position_encoding
+    client.cairn_encoding = str(getattr(encoding, "value", encoding) or "utf-16")  # type: ignore[attr-defined]
     if wait:
         # The server announces its first counts once the notes are loaded and diagnostics published.
         await wait_for(client, "cairn/statusChanged", lambda: bool(client.cairn_status),  # type: ignore[attr-defined]
@@ -153,6 +213,23 @@ async def wait_for(client: LanguageClient, method: str, predicate: Callable[[], 
             raise AssertionError(f"timed out after {timeout}s waiting for {method}: {what}")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(future, min(remaining, 2.0))
+
+
+async def wait_registrations(client: LanguageClient, predicate: Callable[[], bool], timeout: float = TIMEOUT,
+                             what: str = "") -> None:
+    """Wait for client/registerCapability and unregisterCapability requests until `predicate()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    event: asyncio.Event = client.registry_changed  # type: ignore[attr-defined]
+    while not predicate():
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"timed out after {timeout}s waiting for registrations: {what}")
+        event.clear()
+        if predicate():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), remaining)
 
 
 async def wait_diagnostics(client: LanguageClient, uri: str,

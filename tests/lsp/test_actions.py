@@ -25,6 +25,7 @@ async def actions_at(client: LanguageClient, uri: str, line: int) -> list[types.
     return [a for a in got or [] if isinstance(a, types.CodeAction)]
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_actions_on_any_anchored_range(client: LanguageClient, ws: Workspace) -> None:
     ws.note("First", [("src/app.py", 4, 5)])
     ws.note("Second", [("src/app.py", 5, 6)])
@@ -39,6 +40,7 @@ async def test_actions_on_any_anchored_range(client: LanguageClient, ws: Workspa
     assert await actions_at(client, uri, 20) == []
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_reanchor_is_conditional_on_the_version_the_editor_saw(client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("Adders add", [("src/app.py", 4, 5)])
     ws.repo.commit("note")
@@ -70,6 +72,7 @@ async def test_reanchor_is_conditional_on_the_version_the_editor_saw(client: Lan
     await wait_diagnostics(client, uri, lambda d: not d)
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_mark_reviewed_draft_update_and_open_note(client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("Old gotcha", [("src/app.py", 7, 8)], kind="gotcha", reviewed="2024-01-01T00:00:00Z")
     ws.repo.commit("note")
@@ -96,6 +99,7 @@ async def test_mark_reviewed_draft_update_and_open_note(client: LanguageClient, 
     assert uri
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_new_note_from_a_selection(client: LanguageClient, ws: Workspace) -> None:
     await start(client, ws.root)
     uri = ws.uri("src/app.py")
@@ -112,6 +116,33 @@ async def test_new_note_from_a_selection(client: LanguageClient, ws: Workspace) 
     assert hover is not None and "Four adds four" in str(hover.contents)
     with pytest.raises(JsonRpcException):
         await run(client, "cairn.newNote", {"uri": uri, "range": rng, "kind": "nonsense", "title": "x"})
+
+
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
+async def test_code_actions_honour_context_only(client: LanguageClient, ws: Workspace) -> None:
+    ws.note("Adders add", [("src/app.py", 4, 5)])
+    ws.repo.commit("note")
+    changed = APP_PY.replace("return x + 2", "return x - 2")
+    ws.repo.write("src/app.py", changed)
+    ws.repo.commit("Subtract")
+    await start(client, ws.root)
+    uri = ws.uri("src/app.py")
+    open_doc(client, uri, changed)
+    diags = await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"])
+    pos = types.Position(line=3, character=0)
+
+    async def kinds(only: list[str] | None) -> list[tuple[str, str]]:
+        got = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=pos, end=pos),
+            context=types.CodeActionContext(diagnostics=list(diags), only=only)))
+        return [(str(a.kind), a.title) for a in got or [] if isinstance(a, types.CodeAction)]
+
+    everything = await kinds(None)
+    assert {t for _, t in everything} >= {"Open note", "Mark reviewed", "Draft an update for an agent"}
+    quickfixes = await kinds([types.CodeActionKind.QuickFix])
+    assert [t for _, t in quickfixes] == ["Re-anchor to the current lines and mark reviewed"]
+    assert await kinds([types.CodeActionKind.Source]) == []  # nothing of a kind Cairn does not offer
+    assert await kinds([types.CodeActionKind.Empty]) == everything  # the empty kind asks for every kind
 
 
 async def test_mark_reviewed_clears_stale_and_refuses_deleted_code(client: LanguageClient, ws: Workspace) -> None:

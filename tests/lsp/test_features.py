@@ -12,6 +12,7 @@ from pytest_lsp import LanguageClient
 from .conftest import APP_PY, Workspace, codes, hover_text, open_doc, start, wait_diagnostics, wait_for
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_code_lens_counts_notes_and_stale_ones(client: LanguageClient, ws: Workspace) -> None:
     ws.note("Keep f2 pure", [("src/app.py", 4, 5)])
     ws.note("f2 is hot", [("src/app.py", 4, 5)], kind="gotcha")
@@ -28,6 +29,7 @@ async def test_code_lens_counts_notes_and_stale_ones(client: LanguageClient, ws:
     assert (12, "1 note · fresh · f5 alone") in got
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_document_links_from_anchors_to_the_code(client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("About f2", [("src/app.py", 4, 5)])
     ws.repo.commit("note")
@@ -47,6 +49,7 @@ async def test_document_links_from_anchors_to_the_code(client: LanguageClient, w
     assert got == {("src/app.py", target), ("4-5", target)}
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_workspace_symbols_search_notes(client: LanguageClient, ws: Workspace) -> None:
     ws.note("Retry budget for uploads", [("src/app.py", 1, 2)], body="Uploads retry three times.\n")
     ws.note("Cache invalidation", [("src/app.py", 4, 5)], kind="pattern")
@@ -58,6 +61,7 @@ async def test_workspace_symbols_search_notes(client: LanguageClient, ws: Worksp
     assert symbols and symbols[0].location.uri.endswith("agent-context/decisions/retry-budget-for-uploads.md")
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_custom_requests_and_status_notification(client: LanguageClient, ws: Workspace) -> None:
     fresh_id = ws.note("Uploads retry", [("src/app.py", 1, 2)], body="Three retries then give up.\n")
     stale_id = ws.note("f2 adds two", [("src/app.py", 4, 5)])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .conftest import APP_PY, Workspace, hover_text, open_doc, replace_all, start
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_hover_card_has_title_kind_badge_body_range_and_file_link(client: LanguageClient, ws: Workspace) -> None:
     note_id = ws.note("Use plain adders", [("src/app.py", 4, 5)], body="We add constants.\nSecond line.\n")
     ws.repo.commit("note")
@@ -28,6 +30,7 @@ async def test_hover_card_has_title_kind_badge_body_range_and_file_link(client: 
     assert await hover_text(client, uri, 6) == ""
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_several_notes_on_a_line_freshest_first(client: LanguageClient, ws: Workspace) -> None:
     ws.note("Old but fresh", [("src/app.py", 1, 8)], reviewed="2026-01-01T00:00:00Z")
     ws.note("Expired one", [("src/app.py", 4, 5)], kind="gotcha", reviewed="2025-01-01T00:00:00Z")
@@ -59,6 +62,7 @@ async def test_note_content_cannot_inject_commands_or_html(client: LanguageClien
     assert "&#58;" in text  # the word survives, inert
 
 
+@pytest.mark.client_matrix  # once per recorded client (conftest.CLIENTS)
 async def test_inserting_lines_above_moves_the_hover_with_the_code(client: LanguageClient, ws: Workspace) -> None:
     ws.note("About f2", [("src/app.py", 4, 5)])
     ws.repo.commit("note")

@@ -26,9 +26,10 @@ def contributed() -> dict[str, dict[str, object]]:
 
 
 def options_from_settings(settings: dict[str, object]) -> dict[str, object]:
-    """What `CairnServer.doStart` sends: notesRoot only when set, recallBudget always."""
+    """What `CairnServer.doStart` sends: notesRoot only when set, recallBudget and opensDocuments always."""
     notes_root = settings["cairn.notesRoot"]
-    return {**({"notesRoot": notes_root} if notes_root else {}), "recallBudget": settings["cairn.recall.budget"]}
+    return {**({"notesRoot": notes_root} if notes_root else {}), "recallBudget": settings["cairn.recall.budget"],
+            "opensDocuments": True}
 
 
 def test_the_extension_defaults_are_valid_options() -> None:
@@ -36,7 +37,7 @@ def test_the_extension_defaults_are_valid_options() -> None:
     defaults = {name: spec.get("default") for name, spec in props.items()}
     options, problem = read_options(options_from_settings(defaults))
     assert problem is None
-    assert options == InitializationOptions(recall_budget=Config().recall_budget)
+    assert options == InitializationOptions(recall_budget=Config().recall_budget, opens_documents=True)
     assert f"budget = {Config().recall_budget}" in DEFAULT_CONFIG_TOML
 
 

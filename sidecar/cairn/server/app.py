@@ -110,6 +110,7 @@ def build_server() -> CairnServer:
             return None
         session = Session(ws, state.options.recall_budget)
         state.add_session(session)
+        state.begin_loading()  # until `_activate` has loaded it, status requests wait (see requests.status)
         return session
 
     async def _activate(ls: CairnServer, session: Session) -> None:
@@ -119,6 +120,8 @@ def build_server() -> CairnServer:
         except Exception as exc:
             state.log(f"{session.root}: cannot load notes: {type(exc).__name__}: {exc}", types.MessageType.Error)
             return
+        finally:
+            state.end_loading()
         counts = session.status()
         state.log(f"{session.root}: {counts['notes']} notes ({counts['stale']} stale, {counts['expired']} "
                   f"expired, {counts['invalid']} invalid)")
@@ -169,6 +172,8 @@ def build_server() -> CairnServer:
             if added is not None:
                 await _activate(ls, added)
         requests.notify_status(state)
+        if state.sessions:
+            ls.spawn(register_client_watcher(state))  # watch what the folders now hold
 
     async def _after_start(session: Session) -> None:
         """After the first diagnostics: save the state for the next start, open the search index."""
@@ -242,6 +247,8 @@ def build_server() -> CairnServer:
 
     for method, handler in requests.REQUESTS.items():
         server.feature(method)(guarded(method)(handler))
+    if isinstance(server.protocol, CairnProtocol):
+        server.protocol.no_arguments = requests.NO_ARGUMENTS
 
     for name in commands.COMMANDS:
         def make(command: str) -> Callable[..., Awaitable[Any]]:

@@ -6,6 +6,7 @@ conditional on the note version the editor was shown: a note changed meanwhile i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lsprotocol import types
@@ -74,4 +75,19 @@ async def code_actions(state: ServerState, params: types.CodeActionParams) -> li
     out: list[types.CodeAction] = []
     for note_view in sorted(views.values(), key=lambda v: v.sort_key()):
         out.extend(actions_for(note_view, by_note.get(note_view.id, []), several))
-    return out
+    only = params.context.only
+    return [a for a in out if wanted(a.kind, only)] if only else out
+
+
+def wanted(kind: str | None, only: Sequence[str]) -> bool:
+    """Whether an action of `kind` is among the kinds a client asked for (`context.only`).
+
+    Kinds are hierarchical: asking for `quickfix` also gets `quickfix.cairn`; the empty kind asks for all.
+    """
+    value = _text(kind)
+    return any(not o or value == o or value.startswith(f"{o}.") for o in map(_text, only))
+
+
+def _text(kind: Any) -> str:
+    """A kind as its wire string (lsprotocol hands known kinds over as enum members, others as str)."""
+    return str(kind.value) if isinstance(kind, types.CodeActionKind) else str(kind or "")

@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol import types
 
 from cairn.errors import CairnError, ConflictError, UsageError
+from cairn.server import documents
 from cairn.server.convert import path_to_uri, to_plain, uri_to_path
 from cairn.server.engine import Session
 from cairn.server.protocol import CommandError
@@ -79,16 +80,29 @@ async def mark_reviewed(state: ServerState, arg: dict[str, Any]) -> dict[str, An
 
 
 async def draft_update(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
+    """`{text}` for the VS Code extension; other clients also get the draft as a file, shown to them
+    when they can show documents (see documents.py)."""
     session = _session_for_note(state, arg)
-    return {"text": await state.run(session.draft_update, arg["id"])}
+    text = await state.run(session.draft_update, arg["id"])
+    if documents.client_opens_documents(state):
+        return {"text": text}
+    path = await state.run(documents.write_draft, session, arg["id"], text)
+    uri = path_to_uri(path)
+    if documents.can_show(state):
+        documents.show(state, uri)
+    return {"text": text, "path": str(path), "uri": uri}
 
 
 async def open_note(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
+    """`{uri}`; clients that can show documents and do not open it themselves are asked to show it."""
     session = _session_for_note(state, arg)
     path = session.store.path_of(arg["id"])
     if not path.is_file():
         raise UsageError(f"no note {arg['id']!r} (looked for {session.store.rel_path(path)})")
-    return {"uri": path_to_uri(path)}
+    uri = path_to_uri(path)
+    if documents.can_show(state):
+        documents.show(state, uri)
+    return {"uri": uri}
 
 
 def _line_span(rng: Any) -> tuple[int, int]:

@@ -30,13 +30,22 @@ def path_to_uri(path: Path) -> str:
     return path.resolve().as_uri() if not path.is_absolute() else path.as_uri()
 
 
-def utf16_len(text: str) -> int:
-    """Length of `text` in UTF-16 code units (LSP's default position encoding)."""
-    return len(text.encode("utf-16-le")) // 2
+UTF16 = "utf-16"  # LSP's default position encoding; the server negotiates utf-8 and utf-32 as well
 
 
-def line_range(lines: Sequence[str] | None, start: int, end: int) -> types.Range:
-    """The LSP range covering 1-based inclusive lines `start..end` of a file whose lines are `lines`.
+def columns(text: str, encoding: str) -> int:
+    """Length of `text` in the units of the negotiated position encoding (`general.positionEncodings`):
+    bytes for utf-8, code points for utf-32, code units for utf-16 (the default)."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8", "surrogatepass"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def line_range(lines: Sequence[str] | None, start: int, end: int, encoding: str) -> types.Range:
+    """The LSP range covering 1-based inclusive lines `start..end` of a file whose lines are `lines`,
+    its end column counted in the negotiated position `encoding`.
 
     Without the text (files that are not open), the end is past the end of the line: LSP clients clamp
     a character beyond the line length to the line's end, so no file has to be read to publish.
@@ -46,7 +55,7 @@ def line_range(lines: Sequence[str] | None, start: int, end: int) -> types.Range
     if lines:
         last = min(last, len(lines) - 1)
         first = min(first, last)
-        width = utf16_len(lines[last])
+        width = columns(lines[last], encoding)
     else:
         width = LINE_END
     return types.Range(start=types.Position(line=first, character=0),

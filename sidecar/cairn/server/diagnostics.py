@@ -30,7 +30,7 @@ def _note_location(session: Session, view: NoteView) -> types.Location:
 
 
 def anchor_diagnostic(session: Session, view: NoteView, anchor: AnchorView,
-                      lines: Sequence[str] | None) -> types.Diagnostic | None:
+                      lines: Sequence[str] | None, encoding: str) -> types.Diagnostic | None:
     """The diagnostic of one anchor shown in a code file, or None when its note is fresh."""
     title = " ".join(view.note.title.split())
     if anchor.stale:
@@ -42,7 +42,7 @@ def anchor_diagnostic(session: Session, view: NoteView, anchor: AnchorView,
     else:
         return None
     return types.Diagnostic(
-        range=line_range(lines, anchor.shown[1], anchor.shown[2]),
+        range=line_range(lines, anchor.shown[1], anchor.shown[2], encoding),
         message=message,
         severity=severity,
         source=SOURCE,
@@ -53,7 +53,8 @@ def anchor_diagnostic(session: Session, view: NoteView, anchor: AnchorView,
     )
 
 
-def code_diagnostics(session: Session, view: FileView, lines: Sequence[str] | None) -> list[types.Diagnostic]:
+def code_diagnostics(session: Session, view: FileView, lines: Sequence[str] | None,
+                     encoding: str) -> list[types.Diagnostic]:
     out = []
     seen: set[tuple[str, int]] = set()
     for anchor in view.anchors:
@@ -61,22 +62,23 @@ def code_diagnostics(session: Session, view: FileView, lines: Sequence[str] | No
         if note is None or (note.id, anchor.index) in seen:
             continue
         seen.add((note.id, anchor.index))
-        diag = anchor_diagnostic(session, note, anchor, lines)
+        diag = anchor_diagnostic(session, note, anchor, lines, encoding)
         if diag is not None:
             out.append(diag)
     return out
 
 
-def note_diagnostics(session: Session, view: NoteFileView, lines: Sequence[str] | None) -> list[types.Diagnostic]:
+def note_diagnostics(session: Session, view: NoteFileView, lines: Sequence[str] | None,
+                     encoding: str) -> list[types.Diagnostic]:
     out = []
     note_id = view.note.id if view.note else (view.errors[0].note_id if view.errors else None)
     data = {"noteId": note_id, "notePath": view.path}
     for error in view.errors:
-        out.append(types.Diagnostic(range=line_range(lines, error.line, error.line), message=error.message,
+        out.append(types.Diagnostic(range=line_range(lines, error.line, error.line, encoding), message=error.message,
                                     severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
                                     data=data))
     for line, message in view.broken:
-        out.append(types.Diagnostic(range=line_range(lines, line, line), message=message,
+        out.append(types.Diagnostic(range=line_range(lines, line, line, encoding), message=message,
                                     severity=types.DiagnosticSeverity.Error, source=SOURCE,
                                     code="broken-anchor", data=data))
     return out
@@ -108,7 +110,7 @@ async def publish_document(state: ServerState, uri: str) -> None:
     if ref.is_note:
         got_note = await state.note_file_view(uri)
         if got_note is not None:
-            _publish(state, uri, note_diagnostics(ref.session, got_note[1], lines), version)
+            _publish(state, uri, note_diagnostics(ref.session, got_note[1], lines, state.encoding), version)
         return
     got = await state.file_view(uri, quiet=True)
     if got is None:
@@ -117,7 +119,7 @@ async def publish_document(state: ServerState, uri: str) -> None:
     current = state.document(uri)
     if doc is not None and (current is None or current[0] != version):
         return  # a newer edit is on its way; its own run will publish
-    _publish(state, uri, code_diagnostics(ref.session, got[1], lines), version)
+    _publish(state, uri, code_diagnostics(ref.session, got[1], lines, state.encoding), version)
 
 
 def _read_lines(root: Path, rel: str) -> list[str] | None:
@@ -127,7 +129,7 @@ def _read_lines(root: Path, rel: str) -> list[str] | None:
 
 
 def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str], code_paths: set[str] | None,
-                          note_paths: set[str] | None) -> dict[str, list[types.Diagnostic]]:
+                          note_paths: set[str] | None, encoding: str) -> dict[str, list[types.Diagnostic]]:
     """Diagnostics of files that are not open (runs on the engine thread).
 
     `code_paths`/`note_paths`: only those files (what changed since the last publish); None: every file
@@ -150,7 +152,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
             out[uri] = []
             continue
         view = FileView(rel, tuple(interesting), snap.notes, snap.generation)
-        out[uri] = code_diagnostics(session, view, None)
+        out[uri] = code_diagnostics(session, view, None, encoding)
     by_file: dict[str, list[tuple[int, str]]] = {}
     for error in snap.errors:
         if note_paths is None or error.path in note_paths:
@@ -161,7 +163,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
             continue
         lines = _read_lines(session.root, rel)
         note_id = note_id_for(rel.removeprefix(session.ws.notes_root_rel + "/")) or rel
-        out[uri] = [types.Diagnostic(range=line_range(lines, line, line), message=message,
+        out[uri] = [types.Diagnostic(range=line_range(lines, line, line, encoding), message=message,
                                      severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
                                      data={"noteId": note_id, "notePath": rel}) for line, message in problems]
     if note_paths is None:
@@ -178,7 +180,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
             continue
         lines = _read_lines(session.root, note.rel_path)
         out.setdefault(uri, []).extend(
-            types.Diagnostic(range=line_range(lines, note.anchors[a.index].line, note.anchors[a.index].line),
+            types.Diagnostic(range=line_range(lines, note.anchors[a.index].line, note.anchors[a.index].line, encoding),
                              message=f"broken anchor {note.anchors[a.index].label()}: "
                                      f"{a.message or 'the anchored code no longer exists'}",
                              severity=types.DiagnosticSeverity.Error, source=SOURCE, code="broken-anchor",
@@ -194,7 +196,7 @@ async def publish_all(state: ServerState, session: Session) -> None:
     code_paths, note_paths = session.take_affected()
     snap = session.snapshot
     open_uris = []
-    for uri in list(state.server.workspace.text_documents):
+    for uri in state.open_uris():
         ref = state.resolve(uri, quiet=True)
         if ref is None or ref.session is not session:
             continue
@@ -206,7 +208,8 @@ async def publish_all(state: ServerState, session: Session) -> None:
             state.carry_forward(uri, snap.generation)  # nothing it shows changed: keep its cached view
     if not state.options.workspace_diagnostics:
         return  # the client asked for diagnostics of open documents only
-    found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths)
+    found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths,
+                            state.encoding)
     for uri, diags in found.items():
         if diags or uri in state.published:
             _publish(state, uri, diags)

@@ -13,16 +13,16 @@ from lsprotocol import types
 
 from cairn.errors import CairnError
 from cairn.gitio.files import read_regular_text
-from cairn.server.convert import path_to_uri, utf16_len
+from cairn.server.convert import columns, path_to_uri
 from cairn.server.state import ServerState
 
 _PATH = re.compile(r"^(\s*-?\s*path\s*:\s*)(['\"]?)(.*?)\2\s*(#.*)?$")
 _LINES = re.compile(r"^(\s*-?\s*lines\s*:\s*)(['\"]?)(.*?)\2\s*(#.*)?$")
 
 
-def _value_range(line_no: int, line: str, match: re.Match[str]) -> types.Range:
-    start = utf16_len(line[: match.start(3)])
-    end = start + utf16_len(match.group(3))
+def _value_range(line_no: int, line: str, match: re.Match[str], encoding: str) -> types.Range:
+    start = columns(line[: match.start(3)], encoding)
+    end = start + columns(match.group(3), encoding)
     return types.Range(start=types.Position(line=line_no, character=start),
                        end=types.Position(line=line_no, character=end))
 
@@ -66,9 +66,9 @@ async def document_links(state: ServerState, params: types.DocumentLinkParams) -
             text = lines[line_no]
             if line_no > first and text.lstrip().startswith("- "):
                 break  # the next anchor item
-            for pattern in (_PATH, _LINES):
+            for pattern in (_PATH, _LINES):  # columns in the negotiated position encoding
                 match = pattern.match(text)
                 if match and match.group(3):
-                    out.append(types.DocumentLink(range=_value_range(line_no, text, match), target=target,
-                                                  tooltip=tooltip if tooltips else None))
+                    rng = _value_range(line_no, text, match, state.encoding)
+                    out.append(types.DocumentLink(range=rng, target=target, tooltip=tooltip if tooltips else None))
     return out

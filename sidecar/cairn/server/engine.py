@@ -513,6 +513,11 @@ class Session:
         """Whether some note has an anchor recorded in, or currently shown in, `rel`."""
         return rel in self._recorded or rel in self.snapshot.by_path
 
+    def anchored_paths(self) -> set[str]:
+        """Every file some note has an anchor recorded in or currently shown in (what to watch)."""
+        with self.lock:
+            return {rel for rel, ids in self._recorded.items() if ids} | set(self.snapshot.by_path)
+
     def file_view(self, rel: str, text: str | None) -> FileView:
         """Anchors shown in `rel`, judged against `text` (an unsaved buffer) or the working tree."""
         with self.lock:

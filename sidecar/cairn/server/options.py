@@ -12,6 +12,8 @@ and what is wrong, and runs with the defaults, as jedi-language-server does.
   `cairn/recall`; absent: `[recall] budget` of config.toml.
 - `workspaceDiagnostics` (boolean, default true): false publishes diagnostics for open documents
   only, never for every stale note of the workspace (for editors whose problem list gets crowded).
+- `opensDocuments` (boolean, default false): the client opens what `cairn.openNote`/`newNote`/
+  `draftUpdate` return, so the server sends no `window/showDocument` (see documents.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from cairn.errors import CairnError
 from cairn.limits import recall_budget
 
 WIRE_NAMES = {"notes_root": "notesRoot", "recall_budget": "recallBudget",
-              "workspace_diagnostics": "workspaceDiagnostics"}
+              "workspace_diagnostics": "workspaceDiagnostics", "opens_documents": "opensDocuments"}
 
 
 def _blank_is_none(value: str | None) -> str | None:
@@ -48,6 +50,7 @@ class InitializationOptions:
     notes_root: str | None = attrs.field(default=None, converter=_blank_is_none)
     recall_budget: int | None = attrs.field(default=None, validator=_budget_in_bounds)
     workspace_diagnostics: bool = True
+    opens_documents: bool = False
 
 
 def _strict(kind: type, name: str) -> Any:
@@ -66,7 +69,8 @@ for _kind, _name in ((str, "a string"), (int, "an integer"), (bool, "true or fal
 _converter.register_structure_hook(InitializationOptions, make_dict_structure_fn(
     InitializationOptions, _converter, notes_root=override(rename=WIRE_NAMES["notes_root"]),
     recall_budget=override(rename=WIRE_NAMES["recall_budget"]),
-    workspace_diagnostics=override(rename=WIRE_NAMES["workspace_diagnostics"])))
+    workspace_diagnostics=override(rename=WIRE_NAMES["workspace_diagnostics"]),
+    opens_documents=override(rename=WIRE_NAMES["opens_documents"])))
 
 
 def _problems(exc: Exception) -> str:

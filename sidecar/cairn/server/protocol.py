@@ -18,6 +18,10 @@ JSON-RPC 2.0 requires an error response to every request. This subclass, passed 
 - `_handle_request`: our custom requests (`cairn/*`, which lsprotocol does not type, so pygls passes
   any params through) take an object; other params (an array, a string) get the same InvalidParams error
   instead of reaching the handler.
+- Requests that take no arguments (`no_arguments`, set by the server: `cairn/status`, `cairn/stale`)
+  accept every way of saying "nothing": `{}`, `[]` (what Lua's `{}` encodes to), `null` and no `params`
+  member at all (JSON-RPC allows omitting it; pygls' generic request type requires it, so a request
+  without `params` is read as `params: null`).
 
 - a request whose `method` is not a string (`"method": 123`) is answered with InvalidRequest (-32600)
   carrying its id; pygls would fail on it and answer nothing.
@@ -71,6 +75,12 @@ def _is_object(params: Any) -> bool:
     return isinstance(params, dict) or hasattr(params, "_asdict")
 
 
+def _is_empty_object(params: Any) -> bool:
+    if isinstance(params, dict):
+        return not params
+    return hasattr(params, "_asdict") and not params._asdict()
+
+
 def _kind(params: Any) -> str:
     if isinstance(params, list | tuple):
         return "an array"
@@ -93,12 +103,17 @@ def _why(data: dict[str, Any], cause: BaseException | None) -> str:
 class CairnProtocol(LanguageServerProtocol):
     """pygls' LSP protocol, answering requests with unreadable params instead of dropping them."""
 
+    no_arguments: frozenset[str] = frozenset()  # methods whose handler takes no arguments
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         if (isinstance(data, dict) and "jsonrpc" in data and "id" in data and "method" in data
                 and not isinstance(data["method"], str) and "error" not in data and "result" not in data):
             kind = _kind(data["method"]) if data["method"] is not None else "null"
             return UnreadableRequest(_request_id(data.get("id")), repr(data["method"])[:40],
                                      f"invalid request: method must be a string, not {kind}", INVALID_REQUEST)
+        if (isinstance(data, dict) and "id" in data and isinstance(data.get("method"), str)
+                and "params" not in data and "error" not in data and "result" not in data):
+            data = {**data, "params": None}  # JSON-RPC: "params" may be omitted
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
@@ -119,6 +134,8 @@ class CairnProtocol(LanguageServerProtocol):
 
     def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
         custom = self.get_message_type(method_name) is None and method_name in self.fm.features
+        if method_name in self.no_arguments and (params == [] or params == () or _is_empty_object(params)):
+            params = None
         if custom and params is not None and not _is_object(params):
             self._answer_invalid(msg_id, f"invalid params for {method_name}: params must be an object, "
                                          f"not {_kind(params)}")

@@ -84,10 +84,13 @@ def status_payload(state: ServerState) -> dict[str, int]:
 
 
 async def status(state: ServerState, params: Any) -> dict[str, int]:
+    """The counts, answered once the workspaces have loaded (never zeros that only mean "not yet")."""
+    await state.loaded()
     return status_payload(state)
 
 
 async def stale(state: ServerState, params: Any) -> dict[str, Any]:
+    await state.loaded()
     notes: list[dict[str, Any]] = []
     for session in state.sessions.values():
         notes.extend(session.stale())
@@ -107,6 +110,7 @@ async def kinds(state: ServerState, params: Any) -> dict[str, Any]:
 
 async def notes(state: ServerState, params: Any) -> dict[str, Any]:
     """Every note of every workspace folder with its freshness and anchors (the extension's notes view)."""
+    await state.loaded()
     out: dict[str, list[dict[str, Any]]] = {"notes": [], "invalid": []}
     for session in state.sessions.values():
         part = session.notes_list()
@@ -123,5 +127,6 @@ def notify_status(state: ServerState) -> None:
         state.server.protocol.notify("cairn/statusChanged", payload)
 
 
+NO_ARGUMENTS = frozenset({"cairn/status", "cairn/stale", "cairn/notes"})  # accept `{}`, `[]`, `null` or no params
 REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale,
             "cairn/notes": notes, "cairn/kinds": kinds}

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -26,6 +27,8 @@ from cairn.server.options import InitializationOptions
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
+
+    from cairn.server.watcher import ClientWatcher
 
 log = logging.getLogger("cairn.server")
 T = TypeVar("T")
@@ -58,6 +61,10 @@ class ServerState:
         self._refs: dict[str, DocRef | None] = {}
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._doc_dirty: set[str] = set()
+        self.client_watcher: ClientWatcher | None = None  # the client's file watcher registration (watcher.py)
+        self._loading = 0  # workspaces opened but not loaded yet
+        self._loaded = asyncio.Event()
+        self._loaded.set()
 
     # ---- logging ---------------------------------------------------------------------------
     def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
@@ -74,6 +81,16 @@ class ServerState:
         with contextlib.suppress(Exception):
             self.server.window_log_message(types.LogMessageParams(type=level, message=f"cairn: {message}"))
 
+    @property
+    def encoding(self) -> str:
+        """The position encoding negotiated at initialize (pygls picks the client's first of utf-8,
+        utf-16, utf-32): every column the server sends or reads counts its units (convert.columns)."""
+        try:
+            chosen = self.server.workspace.position_encoding
+        except RuntimeError:  # before initialize
+            return "utf-16"
+        return str(getattr(chosen, "value", chosen) or "utf-16")
+
     # ---- the engine thread -----------------------------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -83,6 +100,21 @@ class ServerState:
     def add_session(self, session: Session) -> None:
         self.sessions[session.root] = session
         self._refs.clear()
+
+    def begin_loading(self) -> None:
+        """A workspace was opened; its notes are not loaded yet (counts would read zero)."""
+        self._loading += 1
+        self._loaded.clear()
+
+    def end_loading(self) -> None:
+        """A workspace finished its first load (or failed it): status requests may answer."""
+        self._loading = max(0, self._loading - 1)
+        if not self._loading:
+            self._loaded.set()
+
+    async def loaded(self) -> None:
+        """Wait until every opened workspace has been loaded once."""
+        await self._loaded.wait()
 
     def forget_caches(self) -> None:
         """A workspace folder went away: forget resolutions that may point into it."""
@@ -136,18 +168,26 @@ class ServerState:
 
     # ---- documents -------------------------------------------------------------------------
     def document(self, uri: str) -> tuple[int | None, str] | None:
-        """(version, text) of an open document, or None when the editor has not opened it."""
+        """(version, text) of an open document, or None when the editor has not opened it.
+
+        pygls keys open documents by the percent-decoded uri (`caf%C3%A9.py` and `my%20file.py` are
+        stored as `café.py` and `my file.py`), so look them up the same way.
+        """
         docs = self.server.workspace.text_documents
-        doc = docs.get(uri)
+        doc = docs.get(unquote(uri))
         if doc is None:
             return None
         return doc.version, doc.source
 
+    def open_uris(self) -> list[str]:
+        """The uris of the open documents as the client spells them (what diagnostics are published to)."""
+        return [doc.uri for doc in list(self.server.workspace.text_documents.values())]
+
     def unsaved_buffers(self, session: Any) -> dict[str, str]:
         """The code files of `session` open in the editor whose text differs from the disk (rel → text)."""
         out: dict[str, str] = {}
-        for uri, doc in list(self.server.workspace.text_documents.items()):
-            ref = self.resolve(uri, quiet=True)
+        for doc in list(self.server.workspace.text_documents.values()):
+            ref = self.resolve(doc.uri, quiet=True)  # the client's spelling (pygls keys are percent-decoded)
             if ref is None or ref.session is not session or ref.is_note:
                 continue
             if not session.same_as_disk(ref.rel, doc.source):

@@ -122,6 +122,8 @@ async def after_refresh(state: ServerState, session: Session) -> None:
 
     await publish_all(state, session)
     notify_status(state)
+    if state.client_watcher is not None:
+        state.client_watcher.schedule()
     caps = state.server.client_capabilities.workspace
     if caps and caps.code_lens and caps.code_lens.refresh_support:
         with contextlib.suppress(Exception):
@@ -228,7 +230,7 @@ def did_change_watched_files(state: ServerState, queues: dict[Path, RefreshQueue
         if queue is None:
             continue
         notes, code, git, reload = classify(queue.session, paths)
-        open_rels = {ref.rel for uri in state.server.workspace.text_documents
+        open_rels = {ref.rel for uri in state.open_uris()
                      if (ref := state.resolve(uri, quiet=True)) is not None}
         if queue.watching:  # our own watcher already reports notes and git; the client adds code files
             notes, git, reload = set(), False, False
@@ -237,19 +239,137 @@ def did_change_watched_files(state: ServerState, queues: dict[Path, RefreshQueue
             queue.add(notes, code - open_rels, git, reload)
 
 
-async def register_client_watcher(state: ServerState) -> None:
-    """Ask the client to report file changes (code edited on disk by an agent or a script, which our
-    own watcher on the notes and git folders does not see), when it supports dynamic registration."""
-    caps = state.server.client_capabilities.workspace
-    watched = caps.did_change_watched_files if caps else None
-    if not (watched and watched.dynamic_registration):
-        return
-    options = types.DidChangeWatchedFilesRegistrationOptions(watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
-    try:
-        await state.server.client_register_capability_async(types.RegistrationParams(registrations=[
-            types.Registration(id="cairn-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                               register_options=options)]))
-    except Exception as exc:
-        state.log(f"the client did not accept a file watcher ({exc}); code edited outside the editor is "
-                  "seen at the next git change", types.MessageType.Warning)
+MAX_FILE_WATCHERS = 200  # more anchored files than this: watch their folders instead
 
+
+def glob_escape(text: str) -> str:
+    """`text` as a literal in an LSP glob pattern (`*?[]{}` are pattern syntax there)."""
+    return "".join(f"[{c}]" if c in "*?[]{}" else c for c in text)
+
+
+def _collapse(paths: set[str]) -> list[str]:
+    """Glob patterns (relative) for the anchored files: one per file, or per folder when there are many."""
+    if len(paths) <= MAX_FILE_WATCHERS:
+        return sorted(glob_escape(p) for p in paths)
+    folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in paths}
+    if len(folders) <= MAX_FILE_WATCHERS:
+        return sorted(f"{glob_escape(f)}/*" if f else "*" for f in folders)
+    tops = {p.split("/", 1)[0] for p in paths if "/" in p}
+    return sorted(f"{glob_escape(t)}/**" for t in tops) + (["*"] if any("/" not in p for p in paths) else [])
+
+
+def watch_patterns(session: Session, anchored: set[str], relative: bool) -> list[types.FileSystemWatcher]:
+    """What Cairn needs to hear about in one workspace, as the client's file watchers.
+
+    Note files and the notes folder's config, the anchored files (code an agent or a script edits on
+    disk), and git's HEAD, index, refs and merge/rebase markers. With `relative` (the client supports
+    `relativePatternSupport`) the patterns are exact, relative to the workspace root or the git dir;
+    otherwise they are `**/`-prefixed relative paths, which every client matches whether it compares
+    globs with absolute paths or with workspace-relative ones (a same-named file elsewhere is filtered
+    out by `classify`).
+    """
+    ws = session.ws
+    root = session.root
+    notes = ws.notes_root_rel.strip("/")
+    notes_glob = f"{glob_escape(notes)}/" if notes and notes != "." else ""
+    in_root = [f"{notes_glob}**/*.md", f"{notes_glob}config.toml", *_collapse(anchored)]
+    git_dir = ws.git_dir
+    git_names = ["refs/**", *sorted(GIT_TOP)]
+    out: list[types.FileSystemWatcher] = []
+    if relative:
+        base = root.as_uri()
+        out += [types.FileSystemWatcher(glob_pattern=types.RelativePattern(base_uri=base, pattern=p))
+                for p in in_root]
+        if git_dir is not None:
+            out += [types.FileSystemWatcher(glob_pattern=types.RelativePattern(base_uri=git_dir.as_uri(), pattern=p))
+                    for p in git_names]
+        return out
+    out += [types.FileSystemWatcher(glob_pattern=f"**/{p}") for p in in_root]
+    if git_dir is not None:
+        try:
+            git_prefix = "**/" + glob_escape(git_dir.relative_to(root).as_posix())
+        except ValueError:  # a worktree's or submodule's git dir lives elsewhere: its absolute path
+            git_prefix = glob_escape(git_dir.as_posix())
+        out += [types.FileSystemWatcher(glob_pattern=f"{git_prefix}/{p}") for p in git_names]
+    return out
+
+
+class ClientWatcher:
+    """The `workspace/didChangeWatchedFiles` registration, kept in step with the anchored files.
+
+    Registering `**/*` makes some clients watch (and send) every file of a big repository; Cairn only
+    needs the files in `watch_patterns`. When the set of anchored files changes (a note anchored to a
+    new file), the old registration is replaced. Updates are serialised and coalesced.
+    """
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.registered: tuple[str, list[types.FileSystemWatcher]] | None = None
+        self.serial = 0
+        self._lock = asyncio.Lock()
+        self._pending = False
+        self._task: asyncio.Future[None] | None = None
+
+    def supported(self) -> bool:
+        caps = self.state.server.client_capabilities.workspace
+        watched = caps.did_change_watched_files if caps else None
+        return bool(watched and watched.dynamic_registration)
+
+    def relative(self) -> bool:
+        caps = self.state.server.client_capabilities.workspace
+        watched = caps.did_change_watched_files if caps else None
+        return bool(watched and watched.relative_pattern_support)
+
+    def schedule(self) -> None:
+        """Update in the background (a command's answer never waits for the client's registration)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self.update())
+        else:
+            self._pending = True
+
+    async def update(self) -> None:
+        """Register (or re-register) the watchers when what Cairn needs to watch changed."""
+        if not self.supported():
+            return
+        if self._lock.locked():
+            self._pending = True  # the running update will go round once more
+            return
+        async with self._lock:
+            while True:
+                self._pending = False
+                await self._update_once()
+                if not self._pending:
+                    break
+
+    async def _update_once(self) -> None:
+        watchers: list[types.FileSystemWatcher] = []
+        for session in list(self.state.sessions.values()):
+            anchored = await self.state.run(session.anchored_paths)
+            watchers.extend(watch_patterns(session, anchored, self.relative()))
+        if self.registered is not None and self.registered[1] == watchers:
+            return
+        server = self.state.server
+        try:
+            if self.registered is not None:
+                await server.client_unregister_capability_async(types.UnregistrationParams(unregisterations=[
+                    types.Unregistration(id=self.registered[0], method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES)]))
+                self.registered = None
+            self.serial += 1
+            reg_id = f"cairn-files-{self.serial}"
+            options = types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)
+            await server.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(id=reg_id, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                   register_options=options)]))
+            self.registered = (reg_id, watchers)
+        except Exception as exc:
+            self.state.log(f"the client did not accept a file watcher ({exc}); code edited outside the editor is "
+                           "seen at the next git change", types.MessageType.Warning, once="client-watcher")
+
+
+async def register_client_watcher(state: ServerState) -> None:
+    """Ask the client to report changes of the files Cairn needs (code edited on disk by an agent or a
+    script, which our own watcher on the notes and git folders does not see), when it supports dynamic
+    registration; `after_refresh` keeps the registration in step with the anchored files."""
+    if state.client_watcher is None:
+        state.client_watcher = ClientWatcher(state)
+    await state.client_watcher.update()
