@@ -40,6 +40,7 @@ check: py-check ext-check
 py-check: $(STAMP)
 	$(VENV)/bin/ruff check sidecar tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_import_contract.py
 
 pytest: $(STAMP) neovim
 	$(VENV)/bin/pytest -q -p no:cacheprovider

@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------------------------------
-# VS Code extension (issue 6). Included from the Makefile (`-include extension.mk`); owns only these
+# VS Code extension. Included from the Makefile (`-include extension.mk`); owns only these
 # targets. Node tooling: the system Node (20+) and npm; code-server runs on Node 24 from the npm
 # registry, installed under .cache/e2e/ by scripts/codeserver.sh.
 # ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ Measures, in one run on one generated repository:
   * peers on the same notes and queries: ripgrep over the notes folder (whole process) and ctxmem
     (SQLite FTS5): its index build, one-record add, search, token-budgeted context pack, and CLI.
 
-Targets (issue 4): build < 3 s, one-note update < 50 ms, search p99 < 5 ms, recall p99 < 20 ms,
+Targets: build < 3 s, one-note update < 50 ms, search p99 < 5 ms, recall p99 < 20 ms,
 CLI recall < 300 ms. Results are printed and written to bench/output/recall/results.json.
 """
 

@@ -1,8 +1,9 @@
 // The palette commands: recall preview + copy, new note from selection, search, stale notes, restart, log.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatPack, recallTitle, stateBadge, staleDetail } from './core/pack';
-import { NOTE_KINDS, ServerCommands, type NoteRef, type SearchHit, type StaleNote } from './core/protocol';
+import { kindItems, titlePlaceholder, type KindItem } from './core/kinds';
+import { emptyPackHint, recallTitle, stateBadge, staleDetail } from './core/pack';
+import { ServerCommands, type NoteRef, type SearchHit, type StaleNote } from './core/protocol';
 import { activeFileTarget, agentText, recall } from './recall';
 import type { CairnServer } from './server';
 
@@ -85,9 +86,9 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
           path: `/${recallTitle(file)}.md`,
           query: new URLSearchParams({ file: target.uri.toString(), line: String((target.line ?? 0) + 1) }).toString(),
         });
-        // no links to the notes: the markdown preview refuses file: links (its link validation), and the note
-        // paths are shown as text under each title
-        docs.set(uri, { preview: formatPack(result.pack), agent: agentText(result) });
+        // the server's markdown as it is (the pack `cairn recall` prints); it has no links to the notes, which
+        // the markdown preview would refuse anyway (file: links fail its link validation)
+        docs.set(uri, { preview: agentText(result) + emptyPackHint(result.pack), agent: agentText(result) });
         previewLabels.set(`Preview ${path.posix.basename(uri.path)}`, uri);
         try {
           await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
@@ -142,11 +143,15 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
       }
       const sel = editor.selection;
       const range = sel.isEmpty ? editor.document.lineAt(sel.active.line).range : sel;
-      const kinds: (vscode.QuickPickItem & { noteKind: string })[] = [
-        { noteKind: 'decision', label: '$(law) decision', description: 'why the code is the way it is; what was rejected' },
-        { noteKind: 'pattern', label: '$(symbol-structure) pattern', description: 'how things are done here; follow it' },
-        { noteKind: 'gotcha', label: '$(warning) gotcha', description: 'a trap the next person (or agent) will fall into' },
-      ].filter((k) => (NOTE_KINDS as readonly string[]).includes(k.noteKind));
+      const c2p = server.languageClient?.code2ProtocolConverter;
+      const docUri = c2p ? c2p.asUri(editor.document.uri) : editor.document.uri.toString();
+      let kinds: KindItem[];
+      try {
+        kinds = kindItems((await server.kinds(docUri)).kinds ?? []);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Cairn: cannot read the kinds of note: ${errorText(e)}`);
+        return;
+      }
       const kind = await vscode.window.showQuickPick(kinds, {
         title: `Cairn: new note on ${relative(editor.document.uri)}:${range.start.line + 1}-${range.end.line + 1}`,
         placeHolder: 'Kind of note',
@@ -157,16 +162,15 @@ export function registerCommands(context: vscode.ExtensionContext, server: Cairn
       const title = await vscode.window.showInputBox({
         title: `Cairn: new ${kind.noteKind}`,
         prompt: 'Title of the note (one line: what the next person must know)',
-        placeHolder: kind.noteKind === 'gotcha' ? 'e.g. Tokens are compared in constant time' : 'e.g. Why we chose JWT over server sessions',
+        placeHolder: titlePlaceholder(kind.noteKind),
         validateInput: (v) => (v.trim() ? undefined : 'A title is required'),
       });
       if (!title) {
         return;
       }
       try {
-        const c2p = server.languageClient?.code2ProtocolConverter;
         const args = {
-          uri: c2p ? c2p.asUri(editor.document.uri) : editor.document.uri.toString(),
+          uri: docUri,
           range: {
             start: { line: range.start.line, character: range.start.character },
             end: { line: range.end.line, character: range.end.character },

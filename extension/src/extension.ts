@@ -2,11 +2,12 @@
 // actions come from the language server; this file wires commands, the status bar, chat and MCP.
 import { registerNotesView } from './notesView';
 import * as vscode from 'vscode';
-import { registerChatParticipant, registerRecallTool } from './chat';
+import { registerChatParticipant } from './chatParticipant';
 import { registerCommands } from './commands';
 import { statusBarView } from './core/status';
 import { registerMcpProvider } from './mcp';
 import { trackActiveEditor } from './recall';
+import { registerRecallTool, type RecallTool } from './recallTool';
 import { CairnServer } from './server';
 
 let server: CairnServer | undefined;
@@ -35,9 +36,11 @@ export function activate(context: vscode.ExtensionContext): void {
   trackActiveEditor(context);
   registerCommands(context, server);
   registerNotesView(context, server);
+  // the tool first: the participant is handed the tool it calls (no state shared through a module)
+  let recallTool: RecallTool | undefined;
   const features = {
-    chatParticipant: safely(log, 'chat participant', () => registerChatParticipant(context, server!)),
-    recallTool: safely(log, 'cairn_recall tool', () => registerRecallTool(context, server!)),
+    recallTool: safely(log, 'cairn_recall tool', () => (recallTool = registerRecallTool(context, server!)) !== undefined),
+    chatParticipant: safely(log, 'chat participant', () => registerChatParticipant(context, server!, recallTool)),
     mcp: safely(log, 'MCP provider', () => registerMcpProvider(context, server!)),
   };
   log.info(`features: ${JSON.stringify(features)}`);

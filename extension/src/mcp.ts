@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { describeCommand, notFoundMessage } from './core/serverCommand';
 import { mcpApi, mcpStdioDefinition } from './newApi';
-import { resolveCommand, type CairnServer } from './server';
+import { resolveCommand } from './interpreter';
+import type { CairnServer } from './server';
 
 export const MCP_PROVIDER_ID = 'cairn.mcp';
 

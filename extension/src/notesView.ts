@@ -19,7 +19,8 @@ import {
 } from './core/notesTree';
 import { Requests } from './core/protocol';
 import { describeCommand } from './core/serverCommand';
-import { resolveCommand, type CairnServer } from './server';
+import { resolveCommand } from './interpreter';
+import type { CairnServer } from './server';
 
 export const NOTES_VIEW_ID = 'cairn.notes';
 const GROUP_KEY = 'cairn.notesView.groupBy';

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatPack } from './core/pack';
+import { packSummary } from './core/pack';
 import type { RecallResult } from './core/protocol';
 import type { CairnServer } from './server';
 
@@ -18,7 +18,8 @@ export function recallBudget(): number {
   return vscode.workspace.getConfiguration('cairn').get<number>('recall.budget') ?? 2000;
 }
 
-export async function recall(server: CairnServer, target: RecallTarget, token?: vscode.CancellationToken): Promise<RecallResult> {
+/** The server's recall pack for `target`; its markdown with the title at `headingLevel` (1 for files, 3 in chat). */
+export async function recall(server: CairnServer, target: RecallTarget, token?: vscode.CancellationToken, headingLevel = 1): Promise<RecallResult> {
   const uri = server.languageClient?.code2ProtocolConverter.asUri(target.uri) ?? target.uri.toString();
   const result = await server.recall(
     {
@@ -26,6 +27,7 @@ export async function recall(server: CairnServer, target: RecallTarget, token?: 
       position: target.line !== undefined ? { line: target.line, character: target.character ?? 0 } : undefined,
       query: target.query,
       budget: recallBudget(),
+      headingLevel,
     },
     token,
   );
@@ -35,9 +37,9 @@ export async function recall(server: CairnServer, target: RecallTarget, token?: 
   return result;
 }
 
-/** The text an agent gets: the server's own markdown (same as `cairn recall` and MCP), else ours. */
+/** The text an agent (and the preview) gets: the server's markdown, the same pack `cairn recall` and MCP give. */
 export function agentText(result: RecallResult): string {
-  return typeof result.markdown === 'string' && result.markdown.trim() ? result.markdown : formatPack(result.pack, { headingLevel: 2 });
+  return typeof result.markdown === 'string' && result.markdown.trim() ? result.markdown : `*${packSummary(result.pack)}*\n`;
 }
 
 let lastFileEditor: vscode.TextEditor | undefined;

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError
+from cairn.limits import MIN_BUDGET
 from cairn.timeutil import parse_duration
 
 DEFAULT_NOTES_ROOT = "agent-context"
@@ -125,13 +126,13 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
     recall = data.get("recall", {})
     if isinstance(recall, dict) and "budget" in recall:
         budget = recall["budget"]
-        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 50:
-            raise CairnError("[recall] budget must be an integer of at least 50 tokens", path=where)
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < MIN_BUDGET:
+            raise CairnError(f"[recall] budget must be an integer of at least {MIN_BUDGET} tokens", path=where)
     session_budget = config.session_budget
     if isinstance(recall, dict) and "session_budget" in recall:
         session_budget = recall["session_budget"]
-        if not isinstance(session_budget, int) or isinstance(session_budget, bool) or session_budget < 50:
-            raise CairnError("[recall] session_budget must be an integer of at least 50 tokens", path=where)
+        if not isinstance(session_budget, int) or isinstance(session_budget, bool) or session_budget < MIN_BUDGET:
+            raise CairnError(f"[recall] session_budget must be an integer of at least {MIN_BUDGET} tokens", path=where)
     agent = config.review_agent
     review = data.get("review", {})
     if isinstance(review, dict) and isinstance(review.get("agent"), str) and review["agent"].strip():

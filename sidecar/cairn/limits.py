@@ -11,6 +11,8 @@ from __future__ import annotations
 from cairn.errors import UsageError
 
 MAX_SEARCH_LIMIT = 1000
+# The one recall-budget range: config.toml, `cairn recall --budget`, MCP, the server's `recallBudget` and
+# package.json's `cairn.recall.budget` minimum/maximum (checked by tests/lsp/test_options.py).
 MIN_BUDGET = 50
 MAX_BUDGET = 100_000
 MAX_LINE = 2**31 - 1  # LSP positions are 32-bit; no file Cairn anchors is longer

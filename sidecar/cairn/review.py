@@ -23,7 +23,7 @@ from typing import Any
 
 from cairn.affected import AffectedNote, AffectedReport, find_affected
 from cairn.errors import UsageError
-from cairn.gitio.files import read_regular, read_regular_text, safe_dir
+from cairn.gitio.files import read_regular, safe_dir
 from cairn.gitio.ranges import config_get, dirty_paths
 from cairn.notes.model import Note
 from cairn.notes.store import NoteStore
@@ -66,43 +66,15 @@ class RunResult:
 
 
 def build_prompt(ws: Workspace, note: Note, affected: AffectedNote, report: AffectedReport) -> ReviewPrompt:
-    """The agent-ready prompt for one note."""
-    text = read_regular_text(ws.root, note.rel_path) or ""
-    diff_parts = []
-    for anchor in affected.anchors:
-        diff_parts.append(f"### {anchor.path}:{anchor.lines[0]}-{anchor.lines[1]}"
-                          + (f" (now in {anchor.head_path})" if anchor.head_path and anchor.head_path != anchor.path
-                             else ""))
-        diff_parts.append("```diff")
-        diff_parts.append(_anchor_diff(ws, note, anchor).rstrip("\n"))
-        diff_parts.append("```")
-    notes_root = ws.notes_root_rel
-    prompt = f"""You are maintaining this repository's memory: Cairn notes in `{notes_root}/`, markdown files with
-YAML frontmatter, anchored to the code they describe. Commits {report.since[:10]}..{report.head[:10]} changed
-code that the note `{note.id}` describes. Decide whether the note is still true and fix it.
+    """The agent-ready prompt for one note (`cairn.update_prompt`, shared with the editor)."""
+    from cairn.update_prompt import AnchorChange, update_prompt
 
-## The note: `{note.rel_path}`
-```markdown
-{text.rstrip()}
-```
-
-## How its anchored code changed
-{chr(10).join(diff_parts)}
-
-## What to do (pick one, edit only `{note.rel_path}`)
-1. **Update it**: the code changed what the note says. Rewrite the affected parts of the body (and the title
-   if needed); keep every frontmatter field. Leave the anchors' hash keys alone: after you finish, Cairn
-   re-anchors the note to the code as it is now and marks it reviewed.
-2. **Re-anchor it**: the note is still true but describes other lines now. Fix each anchor's `lines:`
-   (1-based, inclusive) and `path:` to where the code is now; Cairn re-records their fingerprints.
-3. **Retire it**: the code is gone or the note no longer applies. Set `status: archived` (or
-   `status: superseded` and write a new note whose `supersedes:` lists `{note.id}`).
-
-Rules: change only files under `{notes_root}/`; never edit source code; keep the frontmatter valid YAML
-between the `---` lines and do not remove any of its fields. If you have the Cairn MCP tools, you may use
-`get_note` and `update_note` instead of editing the file.
-"""
-    return ReviewPrompt(note.id, note.rel_path, prompt)
+    changes = [AnchorChange(f"{anchor.path}:{anchor.lines[0]}-{anchor.lines[1]}"
+                            + (f" (now in {anchor.head_path})" if anchor.head_path and anchor.head_path != anchor.path
+                               else ""), _anchor_diff(ws, note, anchor))
+               for anchor in affected.anchors]
+    why = f"Commits {report.since[:10]}..{report.head[:10]} changed code that the note `{note.id}` describes."
+    return ReviewPrompt(note.id, note.rel_path, update_prompt(ws, note, changes, why))
 
 
 def _anchor_diff(ws: Workspace, note: Note, touched: Any) -> str:

@@ -1,4 +1,5 @@
-"""Every case of issue 3 in a temporary git repository whose truth is known exactly."""
+"""Every anchor case (intact, moved, reformatted, changed, deleted, ...) in a temporary git repository
+whose truth is known exactly."""
 
 from __future__ import annotations
 

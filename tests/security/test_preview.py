@@ -2,8 +2,8 @@
 
 The attack: a note body with `![](https://tracker/p.png?who=...)`: the recall preview kept it and VS
 Code's preview loads https images, so the note's author learnt who read it and when. Every pack (CLI,
-language server, MCP) goes through `cairn.recall.pack.neutralize_remote`; the extension's own renderer
-applies the same rule (its unit test reads the same case table as the first test here).
+language server, MCP) goes through `cairn.recall.pack.neutralize_remote`; the extension has no pack
+renderer of its own, it shows the server's markdown (so one rule covers every viewer).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ export interface RecallParams {
   position?: Position;
   query?: string;
   budget?: number;
+  /** level of the pack's title in `markdown` (1-4, default 1); the server renders, the extension shows */
+  headingLevel?: number;
 }
 
 export interface PackNote {
@@ -117,8 +119,18 @@ export const Requests = {
   search: 'cairn/search',
   status: 'cairn/status',
   stale: 'cairn/stale',
+  kinds: 'cairn/kinds',
   notes: 'cairn/notes',
 } as const;
+
+export interface KindsParams {
+  /** a document of the workspace whose config.toml counts; every workspace when absent */
+  uri?: string;
+}
+
+export interface KindsResult {
+  kinds: string[];
+}
 
 export const Notifications = {
   statusChanged: 'cairn/statusChanged',
@@ -132,8 +144,6 @@ export const ServerCommands = {
   draftUpdate: 'cairn.draftUpdate',
   openNote: 'cairn.openNote',
 } as const;
-
-export const NOTE_KINDS = ['decision', 'pattern', 'gotcha'] as const;
 
 /** Tolerant reading of a status payload (numbers may be missing from an older server). */
 export function asStatus(value: unknown): Status | undefined {

@@ -104,12 +104,3 @@ def _difflib(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, b
         for k in range(n):
             a2b[ai + k] = bj + k
         prev_a, prev_b = ai + n, bj + n
-
-
-def inserted_mask(a2b: Sequence[int], b_len: int) -> list[bool]:
-    """For each line of `b`, whether it has no partner in `a` (new in `b`)."""
-    mask = [True] * b_len
-    for j in a2b:
-        if j >= 0:
-            mask[j] = False
-    return mask

@@ -3,7 +3,7 @@
 Used by every adapter (CLI `cairn check`, language server, MCP, recall); knows nothing about them.
 
     report = check_notes(ws, notes, Target.worktree())      # or Target.at_rev("v1"), Target.with_buffers({...})
-    report.to_json()                                        # DESIGN.md §4
+    report.to_json()                                        # the `cairn check --json` object
     verdicts_for_file(ws, notes, "src/a.py", text=buffer)   # the server's per-file fast path
     reanchor(ws, anchor, verdict)                           # updated anchor mapping at the current place
     anchor_diff(ws, anchor, verdict)                        # unified diff of the code since it was anchored
@@ -25,7 +25,6 @@ from cairn.anchors.history import HistoryWalker
 from cairn.anchors.judge import BLANK, FRESH, Judge, Placement
 from cairn.anchors.record import anchor_mapping
 from cairn.anchors.target import (
-    EmptySnapshot,
     OverlaySnapshot,
     Snapshot,
     Target,
@@ -190,7 +189,7 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        """0 nothing stale, 1 something stale (DESIGN.md §4)."""
+        """0 nothing stale, 1 something stale (the exit code of `cairn check`)."""
         return 1 if self.stale else 0
 
     def counts(self) -> dict[str, int]:
@@ -718,7 +717,6 @@ __all__ = [
     "AnchorVerdict",
     "CheckReport",
     "Checker",
-    "EmptySnapshot",
     "NoteCheck",
     "Target",
     "anchor_diff",

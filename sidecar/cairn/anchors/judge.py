@@ -356,13 +356,13 @@ class Judge:
             # The block itself where it should be (the alignment merely paired some of its lines elsewhere).
             near = self._best([w for w in found if w.start <= span[1] + 1 and w.end >= span[0] - 1
                                and (w in windows or _owned(w, target, own, outside))],
-                              fp, target.path, expected, lambda w: True)
+                              fp, target.path, expected)
             if near is not None:
                 return self._fresh(anchor, near.path, near.start, near.end, near.exact, global_deps)
             in_place = _edited_in_place(block, rec.norms[s0:e0 + 1], mapped, target, span)
             if not in_place:
                 unique = all(rec.counts.get(n, 0) == 1 for n in rec.norms[s0:e0 + 1] if n)
-                best = self._best(windows, fp, target.path, expected, lambda w: True, far=True,
+                best = self._best(windows, fp, target.path, expected, far=True,
                                   unique=unique and len(found) == 1)
                 if best is not None:
                     return self._fresh(anchor, best.path, best.start, best.end, best.exact, global_deps)
@@ -577,13 +577,13 @@ class Judge:
             unique = unique and len(candidates) == 1
             # The best copy by context first; history is asked about it alone (then the next best, if refused).
             while candidates:
-                best = self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+                best = self._best(candidates, fp, None, 0, far=True, unique=unique)
                 if best is None or self._may_relocate(moved_from.commit, moved_from.path, best.path, block, blocks,
                                                       by_norm, single):
                     return best
                 candidates = [w for w in candidates if w.path != best.path]
             return None
-        return self._best(candidates, fp, None, 0, lambda w: True, far=True, unique=unique)
+        return self._best(candidates, fp, None, 0, far=True, unique=unique)
 
     # ---- evidence for a relocation to another file --------------------------------------------
     def _changed_together(self, commit: str | None, src: str, dst: str) -> bool:
@@ -699,7 +699,7 @@ class Judge:
         return out
 
     def _best(self, windows: Iterable[Window], fp: Fingerprint, near_path: str | None, expected: int,
-              eligible: Callable[[Window], bool], far: bool = False, unique: bool = False) -> Window | None:
+              far: bool = False, unique: bool = False) -> Window | None:
         """The candidate whose surroundings match best; ties go to the nearest to where it should be.
 
         `far`: candidates away from where the block was. A block of one or two short lines is common
@@ -712,8 +712,6 @@ class Judge:
             need = 0  # text that occurred once then and occurs once now: no twin to confuse it with
         best: tuple[tuple[int, int, int, int], Window] | None = None
         for w in windows:
-            if not eligible(w):
-                continue
             text = self.target_file(w.path)
             if text is None:
                 continue

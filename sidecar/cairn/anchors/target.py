@@ -9,6 +9,7 @@ under the workspace cache so a re-check does not re-read unchanged files.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -19,10 +20,12 @@ from typing import Protocol
 from cairn.gitio import GitRepo, blob_id
 from cairn.gitio.files import DEFAULT_MAX_TEXT_BYTES, hash_regular, read_regular, stat_regular
 
+log = logging.getLogger("cairn.anchors")
+
 
 @dataclass(frozen=True)
 class Target:
-    """Where to judge anchors: `Target.worktree()`, `Target.rev("v1.2")`, `Target.buffers({...})`."""
+    """Where to judge anchors: `Target.worktree()`, `Target.at_rev("v1.2")`, `Target.with_buffers({...})`."""
 
     kind: str = "worktree"  # worktree | rev | buffers
     rev: str | None = None
@@ -99,22 +102,6 @@ def submodule_of(repo: GitRepo, commit: str, path: str) -> tuple[str, str] | Non
     return None
 
 
-class EmptySnapshot:
-    """The tree of a repository with no commits."""
-
-    def key(self, path: str) -> str | None:
-        return None
-
-    def read(self, path: str) -> bytes | None:
-        return None
-
-    def paths(self) -> Iterable[str]:
-        return ()
-
-    def identity(self) -> str:
-        return "empty"
-
-
 _STAT_CACHE = "worktree-stat.json"
 
 
@@ -162,8 +149,8 @@ class WorktreeSnapshot:
         try:
             tmp.write_text(json.dumps(self._stat, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, self._cache_path)
-        except OSError:
-            pass
+        except OSError as exc:  # only a cache: the next run stats the files again
+            log.debug("cannot save the working-tree stat cache %s: %s", self._cache_path, exc)
         self._dirty = False
 
     def key(self, path: str) -> str | None:
@@ -224,7 +211,7 @@ class WorktreeSnapshot:
 class OverlaySnapshot:
     """Editor buffers laid over another snapshot (the language server's view)."""
 
-    def __init__(self, base: WorktreeSnapshot | TreeSnapshot | EmptySnapshot, buffers: Mapping[str, str]) -> None:
+    def __init__(self, base: WorktreeSnapshot | TreeSnapshot, buffers: Mapping[str, str]) -> None:
         self.base = base
         self.buffers = {path: text.encode("utf-8", "surrogateescape") for path, text in buffers.items()}
         self._keys = {path: blob_id(data) for path, data in self.buffers.items()}
@@ -241,12 +228,12 @@ class OverlaySnapshot:
 
     @property
     def max_bytes(self) -> int:
-        return self.base.max_bytes if not isinstance(self.base, EmptySnapshot) else DEFAULT_MAX_TEXT_BYTES
+        return self.base.max_bytes
 
     def size(self, path: str) -> int | None:
         if path in self.buffers:
             return len(self.buffers[path])
-        return None if isinstance(self.base, EmptySnapshot) else self.base.size(path)
+        return self.base.size(path)
 
     def paths(self) -> Iterable[str]:
         seen = dict.fromkeys(self.base.paths())

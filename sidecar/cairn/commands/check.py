@@ -1,6 +1,6 @@
 """`cairn check` (are the notes still true of the code?) and `cairn review-done` (alias `mark-reviewed`).
 
-Output contract (DESIGN.md §4): `--json` prints one object `{"notes": [...]}`; the human form prints one
+Output contract: `--json` prints one object `{"notes": [...]}`; the human form prints one
 line per stale anchor, `path:line: note stale: <why> — <title> [<note file>]`, grouped by note and
 coloured on a terminal, plain when piped, then expired notes; invalid notes go to stderr. Exit 0 when
 nothing is stale, 1 when something is, 2 on usage errors or invalid notes.
@@ -21,7 +21,7 @@ EXIT_OK, EXIT_STALE, EXIT_USAGE = 0, 1, 2
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="verdict for every note's anchors; exit 1 when something is stale")
     p.add_argument("paths", nargs="*", metavar="PATH", help="only notes anchored in (or stored in) these paths")
-    p.add_argument("--json", action="store_true", help="one JSON object (DESIGN.md §4)")
+    p.add_argument("--json", action="store_true", help='one JSON object: {"notes": [{id, path, state, anchors, ...}]}')
     p.add_argument("--rev", metavar="REV", help="judge against this commit instead of the working tree")
     p.add_argument("--update", action="store_true",
                    help="refresh the line numbers of moved/reformatted anchors (stale ones are left for "

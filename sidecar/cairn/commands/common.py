@@ -7,8 +7,6 @@ import json
 import sys
 from typing import Any
 
-from cairn.errors import UsageError
-
 
 def workspace(args: argparse.Namespace) -> Any:
     """The workspace the command runs in (cwd, after `-C`)."""
@@ -20,20 +18,6 @@ def workspace(args: argparse.Namespace) -> Any:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def parse_anchor_spec(spec: str) -> tuple[str, int, int]:
-    """`PATH:START-END` (or `PATH:LINE`) as given on the command line and in MCP tool calls."""
-    from cairn.notes.document import parse_lines
-
-    path, sep, lines = spec.rpartition(":")
-    if not sep or not path:
-        raise UsageError(f"anchor {spec!r} must be PATH:START-END, e.g. src/auth.py:10-42")
-    try:
-        start, end = parse_lines(lines)
-    except ValueError as exc:
-        raise UsageError(f"anchor {spec!r}: {exc}") from None
-    return path, start, end
 
 
 def use_color(stream: Any = None) -> bool:

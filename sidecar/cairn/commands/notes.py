@@ -1,4 +1,8 @@
-"""`cairn init`, `add`, `list`, `show`, `index`: creating and reading notes."""
+"""`cairn init`, `add`, `list`, `show`, `update`, `index`: creating, reading and changing notes.
+
+The rules for adding and changing a note live in `cairn.notes.edit` (shared with the MCP tools); these
+commands turn flags into its calls and print the result.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cairn.commands.common import add_example, parse_anchor_spec, print_json, workspace
+from cairn.commands.common import add_example, print_json, workspace
 from cairn.errors import CairnError, UsageError
 
 
@@ -129,35 +133,16 @@ def _read_body(args: argparse.Namespace) -> str:
         raise UsageError(f"cannot read body file {args.body_file}: {exc}") from None
 
 
-def split_tags(values: list[str]) -> list[str]:
-    return [t.strip() for value in values for t in value.split(",") if t.strip()]
-
-
-def record_anchors(ws: Any, specs: list[str]) -> list[dict[str, Any]]:
-    """Validate `PATH:START-END` specs and record each at HEAD through the anchor engine."""
-    from cairn.anchors.record import record_anchor
-
-    anchors = []
-    for spec in specs:
-        path, start, end = parse_anchor_spec(spec)
-        rel = ws.check_repo_path(ws.rel(path)) if Path(path).is_absolute() else ws.check_repo_path(path)
-        anchors.append(record_anchor(ws, rel, start, end))
-    return anchors
-
-
 def cmd_add(args: argparse.Namespace) -> int:
-    from cairn.notes.store import NoteStore
+    from cairn.notes.edit import add_note, note_json
 
     ws = workspace(args)
-    store = NoteStore(ws)
-    anchors = record_anchors(ws, args.anchor)
     body = _read_body(args)
     if args.kind == "session" and not body.strip() and args.body is None and args.body_file is None:
         from cairn.notes.model import SESSION_TEMPLATE
 
         body = SESSION_TEMPLATE
-    note = store.create(args.kind, args.title, body, split_tags(args.tag), anchors,
-                        extra=agent_author_meta())
+    note = add_note(ws, args.kind, args.title, body, args.tag, args.anchor, extra=agent_author_meta())
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
@@ -188,33 +173,8 @@ def person_reviewer(ws: Any) -> str:
     return user_name(ws.root) or "a person"
 
 
-def note_json(note: Any, with_body: bool = False) -> dict[str, Any]:
-    from cairn.timeutil import format_timestamp
-
-    def stamp(value: Any) -> str | None:
-        return format_timestamp(value) if value is not None else None
-
-    data: dict[str, Any] = {
-        "id": note.id,
-        "path": note.rel_path,
-        "title": note.title,
-        "kind": note.kind,
-        "tags": list(note.tags),
-        "status": note.status,
-        "created": stamp(note.created),
-        "reviewed": stamp(note.reviewed),
-        "updated": stamp(note.updated),
-        "version": note.version,
-        "anchors": [
-            {"path": a.path, "lines": [a.start, a.end], "commit": a.commit} for a in note.anchors
-        ],
-    }
-    if with_body:
-        data["body"] = note.body
-    return data
-
-
 def cmd_list(args: argparse.Namespace) -> int:
+    from cairn.notes.edit import note_json
     from cairn.notes.store import NoteStore
 
     ws = workspace(args)
@@ -234,6 +194,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from cairn.notes.edit import note_json
     from cairn.notes.store import NoteStore
 
     ws = workspace(args)
@@ -257,85 +218,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from cairn.reviewed import mark_reviewed, update_following_moves
-    from cairn.timeutil import format_timestamp, now_utc
+    from cairn.notes.edit import NoteChange, note_json, update_note
 
     ws = workspace(args)
     new_body = _read_body(args) if (args.body is not None or args.body_file is not None) else None
-    add_tags, drop_tags = split_tags(args.tag), set(split_tags(args.untag))
     agent = agent_author_meta()
-    reviewer = person_reviewer(ws) if args.reviewed and agent is None else None
-    recorded = record_anchors(ws, args.anchor) if args.anchor else None
-    drops = [_drop_spec(ws, spec) for spec in args.drop_anchor]
-
-    def change(meta: dict[str, Any], body: str) -> tuple[dict[str, Any], str]:
-        if args.title is not None:
-            if not args.title.strip() or "\n" in args.title:
-                raise UsageError("the title must be one non-empty line")
-            meta["title"] = args.title.strip()
-        if args.status is not None:
-            meta["status"] = args.status
-        if add_tags or drop_tags:
-            tags = [t for t in (meta.get("tags") or []) if t not in drop_tags]
-            meta["tags"] = tags + [t for t in add_tags if t not in tags]
-        if new_body is not None:
-            # Keep the blank line after the frontmatter that notes conventionally have.
-            text = new_body if new_body.endswith("\n") or not new_body else new_body + "\n"
-            body = "\n" + text if body.startswith("\n") and not text.startswith("\n") else text
-        if args.append:
-            body = body.rstrip("\n") + ("\n\n" if body.strip() else "\n") + args.append.rstrip("\n") + "\n"
-        if agent is not None and (new_body is not None or args.append or args.title is not None
-                                  or recorded is not None):
-            meta.update(agent)  # an agent rewrote it: no person has reviewed this text
-            meta.pop("reviewed_by", None)
-        if recorded is not None:
-            meta["anchors"] = recorded
-            if args.reviewed:
-                meta["reviewed"] = format_timestamp(now_utc())
-                if reviewer is not None:
-                    meta["reviewed_by"] = reviewer
-        if drops:
-            kept = [a for a in (meta.get("anchors") or []) if not any(_drop_matches(a, d) for d in drops)]
-            if len(kept) == len(meta.get("anchors") or []):
-                raise UsageError(f"--drop-anchor {args.drop_anchor[0]}: the note has no such anchor")
-            meta["anchors"] = kept
-        return meta, body
-
-    if args.reviewed and recorded is None and not drops:
-        note = mark_reviewed(ws, args.id, args.expected_version, change=change, reviewed_by=reviewer)
-    elif args.reviewed:
-        # New or fewer anchors first (what the person chose), then the confirmation of what is left.
-        edited = update_following_moves(ws, args.id, args.expected_version, change)
-        note = mark_reviewed(ws, edited.id, edited.version, reviewed_by=reviewer)
-    else:
-        note = update_following_moves(ws, args.id, args.expected_version, change)
+    change = NoteChange(title=args.title, status=args.status, body=new_body, append=args.append or None,
+                        add_tags=args.tag, drop_tags=args.untag, anchors=args.anchor or None,
+                        drop_anchors=args.drop_anchor, reviewed=args.reviewed,
+                        author=agent["author"] if agent else None,
+                        reviewed_by=person_reviewer(ws) if args.reviewed and agent is None else None)
+    note = update_note(ws, args.id, args.expected_version, change)
     if args.json:
         print_json(note_json(note, with_body=True))
     else:
         print(f"{note.rel_path} (version {note.version})")
     return 0
-
-
-def _drop_spec(ws: Any, spec: str) -> tuple[str, int | None, int | None]:
-    """`PATH` or `PATH:START-END` of `--drop-anchor`."""
-    if ":" in spec and spec.rpartition(":")[2][:1].isdigit():
-        path, start, end = parse_anchor_spec(spec)
-        return ws.check_repo_path(path), start, end
-    return ws.check_repo_path(spec), None, None
-
-
-def _drop_matches(anchor: Any, drop: tuple[str, int | None, int | None]) -> bool:
-    if not isinstance(anchor, dict) or anchor.get("path") != drop[0]:
-        return False
-    if drop[1] is None:
-        return True
-    from cairn.notes.document import parse_lines
-
-    try:
-        span = parse_lines(anchor.get("lines"))
-    except ValueError:
-        return False
-    return span == (drop[1], drop[2])
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -352,4 +250,4 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["CairnError", "note_json", "record_anchors", "register", "split_tags"]
+__all__ = ["CairnError", "register"]

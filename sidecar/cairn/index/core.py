@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.errors import CairnError
 from cairn.gitio.files import read_regular_text
 from cairn.index.fields import (
     FORMAT_VERSION,
@@ -47,6 +48,7 @@ from cairn.index.fields import (
 )
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 from cairn.limits import search_limit
+from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -57,7 +59,6 @@ log = logging.getLogger("cairn.index")
 MANIFEST = "manifest.json"
 JOURNAL = "manifest.journal"  # JSON lines of changed entries, appended after each incremental update
 JOURNAL_MAX = 256 * 1024
-NOTE_SUFFIX = ".md"
 _WRITER_HEAP = 15_000_000
 _SNIPPET_CHARS = 160
 
@@ -193,32 +194,8 @@ class NoteIndex:
         return self.dir / MANIFEST
 
     def _scan_notes(self) -> dict[str, tuple[str, int, int]]:
-        """Every note file: id → (path, mtime_ns, size). Same rules as NoteStore, without resolve()
-        or Path objects (10,000 files: ~20 ms)."""
-        root = str(self.ws.notes_root)
-        found: dict[str, tuple[str, int, int]] = {}
-        if not os.path.isdir(root):
-            return found
-        stack = [(root, "")]
-        while stack:
-            folder, prefix = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, f"{prefix}{name}/"))
-                elif name.endswith(NOTE_SUFFIX) and (prefix or name != "README.md") and not entry.is_symlink():
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    found[prefix + name[: -len(NOTE_SUFFIX)]] = (entry.path, st.st_mtime_ns, st.st_size)
-        return found
+        """Every note file (`cairn.notes.files.scan`): id → (path, mtime_ns, size)."""
+        return {found.id: (found.path, found.mtime_ns, found.size) for found in scan(self.ws.notes_root)}
 
     def _note_path(self, note_id: str) -> Path:
         return Path(os.path.join(self._notes_root, f"{note_id}{NOTE_SUFFIX}"))
@@ -358,8 +335,11 @@ class NoteIndex:
             return False
         self._manifest = manifest
         self._manifest_stamp = stamp
-        with contextlib.suppress(Exception):
+        try:
             self._index.reload()
+        except Exception as exc:  # tantivy raises ValueError for a damaged or vanished segment
+            log.warning("cairn: could not reload the search index (%s: %s); reopening it", type(exc).__name__, exc)
+            return False
         return True
 
     # ---- building documents ------------------------------------------------------------------
@@ -390,7 +370,7 @@ class NoteIndex:
         if known is None:
             try:
                 known = self.ws.check_repo_path(rel) == rel
-            except Exception:
+            except (CairnError, OSError, ValueError):  # outside the repository, in .git, unresolvable
                 known = False
             self._safe[rel] = known
         return known
@@ -490,7 +470,7 @@ class NoteIndex:
             try:
                 self._incremental(paths, report)
             except Exception as exc:
-                if "LockBusy" in str(exc):  # a writer outside our lock (another tool, an old version)
+                if _lock_busy(exc):  # a writer outside our lock (another tool, an old version)
                     return self._fallback()
                 self._rebuild(f"it could not be updated ({type(exc).__name__}: {exc})"[:200], RefreshReport())
                 report.rebuilt = "damaged"
@@ -551,9 +531,9 @@ class NoteIndex:
                     inside = given.relative_to(self.ws.notes_root)
                 except ValueError:
                     continue
-                if given.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in inside.parts):
+                note_id = note_id_for(inside.as_posix())
+                if note_id is None:
                     continue
-                note_id = inside.as_posix()[: -len(NOTE_SUFFIX)]
                 try:
                     st = given.lstat()
                     if not stat.S_ISREG(st.st_mode):  # a symlink is never followed: as if gone
@@ -768,12 +748,14 @@ class NoteIndex:
         return self._docs(self.compiler.compile(parse(query, implicit_prefix=False)), limit)
 
     def doc(self, note_id: str) -> IndexDoc | None:
+        """What the index holds for one note (recall uses it for notes whose code moved into a file)."""
         found = self._docs(self.t.Query.term_query(self.schema, "id", note_id), 1)
         return found[0][1] if found else None
 
     def prime(self, notes: Iterable[Note]) -> None:
-        """Hand over notes the caller already parsed (the server holds them all), so recall does not
-        parse them again; a primed note is used only while its content hash matches the index's."""
+        """Hand over notes the caller already parsed, so `note()` (which recall uses) does not parse them
+        again; a primed note is used only while its content hash matches the index's. (The language
+        server does not prime: its notes are judged views, and `note()` caches what it parses.)"""
         for note in notes:
             self._notes[note.id] = note
 
@@ -801,6 +783,12 @@ class NoteIndex:
             self._index = None
             self._notes.clear()
             self.mode = "closed"
+
+
+def _lock_busy(exc: Exception) -> bool:
+    """Whether Tantivy refused a writer because another holds its lock; tantivy-py says so only in the
+    message of a ValueError ("Failed to acquire Lockfile: LockBusy...")."""
+    return isinstance(exc, ValueError) and "LockBusy" in str(exc)
 
 
 def open_index(ws: Workspace, notice: Notice | None = None) -> NoteIndex:

@@ -8,15 +8,13 @@ useless. Every failure is a one-line tool error; a lost race on `update_note` re
 current version and text so the agent can re-apply its change.
 
 Safety: every path is checked by `Workspace.check_repo_path` (no `..`, no absolute paths outside the
-repository, no symlink escapes, nothing in `.git`), and notes are written only through `NoteStore`,
-which resolves ids under the notes root.
+repository, no symlink escapes, nothing in `.git`), and notes are added and changed only through
+`cairn.notes.edit` (the same rules as `cairn add`/`cairn update`), which writes through `NoteStore`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -27,6 +25,9 @@ from pydantic import Field, ValidationError
 
 from cairn.errors import CairnError, ConflictError, UsageError
 from cairn.limits import MAX_BUDGET, MAX_SEARCH_LIMIT, MIN_BUDGET, line_number, recall_budget, search_limit
+from cairn.notes.edit import NoteChange, note_payload, repo_path
+from cairn.notes.edit import add_note as do_add_note
+from cairn.notes.edit import update_note as do_update
 from cairn.workspace import Workspace
 
 INSTRUCTIONS = """\
@@ -148,15 +149,6 @@ def _fail(exc: CairnError) -> ToolError:
     return ToolError(str(exc))
 
 
-def repo_path(ws: Workspace, path: str) -> str:
-    """A tool's path argument as a checked repository-relative path (absolute ones must be inside)."""
-    if not isinstance(path, str) or not path.strip():
-        raise UsageError("path must be a non-empty string")
-    if Path(path).is_absolute():
-        return ws.check_repo_path(ws.rel(path))
-    return ws.check_repo_path(path)
-
-
 def _store(ws: Workspace) -> Any:
     from cairn.notes.store import NoteStore
 
@@ -174,63 +166,6 @@ def _client_author(ctx: Any) -> dict[str, Any]:
     except Exception:  # no request context (a direct call): still an agent's write
         name = None
     return {"author": agent_author(name if isinstance(name, str) and name.strip() else "mcp")}
-
-
-def _note_payload(note: Any, ws: Workspace | None = None) -> dict[str, Any]:
-    from cairn.commands.notes import note_json
-
-    data = note_json(note, with_body=True)
-    if ws is not None:
-        from cairn.recall.provenance import Provenance
-
-        data["provenance"] = Provenance(ws).line(note)
-    # The file keeps a blank line after the frontmatter; it is not part of what the note says.
-    data["body"] = note.body.lstrip("\r\n")
-    extra = {k: v for k, v in note.meta.items() if k not in {
-        "title", "kind", "tags", "status", "created", "reviewed", "updated", "anchors"}}
-    if extra:
-        data["other_fields"] = json.loads(json.dumps(extra, default=str))
-    return data
-
-
-def _record(ws: Workspace, specs: list[str]) -> list[dict[str, Any]]:
-    from cairn.anchors.record import record_anchor
-    from cairn.commands.common import parse_anchor_spec
-
-    anchors = []
-    for spec in specs:
-        if not isinstance(spec, str):
-            raise UsageError(f"anchor {spec!r} must be a string PATH:START-END")
-        path, start, end = parse_anchor_spec(spec)
-        anchors.append(record_anchor(ws, repo_path(ws, path), start, end))
-    return anchors
-
-
-def check_notes_folder(ws: Workspace, kind: str) -> None:
-    """Refuse to write when the notes root, or the kind's folder, leads outside it (a symlink)."""
-    from cairn.notes.model import kind_folder
-
-    root = ws.notes_root.resolve()
-    try:
-        root.relative_to(ws.root.resolve())
-    except ValueError:
-        raise UsageError(f"{ws.notes_root_rel} leads outside the repository; refusing to write notes") from None
-    folder = ws.notes_root / kind_folder(kind)
-    try:
-        folder.resolve().relative_to(root)
-    except ValueError:
-        raise UsageError(f"{ws.notes_root_rel}/{kind_folder(kind)} leads outside the notes folder; "
-                         "refusing to write there") from None
-
-
-def _clean_tags(tags: list[str]) -> list[str]:
-    out: list[str] = []
-    for tag in tags:
-        for part in str(tag).split(","):
-            part = part.strip()
-            if part and part not in out:
-                out.append(part)
-    return out
 
 
 def build_server(ws: Workspace) -> CairnMCPServer:
@@ -290,7 +225,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
     @server.tool(description=GET_DESC)
     def get_note(id: Annotated[str, Field(description="note id, e.g. decisions/use-jwt")]) -> dict[str, Any]:
         try:
-            return _note_payload(_store(ws).get(id), ws)
+            return note_payload(_store(ws).get(id), ws)
         except CairnError as exc:
             raise _fail(exc) from None
 
@@ -305,18 +240,14 @@ def build_server(ws: Workspace) -> CairnMCPServer:
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         try:
-            if kind in ws.config.kinds:
-                check_notes_folder(ws, kind)
-            recorded = _record(ws, anchors or [])
             if kind == "session" and not body.strip():
                 from cairn.notes.model import SESSION_TEMPLATE
 
                 body = SESSION_TEMPLATE
-            note = _store(ws).create(kind, title, body, _clean_tags(tags or []), recorded,
-                                     extra=_client_author(ctx))
+            note = do_add_note(ws, kind, title, body, tags or [], anchors or [], extra=_client_author(ctx))
         except CairnError as exc:
             raise _fail(exc) from None
-        return _note_payload(note, ws)
+        return note_payload(note, ws)
 
     @server.tool(description=UPDATE_DESC)
     def update_note(
@@ -336,59 +267,11 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             description="the same as reviewed (kept for older callers)")] = False,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
-        from cairn.notes.model import STATUSES
-        from cairn.timeutil import format_timestamp, now_utc
-
         try:
-            if title is not None and (not title.strip() or "\n" in title):
-                raise UsageError("title must be one non-empty line")
-            if status is not None and status not in STATUSES:
-                raise UsageError(f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})")
-            if body is not None and append is not None:
-                raise UsageError("give either body or append, not both")
-            recorded = _record(ws, anchors) if anchors is not None else None
-            author = _client_author(ctx)["author"]
-            store = _store(ws)
-            if supersedes:
-                for other in supersedes:
-                    store.path_of(other)
-
-            def change(meta: dict[str, Any], old_body: str) -> tuple[dict[str, Any], str]:
-                new_body = old_body
-                if title is not None:
-                    meta["title"] = title.strip()
-                if status is not None:
-                    meta["status"] = status
-                if tags is not None:
-                    meta["tags"] = _clean_tags(tags)
-                if supersedes is not None:
-                    meta["supersedes"] = list(supersedes)
-                if recorded is not None:
-                    meta["anchors"] = recorded
-                    if reviewed or reanchor:
-                        meta["reviewed"] = format_timestamp(now_utc())
-                if body is not None:
-                    text = body if body.endswith("\n") or not body else body + "\n"
-                    new_body = "\n" + text if old_body.startswith("\n") and not text.startswith("\n") else text
-                if append is not None:
-                    sep = "\n\n" if new_body.strip() else "\n"
-                    new_body = new_body.rstrip("\n") + sep + append.rstrip("\n") + "\n"
-                if new_body != old_body or title is not None or recorded is not None:
-                    # An agent rewrote what the note says: a person has not reviewed this text yet.
-                    meta["author"] = author
-                    meta.pop("reviewed_by", None)
-                return meta, new_body
-
-            from cairn.reviewed import mark_reviewed as confirm
-            from cairn.reviewed import update_following_moves
-
-            if (reviewed or reanchor) and recorded is None:
-                # One meaning of "reviewed": the anchors are re-recorded at the code as it is now.
-                note = confirm(ws, id, version, change=change)
-            elif recorded is not None:
-                note = store.update(id, version, change)  # new anchors, recorded now (and reviewed if asked)
-            else:
-                note = update_following_moves(ws, id, version, change)
+            change = NoteChange(title=title, status=status, body=body, append=append, tags=tags,
+                                supersedes=supersedes, anchors=anchors, reviewed=reviewed or reanchor,
+                                author=_client_author(ctx)["author"])
+            note = do_update(ws, id, version, change)
         except ConflictError as exc:
             raise ToolError(
                 f"conflict: {exc.message}. current version: {exc.current_version}. "
@@ -397,7 +280,7 @@ def build_server(ws: Workspace) -> CairnMCPServer:
             ) from None
         except CairnError as exc:
             raise _fail(exc) from None
-        return _note_payload(note, ws)
+        return note_payload(note, ws)
 
     @server.tool(description=REVIEWED_DESC)
     def mark_reviewed(

@@ -46,9 +46,6 @@ class Document:
     closer: str  # the closing delimiter line
     body: str
 
-    def render(self) -> str:
-        return self.bom + self.opener + self.fm_text + self.closer + self.body
-
 
 def split(text: str) -> Document | NoteError:
     bom = BOM if text.startswith(BOM) else ""

@@ -1,4 +1,4 @@
-"""The note and anchor model (DESIGN.md §2).
+"""The note and anchor model (the frontmatter keys are in docs/ARCHITECTURE.md and the README).
 
 A `Note` is an immutable, validated view of one file: the typed fields the engine reasons about, plus
 the raw frontmatter mapping and body text so that nothing the file holds is ever lost when it is

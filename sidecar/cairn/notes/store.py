@@ -11,28 +11,26 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import re
-import stat
-import tempfile
-import threading
-import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cairn.atomicfile import atomic_create, atomic_write
 from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
 from cairn.gitio.files import read_regular, safe_dir
 from cairn.notes.document import content_version, parse_note, render
+from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, note_id_for, scan
+from cairn.notes.index_json import update_index_json
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
-from cairn.workspace import Workspace, find_git_dir
+from cairn.workspace import Workspace
 
-NOTE_SUFFIX = ".md"
-SKIPPED_FILES = {"README.md"}
+# atomic_write/atomic_create are re-exported for the modules that import them from here.
+__all__ = ["NOTE_SUFFIX", "SKIPPED_FILES", "LoadResult", "NoteStore", "atomic_create", "atomic_write", "slugify"]
 
 MetaChange = Callable[[dict[str, Any], str], tuple[dict[str, Any], str]]
 
@@ -59,123 +57,6 @@ def slugify(title: str, limit: int = 60) -> str:
             break
         slug = candidate
     return slug or "note"
-
-
-STALE_TEMP_SECONDS = 3600  # a temporary file this old belongs to a writer that was killed
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where possible (os.umask is not thread-safe)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    with _UMASK_LOCK:
-        mask = os.umask(0o022)
-        os.umask(mask)
-    return mask
-
-
-_UMASK_LOCK = threading.Lock()
-
-
-def _new_mode(path: Path) -> int:
-    """The mode a rewritten file gets: the existing file's, else what `open()` would give (0666 & ~umask)."""
-    try:
-        st = os.lstat(path)
-        if stat.S_ISREG(st.st_mode):
-            return stat.S_IMODE(st.st_mode)
-    except OSError:
-        pass
-    return 0o666 & ~_umask()
-
-
-def _temp_dir(path: Path) -> Path:
-    """Where the temporary file for `path` is written: `<git dir>/cairn/tmp` when it is on the same file
-    system (invisible to `git status` even if the writer is killed), else beside `path`."""
-    folder = path.parent
-    for candidate in (folder, *folder.parents):
-        git_dir = find_git_dir(candidate / ".git")
-        if git_dir is None:
-            continue
-        tmp = git_dir / "cairn" / "tmp"
-        try:
-            tmp.mkdir(parents=True, exist_ok=True)
-            if os.stat(tmp).st_dev == os.stat(folder).st_dev:
-                return tmp
-        except OSError:
-            pass
-        break
-    return folder
-
-
-def _clean_stale_temps(folder: Path, prefix: str) -> None:
-    """Remove temporary files a killed writer left in `folder` (older than STALE_TEMP_SECONDS)."""
-    cutoff = time.time() - STALE_TEMP_SECONDS
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
-            with contextlib.suppress(OSError):
-                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                    os.unlink(entry.path)
-
-
-def _write_temp(path: Path, text: str) -> str:
-    """Write `text` to a new temporary file for `path` (see `_temp_dir`), flushed to disk; return its name.
-
-    The file already has the mode `path` will have (`_new_mode`), so the rename changes no permission.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    folder = _temp_dir(path)
-    if folder != path.parent:
-        _clean_stale_temps(folder, ".")
-    _clean_stale_temps(path.parent, f".{path.name}.")  # left beside it by a killed writer (or an older Cairn)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        os.fchmod(fd, _new_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so readers see the old or the new file, never a partial one."""
-    tmp = _write_temp(path, text)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_create(path: Path, text: str) -> bool:
-    """Create `path` with `text` atomically; False (nothing written) if it already exists.
-
-    The content is written to a temporary file and hard-linked into place, which fails when the name
-    is taken: a reader never sees a half-written file and a concurrent creator is never overwritten.
-    """
-    tmp = _write_temp(path, text)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-    return True
 
 
 def _under(path: Path, root: Path) -> bool:
@@ -223,28 +104,16 @@ class NoteStore:
         return path
 
     def is_note_file(self, path: Path) -> bool:
-        """Whether `path` is (or would be) a note file of this workspace."""
+        """Whether `path` is (or would be) a note file of this workspace (rules: `cairn.notes.files`)."""
         try:
             rel = path.resolve().relative_to(self.root.resolve())
         except ValueError:
             return False
-        if path.suffix != NOTE_SUFFIX or any(part.startswith(".") for part in rel.parts):
-            return False
-        return not (len(rel.parts) == 1 and rel.name in SKIPPED_FILES)
+        return path.suffix == NOTE_SUFFIX and note_id_for(rel.as_posix()) is not None
 
     def note_files(self) -> list[Path]:
-        """Every note file: regular `.md` files under the notes root; symlinks are never followed."""
-        root = self.root
-        if not root.is_dir():
-            return []
-        files = []
-        for folder, dirs, names in os.walk(root):  # os.walk does not descend into symlinked folders
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            for name in names:
-                path = Path(folder, name)
-                if name.endswith(NOTE_SUFFIX) and not path.is_symlink() and self.is_note_file(path):
-                    files.append(path)
-        return sorted(files)
+        """Every note file, in path order (one `cairn.notes.files.scan` of the notes root)."""
+        return [Path(found.path) for found in scan(self.root)]
 
     def write_target(self, path: Path) -> Path:
         """`path` if Cairn may write a note there: a non-symlink under a notes folder reached without symlinks.
@@ -304,7 +173,7 @@ class NoteStore:
 
         notes: list[Note] = []
         errors: list[NoteError] = []
-        seen: dict[str, str] = {}
+        claims = IdClaims()
         checked: dict[str, str | None] = {}  # anchor path -> problem (None: fine), once per load
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
@@ -325,14 +194,10 @@ class NoteStore:
                 result = self.read_file(path)
                 if st is not None:
                     cache.put(rel, st, result)
-            note_id = self.note_id(path)
-            folded = note_id.casefold()
-            if folded in seen:
-                errors.append(NoteError(self.rel_path(path), 1,
-                                        f"duplicate id {note_id!r}: {seen[folded]} has the same id "
-                                        "(ids must differ by more than letter case)", note_id))
+            duplicate = claims.claim(self.note_id(path), rel)
+            if duplicate is not None:
+                errors.append(duplicate)
                 continue
-            seen[folded] = self.rel_path(path)
             if isinstance(result, Note):
                 notes.append(result)
             else:
@@ -356,8 +221,6 @@ class NoteStore:
         return exclusive_lock(self.ws.cache_dir() / "notes.lock")
 
     def _after_write(self, note: Note) -> None:
-        from cairn.notes.index_json import update_index_json
-
         update_index_json(self, [note])
 
     def create(

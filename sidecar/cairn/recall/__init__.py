@@ -3,12 +3,13 @@
 Public API (stable; the CLI, the language server and MCP use it):
 
     recall(ws, path, line=None, query=None, budget=None, target=None, *, index=None, checker=None,
-           now=None, max_notes=30) -> Pack
+           now=None, max_notes=30, notice=None, heading_level=1) -> Pack
         `path` is repository-relative (or absolute inside the repository); `line` is 1-based;
         `budget` defaults to `[recall] budget` of config.toml (2000); `target` is an anchor-engine
         `Target` (default: the working tree; `Target.with_buffers({...})` for unsaved editor text).
         Pass a long-lived `index` (NoteIndex, refreshed by you) and/or an engine `Checker` to reuse
         their caches across calls; without them, recall opens and refreshes the index itself.
+        `heading_level` (1-4) is the level of the pack's title in its markdown (the editor's chat uses 3).
     Pack.to_markdown() -> str, Pack.to_dict() -> dict, Pack.to_json() -> str
     search(ws, query, limit=10, *, index=None, target=None, checker=None) -> list[Hit]
         `cairn.index.search` plus each hit's `state` (fresh/stale/expired/invalid) from the anchor engine.
@@ -25,10 +26,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.errors import NotFoundError
+from cairn.errors import NotFoundError, UsageError
 from cairn.gitio.files import read_regular_text
 from cairn.limits import line_number, recall_budget
-from cairn.recall.pack import Pack, PackNote, render, sanitize_body
+from cairn.recall.pack import MAX_HEADING_LEVEL, Pack, PackNote, render, sanitize_body
 from cairn.recall.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -73,8 +74,8 @@ def _open(ws: Workspace, index: NoteIndex | None, notice: Notice | None) -> Note
 def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str | None = None,
            budget: int | None = None, target: Any = None, *, index: NoteIndex | None = None,
            checker: Any = None, now: datetime | None = None, max_notes: int = 30,
-           notice: Notice | None = None) -> Pack:
-    """The context pack for `path[:line]` (see the module docstring)."""
+           notice: Notice | None = None, heading_level: int = 1) -> Pack:
+    """The context pack for `path[:line]` (see the module docstring); its title a `heading_level` heading."""
     from cairn.index.fields import IndexDoc, enclosing_definition
     from cairn.index.query import terms
     from cairn.recall.freshness import STATUS_FACTOR, Assessor, decay, half_lives
@@ -86,6 +87,8 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     if line is not None:
         line = line_number(line)
     budget = recall_budget(ws.config.recall_budget if budget is None else budget)
+    if not 1 <= heading_level <= MAX_HEADING_LEVEL:
+        raise UsageError(f"heading level {heading_level}: expected 1 to {MAX_HEADING_LEVEL}")
     when = now or now_utc()
     idx = _open(ws, index, notice)
 
@@ -203,7 +206,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
                 labels = [a.where or a.label for a in info.anchors]
                 judged.append((rank_key(cand.tier, in_title.get(cand.doc.id, 0.0), score), PackNote(
                     id=note.id, path=note.rel_path, title=note.title, kind=note.kind, state=info.state,
-                    freshness=info.line, anchors=labels, body=sanitize_body(note.body), score=score,
+                    freshness=info.line, anchors=labels, body=sanitize_body(note.body, heading_level), score=score,
                     status=note.status, provenance=provenance.line(note),
                 )))
             judged.sort(key=lambda item: (descending(item[0]), item[1].id))
@@ -213,7 +216,7 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
         assessor.close()
     ranked = [note for _, note in judged[:max_notes]]
     pack = Pack(repository=ws.root.name, head=assessor.head, file=rel, line=line, budget=budget,
-                query=query.strip() if query and query.strip() else None)
+                query=query.strip() if query and query.strip() else None, heading_level=heading_level)
     return render(pack, ranked)
 
 

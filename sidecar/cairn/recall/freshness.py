@@ -56,25 +56,6 @@ class Freshness:
     factor: float
     anchors: tuple[AnchorState, ...]
 
-    def covers(self, path: str, line: int, slack: int = 0) -> bool:
-        """Whether an anchor's code is at `path:line` now (or, when stale, where it was recorded)."""
-        for a in self.anchors:
-            if a.current is not None:
-                p, s, e = a.current
-            else:
-                p, _, rng = a.label.rpartition(":")
-                first, _, last = rng.partition("-")
-                s, e = int(first), int(last or first)
-            if p == path and s - slack <= line <= e + slack:
-                return True
-        return False
-
-    def files(self) -> set[str]:
-        out = set()
-        for a in self.anchors:
-            out.add(a.current[0] if a.current else a.label.rpartition(":")[0])
-        return out
-
 
 def decay(note_kind: str, reviewed: datetime | None, expires: datetime | None, now: datetime,
           half_lives: dict[str, timedelta]) -> tuple[bool, float]:

@@ -23,6 +23,10 @@ kind/id line and then the header's first line give way to its body; a freshness 
 budget is cut between words as a last resort). The total (`count_tokens` of the markdown) never
 exceeds the budget.
 
+The headings start at `heading_level` (1 above; the editor's chat asks for 3, so the pack nests under
+its own answer): the pack's title at that level, each note one below. The language server returns this
+markdown to the extension, which shows it as it is: there is one renderer.
+
 Note text is untrusted (anyone can commit a note), so a body cannot break out of its section: headings
 are demoted below the note's own level, setext underlines and raw HTML are neutralised, and an
 unclosed code fence is closed at the end of the body. Nor can it make a viewer fetch anything: an image
@@ -50,7 +54,7 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _LOCAL_TARGET = r"[ \t]*(?:#[\w-]*|(?:\.{1,2}/)*[\w][\w./%~+-]*(?:#[\w-]*)?)(?:[ \t]+\"[^\"]*\")?[ \t]*"
 _INLINE_TARGET = re.compile(r"\]\((?!" + _LOCAL_TARGET + r"\))", re.ASCII)  # ASCII \w, as in JavaScript
 _REF_DEFINITION = re.compile(r"^([ \t>*+\-\d.)]*)\[(?=[^\]]*\]:(?!" + _LOCAL_TARGET + r"$))", re.ASCII)
-MIN_BUDGET = 50
+MAX_HEADING_LEVEL = 4  # the pack title at 4, notes at 5, their own headings at 6
 
 
 @dataclass
@@ -91,6 +95,7 @@ class Pack:
     omitted: list[str] = field(default_factory=list)  # ids ranked but left out for the budget
     markdown: str = ""
     tokens: int = 0
+    heading_level: int = 1
 
     @property
     def truncated(self) -> bool:
@@ -137,7 +142,7 @@ def _inline(text: str) -> str:
     return _escape_html(" ".join(text.split()))
 
 
-def sanitize_body(body: str) -> str:
+def sanitize_body(body: str, heading_level: int = 1) -> str:
     """A note body that cannot escape its section of the pack (see the module docstring)."""
     out: list[str] = []
     fence: str | None = None
@@ -158,8 +163,8 @@ def sanitize_body(body: str) -> str:
             continue
         heading = _ATX.match(line)
         if heading:
-            level = min(6, len(heading.group(2)) + 2)
-            line = heading.group(1) + "#" * max(3, level) + line[heading.end():]
+            level = min(6, len(heading.group(2)) + heading_level + 1)
+            line = heading.group(1) + "#" * max(heading_level + 2, level) + line[heading.end():]
         elif _SETEXT.match(line) and not prev_blank:
             # `Title\n===` would make the previous line a top-level heading; a rule is harmless.
             line = "***"
@@ -204,11 +209,11 @@ def anchor_list(anchors: list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def note_head(rank: int, note: PackNote, compact: bool = False) -> str:
+def note_head(rank: int, note: PackNote, compact: bool = False, heading_level: int = 1) -> str:
     """A note's heading and facts; `compact` leaves out the kind/id line (title, freshness and anchors
     are what a tight budget must still show)."""
     kind = f"kind: {note.kind}" + (f" ({note.status})" if note.status != "active" else "")
-    lines = [f"## {rank}. {_inline(note.title)}"]
+    lines = [f"{'#' * (heading_level + 1)} {rank}. {_inline(note.title)}"]
     if not compact:
         lines.append(f"- {kind} · id: {_inline(note.id)}")
     lines.append(f"- {_inline(note.freshness)}")
@@ -322,7 +327,7 @@ def render(pack: Pack, ranked: list[PackNote]) -> Pack:
     where = pack.file + (f":{pack.line}" if pack.line else "")
     from cairn.recall.provenance import PREAMBLE
 
-    header_lines = [f"# Cairn recall: {_inline(where)}"]
+    header_lines = [f"{'#' * pack.heading_level} Cairn recall: {_inline(where)}"]
     meta = [f"repository: {_inline(pack.repository)}", f"HEAD: {pack.head[:7] if pack.head else '(no commits)'}"]
     if pack.query:
         meta.append(f"query: {_inline(pack.query)}")
@@ -339,7 +344,7 @@ def render(pack: Pack, ranked: list[PackNote]) -> Pack:
     for index, note in enumerate(ranked):
         more = index + 1 < len(ranked) or bool(skipped)
         room = budget - used - (omitted_cost if more else 0)
-        placed = _place(len(chosen) + 1, note, room, budget)
+        placed = _place(len(chosen) + 1, note, room, budget, heading_level=pack.heading_level)
         if index == 0 and (placed is None or (placed[1].trimmed and budget < SMALL_BUDGET)):
             # The best note must show, with as much body as fits: the header's second line, the reserve
             # for the "did not fit" line, the note's kind/id line and the header's first line give way
@@ -351,7 +356,8 @@ def render(pack: Pack, ranked: list[PackNote]) -> Pack:
                     break  # cutting the freshness line is the last resort
                 smaller = _fit_lines(head_lines, budget)
                 cost = count_tokens(smaller)
-                other = _place(1, note, budget - cost - (omitted_cost if reserve else 0), budget, compact)
+                other = _place(1, note, budget - cost - (omitted_cost if reserve else 0), budget, compact,
+                               heading_level=pack.heading_level)
                 if other is not None and (best[2] is None or len(other[1].body) > len(best[2][1].body)):
                     best = (smaller, cost, other)
             header, used, placed = best
@@ -387,7 +393,7 @@ def _fit_lines(lines: list[str], budget: int) -> str:
 
 
 def _place(rank: int, note: PackNote, room: int, budget: int,
-           compact: bool | None = False) -> tuple[str, PackNote] | None:
+           compact: bool | None = False, heading_level: int = 1) -> tuple[str, PackNote] | None:
     """The note's section within `room` tokens: whole, else trimmed, else (compact, for the best note)
     its head alone; with the note as shown. None when nothing of it fits. `compact=None`: compact, and
     a freshness line too long for the room is cut at a word."""
@@ -395,15 +401,15 @@ def _place(rank: int, note: PackNote, room: int, budget: int,
     compact = compact is not False
     if room < MIN_SECTION:
         return None  # not even a title and a freshness line: skip without counting anything
-    head = note_head(rank, note, compact)
+    head = note_head(rank, note, compact, heading_level)
     if cut_freshness and count_tokens(head) > room:
         # A long freshness line (a stale note's reason) is cut at a word to leave room for the rest.
-        rest = count_tokens(note_head(rank, replace(note, freshness=""), compact)) - count_tokens("-")
+        rest = count_tokens(note_head(rank, replace(note, freshness=""), compact, heading_level)) - count_tokens("-")
         cut = cut_line(note.freshness, room - rest - count_tokens("-"))
         if cut is None:
             return None
         note = replace(note, freshness=cut)
-        head = note_head(rank, note, compact)
+        head = note_head(rank, note, compact, heading_level)
     full = f"{head}\n\n{note.body}" if note.body else head
     head_cost = count_tokens(head)
     if head_cost + (count_tokens(note.body) if note.body else 0) <= room:

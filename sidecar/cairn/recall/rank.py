@@ -12,7 +12,7 @@ Structural tiers (a note gets its best one):
 
 plus up to 10 for mentioning the file, its module or the symbols it defines (BM25 over title, tags and
 body, normalised to the best match; only 3 for a note that already has a tier) and, with a query, up to
-8 for text relevance (BM25, normalised: below a full mention, as the issue orders them). The score is
+8 for text relevance (BM25, normalised: a query match counts less than a full mention). The score is
 multiplied by the freshness factor (`cairn.recall.freshness`: fresh 0.8-1, expired 0.35-0.65, stale x 0.5).
 
 Notes are ordered by `rank_key`: the tier first, strictly (a stale note anchored at the line comes
@@ -30,7 +30,7 @@ make it into the pack.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from cairn.index.fields import IndexDoc, definitions
@@ -52,7 +52,6 @@ class Candidate:
     reason: str = ""
     mention: float = 0.0  # 0..1
     relevance: float = 0.0  # 0..1
-    extras: dict[str, float] = field(default_factory=dict)
 
     def base(self) -> float:
         # A note already anchored nearby gains little from also mentioning the file's names.

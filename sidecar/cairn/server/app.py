@@ -20,12 +20,12 @@ from pygls.lsp.server import LanguageServer
 
 from cairn import __version__
 from cairn.errors import CairnError
-from cairn.limits import recall_budget
 from cairn.server import code_actions, code_lens, commands, diagnostics, document_links, hover, requests
 from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
 from cairn.server.framing import GuardedStdin
+from cairn.server.options import read_options
 from cairn.server.protocol import CairnProtocol
 from cairn.server.state import ServerState
 from cairn.server.watcher import (
@@ -101,22 +101,14 @@ def build_server() -> CairnServer:
     def _open_session(root: Path) -> Session | None:
         from cairn.workspace import Workspace
 
-        notes_root = state.options.get("notesRoot") if isinstance(state.options.get("notesRoot"), str) else None
-        budget = state.options.get("recallBudget")
         try:
-            ws = Workspace.discover(root, notes_root or None)
+            ws = Workspace.discover(root, state.options.notes_root)
         except CairnError as exc:
             state.log(f"{root}: {exc}; Cairn is inactive for this folder", types.MessageType.Warning)
             return None
         if ws.root in state.sessions:
             return None
-        if budget is not None:
-            try:
-                budget = recall_budget(budget, "initializationOptions.recallBudget")
-            except CairnError as exc:
-                state.log(f"{exc}; using [recall] budget of config.toml", types.MessageType.Warning)
-                budget = None
-        session = Session(ws, budget)
+        session = Session(ws, state.options.recall_budget)
         state.add_session(session)
         state.begin_loading()  # until `_activate` has loaded it, status requests wait (see requests.status)
         return session
@@ -143,8 +135,9 @@ def build_server() -> CairnServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: CairnServer, params: types.InitializeParams) -> None:
-        options = to_plain(params.initialization_options) or {}
-        state.options = options if isinstance(options, dict) else {}
+        state.options, problem = read_options(to_plain(params.initialization_options))
+        if problem:
+            state.log(problem, types.MessageType.Warning)
         for root in _roots(params):
             _open_session(root)
 

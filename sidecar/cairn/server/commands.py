@@ -11,19 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 
 from cairn.errors import CairnError, ConflictError, UsageError
 from cairn.server import documents
 from cairn.server.convert import path_to_uri, to_plain, uri_to_path
 from cairn.server.engine import Session
+from cairn.server.protocol import CommandError
 from cairn.server.state import ServerState
-
-REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
-
-
-class CommandError(JsonRpcException):
-    CODE = REQUEST_FAILED
 
 
 def _arg(args: Sequence[Any]) -> dict[str, Any]:

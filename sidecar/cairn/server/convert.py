@@ -1,7 +1,9 @@
 """The protocol edge: URIs ↔ paths, 1-based engine lines ↔ 0-based LSP ranges, request payloads.
 
-Everything that turns engine coordinates into wire coordinates lives here, so no feature does its own
-off-by-one arithmetic.
+Ranges of lines (`line_range`, clamped to the text) and URIs are converted here. A feature that reads
+a single position from a request or writes one into a reply (code_actions, code_lens, commands, hover,
+requests) adds or subtracts the one itself, right where it crosses the edge; past that, lines are
+1-based as in the engine.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from lsprotocol import types
 
 from cairn.gitio.files import read_regular_text
+from cairn.notes.files import note_id_for
 from cairn.server.convert import line_range, path_to_uri
 from cairn.server.engine import AnchorView, FileView, NoteFileView, NoteView, Session, Snapshot
 from cairn.server.state import ServerState
@@ -161,7 +162,7 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
         if uri in open_uris:
             continue
         lines = _read_lines(session.root, rel)
-        note_id = rel.removeprefix(session.ws.notes_root_rel + "/").removesuffix(".md")
+        note_id = note_id_for(rel.removeprefix(session.ws.notes_root_rel + "/")) or rel
         out[uri] = [types.Diagnostic(range=line_range(lines, line, line, encoding), message=message,
                                      severity=types.DiagnosticSeverity.Error, source=SOURCE, code="invalid",
                                      data={"noteId": note_id, "notePath": rel}) for line, message in problems]
@@ -205,7 +206,7 @@ async def publish_all(state: ServerState, session: Session) -> None:
             await publish_document(state, uri)
         else:
             state.carry_forward(uri, snap.generation)  # nothing it shows changed: keep its cached view
-    if state.options.get("workspaceDiagnostics") is False:
+    if not state.options.workspace_diagnostics:
         return  # the client asked for diagnostics of open documents only
     found = await state.run(workspace_diagnostics, session, snap, open_uris, code_paths, note_paths,
                             state.encoding)

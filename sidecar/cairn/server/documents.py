@@ -28,7 +28,7 @@ DRAFTS = "drafts"
 
 def client_opens_documents(state: ServerState) -> bool:
     """True for the VS Code extension, which opens returned uris and texts itself."""
-    return state.options.get("opensDocuments") is True
+    return state.options.opens_documents
 
 
 def can_show(state: ServerState) -> bool:

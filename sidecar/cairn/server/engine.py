@@ -3,27 +3,26 @@
 Why a session: the editor asks many small questions per keystroke (hover, lens, diagnostics), the
 engine answers big ones (judge these notes against that target). The session asks the engine once per
 event (a note written, a git change, a buffer edited), keeps the answer as an immutable `Snapshot` or
-`FileView`, and the features read those without touching git. This is the only server module that
-calls the engine, and it imports nothing from pygls: every line number here is 1-based.
+`FileView`, and the features read those without touching git. Judging, search and recall go through
+`judge.py`, which this module drives; it imports nothing from pygls: every line number here is 1-based.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cairn.errors import CairnError, UsageError
-from cairn.gitio.files import read_regular, read_regular_text, stat_regular
+from cairn.gitio.files import read_regular, stat_regular
+from cairn.notes.files import IdClaims, scan
 from cairn.notes.model import Note, NoteError
-from cairn.notes.store import SKIPPED_FILES, NoteStore
+from cairn.notes.store import NoteStore
 from cairn.timeutil import format_age, now_utc
 from cairn.workspace import Workspace
 
@@ -144,13 +143,12 @@ class FileView:
 
 @dataclass(frozen=True)
 class NoteFileView:
-    """A note file (its buffer or disk content): parse problems, broken anchors, links to the code."""
+    """A note file (its buffer or disk content): parse problems and broken anchors."""
 
     path: str
     note: Note | None
     errors: tuple[NoteError, ...]
     broken: tuple[tuple[int, str], ...]  # (1-based line in the note file, message)
-    links: tuple[tuple[int, str, int | None], ...] = field(default=())  # (line, anchor path, start line)
 
 
 class Session:
@@ -301,46 +299,14 @@ class Session:
 
     # ---- notes on disk ---------------------------------------------------------------------
     def _note_files(self) -> list[tuple[Path, str, str, tuple[int, int, int]]]:
-        """(path, rel path, id, stat) of every note file: one directory walk, no per-file path resolution.
-
-        Same rules as `NoteStore.is_note_file` (`.md`, no hidden parts, not the top-level README); a
-        symlinked file is checked with the store's own (resolving) test.
-        """
-        root = self.store.root
-        if not root.is_dir():
-            return []
+        """(path, rel path, id, stat) of every note file (`cairn.notes.files.scan`, one directory walk)."""
         prefix = self.ws.notes_root_rel + "/"
-        out = []
-        stack = [(str(root), "")]
-        while stack:
-            folder, rel_folder = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                sub = f"{rel_folder}{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, sub + "/"))
-                    continue
-                if not entry.name.endswith(".md") or (not rel_folder and entry.name in SKIPPED_FILES):
-                    continue
-                if entry.is_symlink():
-                    continue  # never followed (a link to an outside file is no note)
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                out.append((Path(entry.path), prefix + sub, sub[:-3], (st.st_size, st.st_mtime_ns, st.st_ino)))
-        out.sort(key=lambda item: item[1])
-        return out
+        return [(Path(f.path), prefix + f.rel, f.id, (f.size, f.mtime_ns, f.ino)) for f in scan(self.store.root)]
 
     def _load_notes(self, restored: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]) -> None:
         """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
         self._raw, self._errors, self._stats = {}, {}, {}
-        seen: dict[str, str] = {}
+        claims = IdClaims()
         checked: dict[str, str | None] = {}
         for path, rel, note_id, stat in self._note_files():
             cached = restored.get(rel)
@@ -351,12 +317,10 @@ class Session:
             else:
                 result = self.store.read_file(path)
                 self._views.pop(note_id, None)
-            folded = note_id.casefold()
-            if folded in seen:
-                self._errors[rel] = [NoteError(rel, 1, f"duplicate id {note_id!r}: {seen[folded]} has the same id "
-                                               "(ids must differ by more than letter case)", note_id)]
+            duplicate = claims.claim(note_id, rel)
+            if duplicate is not None:
+                self._errors[rel] = [duplicate]
                 continue
-            seen[folded] = rel
             self._stats[rel] = stat
             if isinstance(result, Note):
                 self._raw[result.id] = result
@@ -607,7 +571,7 @@ class Session:
         return data is not None and data == text.encode("utf-8", "surrogateescape")
 
     def note_file_view(self, path: Path, text: str | None) -> NoteFileView:
-        """Problems of a note file (from its buffer when open) and the links of its anchors."""
+        """Problems of a note file (from its buffer when open): parse errors or broken anchors."""
         rel = self.store.rel_path(path)
         if text is None:
             result = self.store.read_file(path)
@@ -627,8 +591,7 @@ class Session:
                     recorded = note.anchors[anchor_view.index]
                     line = recorded.line or note.line_of("anchors")
                     broken.append((line, f"broken anchor {recorded.label()}: {reason}"))
-        links = tuple((a.line, a.path, a.start) for a in note.anchors)
-        return NoteFileView(rel, note, (), tuple(broken), links)
+        return NoteFileView(rel, note, (), tuple(broken))
 
     def _broken(self, anchor: AnchorView) -> str | None:
         """Why an anchor points at nothing (file gone, lines past the end), or None."""
@@ -675,43 +638,27 @@ class Session:
                  tags: Sequence[str], text: str | None = None) -> Note:
         """A new note anchored at `start..end` of `rel`, recorded from `text` (the editor's buffer) if given."""
         from cairn.anchors.record import record_anchor
+        from cairn.notes.edit import clean_tags
 
         with self.lock:
             path = self.ws.check_repo_path(rel)
             anchor = record_anchor(self.ws, path, start, end, text=text)
-            note = self.store.create(kind, title, body, list(tags), [anchor])
+            note = self.store.create(kind, title, body, clean_tags(tags), [anchor])
             self.refresh([self.store.path_of(note.id)])
             return note
 
     def draft_update(self, note_id: str) -> str:
-        """The note, the diff of its anchored code since it was recorded, and an instruction for an agent."""
+        """The note, the diff of its anchored code since it was recorded, and an instruction for an agent
+        (`cairn.update_prompt`, the same prompt `cairn review` writes)."""
+        from cairn.update_prompt import AnchorChange, update_prompt
+
         with self.lock:
             note = self.store.get(note_id)
             view = self._judge([note], None)[note.id]
             diffs = self.judging.diffs(note)
-        text = read_regular_text(self.ws.root, note.rel_path) or ""
-        fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", text)), default=0))
-        lines = [
-            f"The Cairn note `{note.rel_path}` ({note.kind}: {note.title}) is {view.badge}.",
-            "Its anchored code changed since the note was written. Read the diff below, then update the",
-            "note so it is true for the code as it is now: keep what still holds, correct what changed,",
-            "and say why. Keep the frontmatter keys; do not edit the anchors by hand (`cairn.reanchor`",
-            "re-records them). If the note no longer applies at all, set `status: archived`.",
-            "",
-            f"## The note ({note.rel_path})",
-            "",
-            f"{fence}markdown",
-            text.rstrip("\n"),
-            fence,
-            "",
-            "## The anchored code since it was recorded",
-        ]
-        for label, status, diff in diffs:
-            dfence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`{3,}", diff)), default=0))
-            lines += ["", f"### {label}: {status}", "", f"{dfence}diff", diff.rstrip("\n") or "(no change)", dfence]
-        if not diffs:
-            lines += ["", "(no anchors)"]
-        return "\n".join(lines) + "\n"
+        changes = [AnchorChange(f"{label}: {status}", diff) for label, status, diff in diffs]
+        why = f"The note is {view.badge}; below is how its anchored code changed since the note was written."
+        return update_prompt(self.ws, note, changes, why)
 
     # ---- search and recall -----------------------------------------------------------------
     def index(self) -> Any:
@@ -744,11 +691,11 @@ class Session:
             return judge.search(self, query, limit)
 
     def recall(self, rel: str, line: int | None, query: str | None, budget: int | None,
-               buffers: Mapping[str, str] | None) -> tuple[str, dict[str, Any]]:
+               buffers: Mapping[str, str] | None, heading_level: int = 1) -> tuple[str, dict[str, Any]]:
         from cairn.server import judge
 
         with self.lock:
-            return judge.recall(self, rel, line, query, budget or self.recall_budget, buffers)
+            return judge.recall(self, rel, line, query, budget or self.recall_budget, buffers, heading_level)
 
     # ---- summaries -------------------------------------------------------------------------
     def status(self) -> dict[str, int]:

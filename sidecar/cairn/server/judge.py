@@ -168,13 +168,14 @@ def search(session: Session, query: str, limit: int) -> list[dict[str, Any]]:
 
 
 def recall(session: Session, rel: str, line: int | None, query: str | None, budget: int | None,
-           buffers: Mapping[str, str] | None) -> tuple[str, dict[str, Any]]:
+           buffers: Mapping[str, str] | None, heading_level: int = 1) -> tuple[str, dict[str, Any]]:
     """The context pack for a place in the code, judged on the editor's buffer when it has one."""
     from cairn.recall import recall as engine_recall
 
     target = Target.with_buffers(buffers) if buffers else None
     checker = None if buffers else session.judging.worktree()
-    pack = engine_recall(session.ws, rel, line, query, budget, target, index=session.index(), checker=checker)
+    pack = engine_recall(session.ws, rel, line, query, budget, target, index=session.index(), checker=checker,
+                         heading_level=heading_level)
     data = pack.to_dict()
     for note in data.get("notes", []):
         note["uri"] = (session.ws.root / note["path"]).as_uri()

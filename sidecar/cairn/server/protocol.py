@@ -43,6 +43,13 @@ from pygls.protocol import LanguageServerProtocol
 log = logging.getLogger("cairn.server")
 
 INVALID_PARAMS = JsonRpcInvalidParams.CODE  # -32602
+REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
+
+
+class CommandError(JsonRpcException):
+    """A command or custom request that failed; the message is the engine's one-line error."""
+
+    CODE = REQUEST_FAILED
 INVALID_REQUEST = -32600
 
 

@@ -1,4 +1,5 @@
-"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`, `cairn/notes`.
+"""Custom requests of the extension: `cairn/recall`, `cairn/search`, `cairn/status`, `cairn/stale`,
+`cairn/notes`, `cairn/kinds`.
 
 Payloads exactly as docs/ARCHITECTURE.md defines them; `lines` are 1-based, positions 0-based.
 """
@@ -11,8 +12,9 @@ from lsprotocol import types
 
 from cairn.errors import CairnError, NotFoundError, UsageError
 from cairn.limits import line_number, recall_budget, search_limit
-from cairn.server.commands import CommandError
+from cairn.recall.pack import MAX_HEADING_LEVEL
 from cairn.server.convert import to_plain
+from cairn.server.protocol import CommandError
 from cairn.server.state import ServerState
 
 
@@ -40,12 +42,14 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
             line = line_number(line)
     except CairnError as exc:
         raise CommandError(f"cairn/recall: {exc}") from None
+    level = args.get("headingLevel")
+    heading_level = level if isinstance(level, int) and 1 <= level <= MAX_HEADING_LEVEL else 1
     doc = state.document(uri)
     buffers = None
     if doc is not None and not ref.is_note and not ref.session.same_as_disk(ref.rel, doc[1]):
         buffers = {ref.rel: doc[1]}  # judged on the unsaved text; otherwise the working tree's cached view
     try:
-        markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers)
+        markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers, heading_level)
     except NotFoundError as exc:
         raise CommandError(f"cairn/recall: {exc}") from None  # a path that does not exist: an error, not "no notes"
     except CairnError as exc:
@@ -93,6 +97,17 @@ async def stale(state: ServerState, params: Any) -> dict[str, Any]:
     return {"notes": notes}
 
 
+async def kinds(state: ServerState, params: Any) -> dict[str, Any]:
+    """The kinds of note configured for the document's workspace (config.toml), or for every workspace."""
+    uri = _params(params).get("uri")
+    ref = state.resolve(uri, quiet=True) if isinstance(uri, str) else None
+    sessions = [ref.session] if ref is not None else list(state.sessions.values())
+    names: dict[str, None] = {}
+    for session in sessions:
+        names.update(dict.fromkeys(session.ws.config.kinds))
+    return {"kinds": list(names)}
+
+
 async def notes(state: ServerState, params: Any) -> dict[str, Any]:
     """Every note of every workspace folder with its freshness and anchors (the extension's notes view)."""
     await state.loaded()
@@ -114,4 +129,4 @@ def notify_status(state: ServerState) -> None:
 
 NO_ARGUMENTS = frozenset({"cairn/status", "cairn/stale", "cairn/notes"})  # accept `{}`, `[]`, `null` or no params
 REQUESTS = {"cairn/recall": recall, "cairn/search": search, "cairn/status": status, "cairn/stale": stale,
-            "cairn/notes": notes}
+            "cairn/notes": notes, "cairn/kinds": kinds}

@@ -23,6 +23,7 @@ from lsprotocol import types
 from cairn.errors import CairnError
 from cairn.server.convert import uri_to_path
 from cairn.server.engine import MAX_FILE_BYTES, FileView, NoteFileView, Session
+from cairn.server.options import InitializationOptions
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -50,7 +51,7 @@ class ServerState:
     def __init__(self, server: LanguageServer) -> None:
         self.server = server
         self.sessions: dict[Path, Session] = {}
-        self.options: dict[str, Any] = {}
+        self.options = InitializationOptions()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-engine")
         self.views: dict[str, tuple[int | None, int, FileView]] = {}
         self.note_views: dict[str, tuple[int | None, int, NoteFileView]] = {}

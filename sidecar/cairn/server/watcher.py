@@ -22,6 +22,7 @@ from pathlib import Path
 from lsprotocol import types
 from watchfiles import awatch
 
+from cairn.notes.files import note_id_for
 from cairn.server.convert import uri_to_path
 from cairn.server.engine import Session
 from cairn.server.state import ServerState
@@ -146,7 +147,7 @@ def classify(session: Session, paths: Iterable[Path]) -> tuple[set[Path], set[st
         if path == notes_root or notes_root in path.parents:
             if path.name == "config.toml":
                 reload = True
-            elif path.suffix == ".md" and not any(p.startswith(".") for p in path.relative_to(notes_root).parts):
+            elif note_id_for(path.relative_to(notes_root).as_posix()) is not None:
                 notes.add(path)
             continue
         try:
@@ -209,7 +210,7 @@ class Watcher:
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(asyncio.CancelledError):  # `_watch` logs anything else itself
                 await task
 
 

@@ -1,59 +1,16 @@
-// Copilot chat: the `@cairn` participant and the `cairn_recall` language-model tool.
+// The `@cairn` chat participant: `/recall` (through the `cairn_recall` tool when the chat allows tool
+// calls, so the call shows like any agent's), `/search`, `/stale` and help. One participant, one module,
+// registered from extension.ts with the tool it may call, as in VS Code's chat sample.
 import * as vscode from 'vscode';
-import { parseRecallToolInput, routeChatRequest, type ChatRoute } from './core/chatRoute';
-import { formatPack, formatPackNote, formatSearchHits, formatStale, PACK_PREAMBLE, packSummary } from './core/pack';
+import { routeChatRequest, type ChatRoute } from './core/chatRoute';
+import { emptyPackHint, formatSearchHits, formatStale, packSummary } from './core/pack';
 import type { RecallResult } from './core/protocol';
-import { hasChatParticipants, lmTools, textToolResult, toolResultText } from './newApi';
+import { hasChatParticipants, lmTools, toolResultText } from './newApi';
 import { activeFileTarget, agentText, recall, resolveWorkspacePath, untrustedMarkdown, type RecallTarget } from './recall';
+import { CHAT_HEADING_LEVEL, TOOL_NAME, type RecallTool } from './recallTool';
 import type { CairnServer } from './server';
 
-export const TOOL_NAME = 'cairn_recall';
 export const PARTICIPANT_ID = 'cairn.chat';
-
-/** Results of recent tool invocations, so the participant can show the full pack after invoking the tool. */
-const recentToolResults = new Map<string, RecallResult>();
-
-function toolKey(input: { path: string; line?: number; query?: string }): string {
-  return JSON.stringify([input.path, input.line ?? null, input.query ?? null]);
-}
-
-export function registerRecallTool(context: vscode.ExtensionContext, server: CairnServer): boolean {
-  const lm = lmTools();
-  if (!lm) {
-    server.log.info('language-model tools are not available in this VS Code: cairn_recall is not registered');
-    return false;
-  }
-  context.subscriptions.push(
-    lm.registerTool<unknown>(TOOL_NAME, {
-      prepareInvocation({ input }) {
-        const p = parseRecallToolInput(input);
-        const where = typeof p === 'string' ? 'a file' : `${p.path}${p.line ? `:${p.line}` : ''}`;
-        return {
-          invocationMessage: `Recalling Cairn notes for ${where}`,
-          pastTenseMessage: `Recalled Cairn notes for ${where}`,
-        };
-      },
-      async invoke({ input }, token) {
-        const p = parseRecallToolInput(input);
-        if (typeof p === 'string') {
-          throw new Error(p);
-        }
-        const uri = resolveWorkspacePath(p.path);
-        if (!uri) {
-          throw new Error(`cairn_recall: no workspace folder to resolve ${p.path} against`);
-        }
-        server.log.info(`${TOOL_NAME} invoked for ${p.path}${p.line ? `:${p.line}` : ''}${p.query ? ` (query: ${p.query})` : ''}`);
-        const result = await recall(server, { uri, line: p.line !== undefined ? p.line - 1 : undefined, query: p.query }, token);
-        recentToolResults.set(toolKey(p), result);
-        if (recentToolResults.size > 20) {
-          recentToolResults.delete(recentToolResults.keys().next().value as string);
-        }
-        return textToolResult(agentText(result));
-      },
-    }),
-  );
-  return true;
-}
 
 function targetLabel(target: RecallTarget): { path: string; line?: number } {
   return { path: vscode.workspace.asRelativePath(target.uri, false), line: target.line !== undefined ? target.line + 1 : undefined };
@@ -75,6 +32,7 @@ function referencedFile(request: vscode.ChatRequest): RecallTarget | undefined {
 
 async function runRecall(
   server: CairnServer,
+  tool: RecallTool | undefined,
   request: vscode.ChatRequest,
   route: Extract<ChatRoute, { kind: 'recall' }>,
   stream: vscode.ChatResponseStream,
@@ -98,18 +56,18 @@ async function runRecall(
   let viaTool = false;
   const lm = lmTools();
   const toolInvocationToken = (request as { toolInvocationToken?: unknown }).toolInvocationToken;
-  if (lm && toolInvocationToken !== undefined) {
+  if (lm && tool && toolInvocationToken !== undefined) {
     // go through the language-model tool, so the chat shows the tool call like any agent would make it
     const input = { path: label.path, line: label.line, query: route.query };
     try {
       const toolResult = await lm.invokeTool(TOOL_NAME, { input, toolInvocationToken }, token);
-      result = recentToolResults.get(toolKey(input));
+      result = tool.resultFor(input);
       viaTool = toolResultText(toolResult).length > 0;
     } catch (e) {
       server.log.warn(`invoking ${TOOL_NAME} from @cairn: ${String(e)}; asking the server directly`);
     }
   }
-  result ??= await recall(server, target, token);
+  result ??= await recall(server, target, token, CHAT_HEADING_LEVEL);
 
   const pack = result.pack;
   for (const note of pack.notes) {
@@ -141,14 +99,8 @@ async function runRecall(
     }
   }
 
-  const file = pack.file ?? label.path;
-  let text = `### Cairn recall: ${file}${pack.line ? `:${pack.line}` : ''}\n\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n${PACK_PREAMBLE}\n\n`;
-  if (pack.notes.length === 0) {
-    text += formatPack(pack, { headingLevel: 3 }).split('\n').slice(5).join('\n');
-  }
-  for (const note of pack.notes) {
-    text += formatPackNote(note, { headingLevel: 3 }) + '\n\n';
-  }
+  // the server's markdown as it is (asked for at heading level 3, under the answer), then one summary line
+  const text = `${agentText(result)}${emptyPackHint(pack)}\n*${packSummary(pack)}*${viaTool ? ` · via the \`${TOOL_NAME}\` tool` : ''}\n\n`;
   stream.markdown(untrustedMarkdown(text));
   for (const note of pack.notes) {
     if (note.uri) {
@@ -174,7 +126,8 @@ async function chatModel(request: vscode.ChatRequest): Promise<vscode.LanguageMo
   }
 }
 
-export function registerChatParticipant(context: vscode.ExtensionContext, server: CairnServer): boolean {
+/** Register `@cairn`; `tool` is the registered `cairn_recall` tool, which `/recall` calls when it can. */
+export function registerChatParticipant(context: vscode.ExtensionContext, server: CairnServer, tool?: RecallTool): boolean {
   if (!hasChatParticipants()) {
     server.log.info('chat participants are not available in this VS Code: @cairn is not registered');
     return false;
@@ -184,7 +137,7 @@ export function registerChatParticipant(context: vscode.ExtensionContext, server
     try {
       switch (route.kind) {
         case 'recall':
-          await runRecall(server, request, route, stream, token);
+          await runRecall(server, tool, request, route, stream, token);
           break;
         case 'search': {
           stream.progress(`Searching notes for "${route.query}"…`);
