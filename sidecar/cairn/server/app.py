@@ -26,6 +26,7 @@ from cairn.server.convert import to_plain, uri_to_path
 from cairn.server.engine import Session
 from cairn.server.framing import GuardedStdin
 from cairn.server.options import read_options
+from cairn.server.progress import reported
 from cairn.server.protocol import CairnProtocol
 from cairn.server.state import ServerState
 from cairn.server.watcher import (
@@ -116,13 +117,15 @@ def build_server() -> CairnServer:
     async def _activate(ls: CairnServer, session: Session) -> None:
         """Load a workspace, start watching it, publish its diagnostics."""
         try:
-            await state.run(session.refresh)
+            async with reported(state, "Cairn", f"loading the notes of {session.root.name}") as closing:
+                await state.run(session.refresh)
+                counts = session.status()
+                closing.append(f"{counts['notes']} note{'' if counts['notes'] == 1 else 's'}, {counts['stale']} stale")
         except Exception as exc:
             state.log(f"{session.root}: cannot load notes: {type(exc).__name__}: {exc}", types.MessageType.Error)
             return
         finally:
             state.end_loading()
-        counts = session.status()
         state.log(f"{session.root}: {counts['notes']} notes ({counts['stale']} stale, {counts['expired']} "
                   f"expired, {counts['invalid']} invalid)")
         queue = RefreshQueue(state, session)

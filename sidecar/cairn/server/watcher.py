@@ -25,6 +25,7 @@ from watchfiles import awatch
 from cairn.notes.files import note_id_for
 from cairn.server.convert import uri_to_path
 from cairn.server.engine import Session
+from cairn.server.progress import reported
 from cairn.server.state import ServerState
 
 log = logging.getLogger("cairn.server")
@@ -85,10 +86,13 @@ class RefreshQueue:
             self.notes, self.code, self.git, self.reload = set(), set(), False, False
             started = time.perf_counter()
             try:
-                if reload:
-                    await self.state.run(self.session.refresh)
-                elif git:
-                    await self.state.run(self.session.refresh, notes, True)
+                if reload or git:
+                    # A checkout, pull or rebase can re-judge every note: shown as progress in the editor.
+                    async with reported(self.state, "Cairn", "re-checking notes after a git change"):
+                        if reload:
+                            await self.state.run(self.session.refresh)
+                        else:
+                            await self.state.run(self.session.refresh, notes, True)
                 else:
                     await self.state.run(self.session.refresh, notes, code)
                 self.rounds += 1
