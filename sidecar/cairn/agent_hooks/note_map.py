@@ -35,29 +35,11 @@ class MapEntry:
 
 
 def _scan(root: Path) -> dict[str, tuple[int, int]]:
-    """Note files under `root` (not following symlinks, skipping dot folders): rel path → (mtime_ns, size)."""
-    found: dict[str, tuple[int, int]] = {}
-    stack = [("", str(root))]  # (relative prefix, folder): plain strings, this runs per note file
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((f"{prefix}{name}/", entry.path))
-                elif name.endswith(".md") and entry.is_file(follow_symlinks=False):
-                    st = entry.stat(follow_symlinks=False)
-                    found[prefix + name] = (st.st_mtime_ns, st.st_size)
-            except OSError:
-                continue
-    found.pop("README.md", None)
-    return found
+    """Note files under `root` as the one shared scan finds them (cairn.notes.files): rel path →
+    (mtime_ns, size), the stat key this map is refreshed on."""
+    from cairn.notes.files import scan
+
+    return {f.rel: (f.mtime_ns, f.size) for f in scan(root)}
 
 
 class NoteMap:
