@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 
 import pytest
 
 from tests.conftest import GitRepo
-from tests.mcp.helpers import cairn, setup_repo_with_note
+from tests.mcp.helpers import CAIRN_BIN, cairn, cairn_env, setup_repo_with_note
 
 
 def _index_dir(repo: GitRepo) -> str:
@@ -50,7 +51,19 @@ def test_replaced_cache_folder_is_a_one_line_error(repo: GitRepo) -> None:
         assert "internal error" not in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def _without_dac_override(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    """`cairn ARGS` as a process that honours file permissions even when the tests run as root: root
+    ignores a folder's mode only through CAP_DAC_OVERRIDE, which setpriv drops (CI runs as root)."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "util-linux's setpriv is needed to test permissions as root"
+        drop = "-dac_override,-dac_read_search"
+        prefix = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", "--"]
+    return subprocess.run([*prefix, CAIRN_BIN, *args], cwd=repo.root, capture_output=True, text=True, timeout=120,
+                          env=cairn_env(repo))
+
+
 def test_read_only_index_folder_is_named_in_one_line(repo: GitRepo) -> None:
     note_id = setup_repo_with_note(repo)
     cairn(repo, "search", "adds", check=True)
@@ -59,7 +72,7 @@ def test_read_only_index_folder_is_named_in_one_line(repo: GitRepo) -> None:
     index.mkdir()
     index.chmod(0o555)
     try:
-        out = cairn(repo, "search", "adds")
+        out = _without_dac_override(repo, "search", "adds")
         assert out.returncode == 0 and note_id in out.stdout
         assert len(out.stderr.strip().splitlines()) == 1 and str(index) in out.stderr
     finally:
