@@ -3,9 +3,9 @@
 Titles, bodies, tags and ids come from committed files. A title holding `ESC ] 52 ; c ; ... BEL` would,
 printed raw, write the reader's clipboard (OSC 52); other sequences move the cursor, rewrite earlier
 lines, retitle the window or hide text. `safe_text` turns every control character except tab and
-newline into a visible `\\uXXXX` escape. That form is also a valid JSON escape, so applying it to JSON
-text (whose own encoder already escapes C0 controls, but not DEL or the C1 range) keeps the JSON valid
-and decodes to the same string.
+newline into a visible `\\u` escape with its four hex digits (ESC reads `\\u001b`). That form is also
+a valid JSON escape, so applying it to JSON text (whose own encoder already escapes C0 controls, but not
+DEL or the C1 range) keeps the JSON valid and decodes to the same string.
 
 `SafeStream` applies it to everything written to a stream; the CLI wraps stdout and stderr in it for
 every command (the protocol servers `serve` and `mcp` only their stderr logs: their stdout is JSON-RPC),
@@ -30,7 +30,7 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def safe_text(text: str) -> str:
-    """`text` with control characters (other than tab and newline) made visible as `\\uXXXX`.
+    """`text` with control characters (other than tab and newline) made visible as `\\u` escapes (ESC reads `\\u001b`).
 
     Windows line ends (`\\r\\n`, as notes written on Windows have) become plain newlines first.
     """

@@ -135,8 +135,9 @@ def test_installed_language_server_answers_initialize(installed: Path, project: 
         proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "processId": None, "rootUri": project.as_uri(), "capabilities": {}}}))
         proc.stdin.flush()
-        while "id" not in (reply := _read_frame(proc.stdout)):
-            pass  # notifications (log messages) before the answer
+        reply = _read_frame(proc.stdout)
+        while "id" not in reply:  # skip the notifications (log messages) sent before the answer
+            reply = _read_frame(proc.stdout)
         info = reply["result"]["serverInfo"]  # type: ignore[index]
         assert info == {"name": "cairn", "version": cairn.__version__}
         for message in ({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}):

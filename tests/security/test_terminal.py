@@ -3,7 +3,7 @@
 The attack: a note titled `Evil ESC]52;c;<base64> BEL ...` made `list`, `recall`, `check` and the
 post-merge hook write the reader's clipboard (OSC 52), and other sequences clear the screen or reorder
 text. Every CLI text stream goes through `cairn.terminal.safe_text` (control characters become visible
-`\\uXXXX`), and JSON output keeps them escaped inside the string values.
+`\\u001b` for ESC), and JSON output keeps them escaped inside the string values.
 """
 
 from __future__ import annotations
