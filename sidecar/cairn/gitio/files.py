@@ -116,28 +116,30 @@ def _open(full: str) -> int | None:
     return fd
 
 
+def _open_inside(root: Path | str, path: Path | str) -> int | None:
+    """A descriptor of the regular file `path` inside `root` (the checks of `real_path` and `_open`)."""
+    full = real_path(root, path)
+    return None if full is None else _open(full)
+
+
 def read_regular(root: Path | str, path: Path | str, max_bytes: int | None = None) -> bytes | None:
     """The bytes of a regular file inside `root`, read without following any symlink.
 
     None when the path leaves the root, passes through a symlink, is a symlink, is not a regular file,
     cannot be read, or is larger than `max_bytes`.
     """
-    full = real_path(root, path)
-    if full is None:
-        return None
-    fd = _open(full)
+    fd = _open_inside(root, path)
     if fd is None:
         return None
     try:
         if max_bytes is not None and os.fstat(fd).st_size > max_bytes:
             return None
         chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
+        total = 0
+        while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-            if max_bytes is not None and sum(map(len, chunks)) > max_bytes:
+            total += len(chunk)
+            if max_bytes is not None and total > max_bytes:  # it grew while being read
                 return None
         return b"".join(chunks)
     except OSError:
@@ -154,10 +156,7 @@ def read_regular_text(root: Path | str, path: Path | str, max_bytes: int | None 
 
 def hash_regular(root: Path | str, path: Path | str) -> tuple[str, int] | None:
     """(git blob id, size) of a regular file, streamed: a huge file is hashed without holding it."""
-    full = real_path(root, path)
-    if full is None:
-        return None
-    fd = _open(full)
+    fd = _open_inside(root, path)
     if fd is None:
         return None
     try:
