@@ -52,10 +52,10 @@ def served_from_result_cache(repo: GitRepo, *args: str) -> tuple[int, str, str]:
     """Run `cairn check ARGS` after removing the per-note and per-anchor caches: a whole check would
     write them again, an answer from the result cache does not."""
     cache = repo.root / ".git" / "cairn"
-    for name in ("verdicts.json", "notes-parsed.marshal"):
+    for name in ("verdicts.marshal", "notes-parsed.marshal"):
         (cache / name).unlink(missing_ok=True)
     out = cairn(repo, "check", *args)
-    assert not (cache / "verdicts.json").exists(), "the check ran again instead of printing the stored answer"
+    assert not (cache / "verdicts.marshal").exists(), "the check ran again instead of printing the stored answer"
     assert not (cache / "notes-parsed.marshal").exists()
     return answer(out)
 
@@ -63,10 +63,10 @@ def served_from_result_cache(repo: GitRepo, *args: str) -> tuple[int, str, str]:
 def checked_again(repo: GitRepo, *args: str) -> tuple[int, str, str]:
     """Run `cairn check ARGS` (caches removed first) and require that it checked instead of replaying."""
     cache = repo.root / ".git" / "cairn"
-    for name in ("verdicts.json", "notes-parsed.marshal"):
+    for name in ("verdicts.marshal", "notes-parsed.marshal"):
         (cache / name).unlink(missing_ok=True)
     out = cairn(repo, "check", *args)
-    assert (cache / "verdicts.json").exists(), "the stored answer was printed although an input changed"
+    assert (cache / "verdicts.marshal").exists(), "the stored answer was printed although an input changed"
     return answer(out)
 
 

@@ -166,7 +166,8 @@ class NoteStore:
 
     def read_file(self, path: Path, memo: dict[str, str | None] | None = None,
                   ids: tuple[str, str] | None = None) -> Note | list[NoteError]:
-        data = read_regular(self.ws.root, path)  # never through a symlink, never outside the repository
+        # Never through a symlink, never outside the repository (the relative path skips a Path round trip).
+        data = read_regular(self.ws.root, ids[0] if ids is not None else path)
         if data is None:
             why = "a symlink (never followed)" if path.is_symlink() else "not a readable regular file"
             rel, note_id = ids if ids is not None else (self.rel_path(path), self.note_id(path))
