@@ -107,6 +107,7 @@ class CheckResultCache:
         self.folder = ws.cache_dir()
         self.path = self.folder / f"check-result-{hashlib.sha1(form.encode()).hexdigest()[:12]}.bin"
         self.form = form
+        self.note_files: list[NoteFile] = []  # the scan the signature holds (load the notes from it)
         self.signed_at = 0
         self.racy = False
         self._base = ""
@@ -171,7 +172,8 @@ class CheckResultCache:
     def lookup(self) -> StoredResult | None:
         """The stored output when nothing it depends on changed, else None (and the signature is kept
         for `store`). Raises nothing: an unreadable entry is a miss."""
-        self._sign(scan(self.ws.notes_root))
+        self.note_files = scan(self.ws.notes_root)
+        self._sign(self.note_files)
         try:
             raw = self.path.read_bytes()
             fmt, key, made_at, valid_until, extra, code, out, err = marshal.loads(raw)

@@ -64,7 +64,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from cairn.notes import NoteStore
 
     target = Target.at_rev(args.rev) if args.rev else Target.worktree()
-    loaded = NoteStore(ws).load()
+    loaded = NoteStore(ws).load(result_cache.note_files if result_cache is not None else None)
     if result_cache is not None:
         result_cache.sign_anchored(a.path for n in loaded.notes for a in n.anchors)
     with Checker(ws, target, use_cache=not args.no_cache) as checker:

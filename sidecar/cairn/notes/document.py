@@ -153,6 +153,8 @@ def find_conflict_markers(text: str) -> tuple[int, str] | None:
     must then show as invalid, at the marker's line, until someone resolves it. A lone `=======` is
     not enough (it is also a markdown heading underline), so both outer markers are required.
     """
+    if "<<<<<<<" not in text:
+        return None  # no opening marker, so no conflict (the common case, without splitting lines)
     start = None
     for number, line in enumerate(text.splitlines(), start=1):
         if start is None and _CONFLICT_OPEN.match(line):

@@ -23,7 +23,7 @@ from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
 from cairn.gitio.files import read_regular, safe_dir
 from cairn.notes.document import content_version, parse_note, render
-from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, note_id_for, scan
+from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, NoteFile, note_id_for, scan
 from cairn.notes.index_json import update_index_json
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
@@ -174,11 +174,12 @@ class NoteStore:
             return [NoteError(rel, 1, f"cannot read: {why}", note_id)]
         return self.parse_text(path, data, memo, ids)
 
-    def load(self) -> LoadResult:
+    def load(self, files: Sequence[NoteFile] | None = None) -> LoadResult:
         """Every note under the notes root; invalid ones become errors, never exceptions.
 
         One scan of the notes root names the files with their stat data (the parse cache's key) and
-        ids; anchor paths are checked once per path per load, whether the note was parsed or cached.
+        ids (`files`: a scan the caller already made); anchor paths are checked once per path per load,
+        whether the note was parsed or cached.
         """
         from cairn.notes.parse_cache import ParseCache
 
@@ -189,7 +190,7 @@ class NoteStore:
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
         prefix = self.rel_path(self.root) + "/"
-        for found in scan(self.root):
+        for found in scan(self.root) if files is None else files:
             rel = prefix + found.rel
             result = cache.get_signed(rel, found.size, found.mtime_ns, found.ino)
             if isinstance(result, Note):
