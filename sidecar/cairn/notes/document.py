@@ -20,7 +20,7 @@ import yaml
 from cairn.config import Config
 from cairn.limits import MAX_LINE
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
-from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_with_nodes
+from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_plain, load_with_nodes
 from cairn.timeutil import parse_duration, parse_timestamp
 
 _DELIMITER = re.compile(r"^---[ \t]*$")
@@ -191,8 +191,12 @@ def parse_note(
     if isinstance(doc, NoteError):
         return [NoteError(rel_path, doc.line, doc.message, note_id)]
     try:
-        meta, node = load_with_nodes(doc.fm_text)
-        top, anchor_lines = _key_lines(node)
+        plain = load_plain(doc.fm_text)  # the common layout without a YAML parser; None otherwise
+        if plain is not None:
+            meta, top, anchor_lines = plain
+        else:
+            meta, node = load_with_nodes(doc.fm_text)
+            top, anchor_lines = _key_lines(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
