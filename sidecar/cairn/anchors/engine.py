@@ -22,9 +22,9 @@ from difflib import unified_diff
 from typing import Any
 
 from cairn.anchors.cache import VerdictCache, anchor_key
-from cairn.anchors.evidence import MoveHistory
+from cairn.anchors.evidence import EvidenceDeferred, MoveHistory
 from cairn.anchors.fingerprint import KEYS as FP_KEYS
-from cairn.anchors.history import HistoryWalker
+from cairn.anchors.history import WHOLE_LOG_MIN_TRACKERS, HistoryWalker
 from cairn.anchors.judge import BLANK, FRESH, Judge, Placement
 from cairn.anchors.record import anchor_mapping
 from cairn.anchors.target import (
@@ -235,7 +235,9 @@ class CheckReport:
         return {n.id: n for n in self.notes}
 
     def to_json(self) -> dict[str, Any]:
-        return {"notes": [n.to_json() for n in self.notes]}
+        """The `cairn check --json` object (a dict per note and anchor: the collector is paused meanwhile)."""
+        with _collector_paused():
+            return {"notes": [n.to_json() for n in self.notes]}
 
 
 # ---- the checker ------------------------------------------------------------------------------
@@ -371,7 +373,7 @@ class Checker:
                 todo.append(i)
         if len(todo) > BULK:
             self.judge.prefetch(anchors[i] for i in todo)
-        placements = {i: self._place(anchors[i]) for i in todo}
+        placements = self._placements(anchors, todo, naming)
         stale = [(i, anchors[i], placements[i]) for i in todo
                  if not placements[i].fresh and not placements[i].by_blob_only]
         named = self._name(stale) if naming else {}
@@ -392,6 +394,46 @@ class Checker:
 
     def verdict(self, anchor: Anchor) -> AnchorVerdict:
         return self.verdicts([anchor])[0]
+
+    def _placements(self, anchors: Sequence[Anchor], todo: list[int], naming: bool) -> dict[int, Placement]:
+        """Judge `anchors[i]` for each i in `todo`, reading history once in a bulk check.
+
+        A relocation to another file needs evidence from history (`evidence.py`), and naming the commits
+        of stale anchors walks history again with patches. In a bulk check that names commits, anchors
+        whose evidence is not read yet are set aside; when the others hold enough stale anchors for the
+        walk to read the whole first-parent log (`WHOLE_LOG_MIN_TRACKERS`), that log is read first and
+        also answers the evidence (when its range has no merge); otherwise the evidence log is read as
+        usual. The set-aside anchors are then judged again from the start, so every answer is the one a
+        single pass gives: the judge's caches hold files, alignments and indexes, never a verdict.
+        """
+        moves = self.judge.moves
+        if moves is None or not naming or len(todo) <= BULK or moves.deferring:
+            return {i: self._place(anchors[i]) for i in todo}
+        placements: dict[int, Placement] = {}
+        held: list[int] = []
+        since: set[str] = set()
+        moves.deferring = True
+        try:
+            for i in todo:
+                try:
+                    placements[i] = self._place(anchors[i])
+                except EvidenceDeferred as wait:
+                    held.append(i)
+                    since.add(wait.since)
+        finally:
+            moves.deferring = False
+        if held:
+            stale: dict[str, int] = {}
+            for i, placement in placements.items():
+                commit = anchors[i].commit
+                if commit and not placement.fresh and not placement.by_blob_only:
+                    stale[commit] = stale.get(commit, 0) + 1
+            for commit in sorted(since):
+                if stale.get(commit, 0) >= WHOLE_LOG_MIN_TRACKERS:
+                    moves.load_patches(commit)
+            for i in held:
+                placements[i] = self._place(anchors[i])
+        return {i: placements[i] for i in todo}
 
     def _place(self, anchor: Anchor) -> Placement:
         try:
@@ -424,7 +466,9 @@ class Checker:
             memo_keys = {i: (self.tip, anchor_key(a.data, "walk")) for i, a in walk.items()}
             todo = {i: a for i, a in walk.items() if memo_keys[i] not in _WALK_MEMO}
             if todo:
-                walker = HistoryWalker(repo, self.tip)
+                moves = self.judge.moves
+                walker = HistoryWalker(repo, self.tip, moves.patches if moves is not None and moves.tip == self.tip
+                                       else None)
                 names = walker.name(todo)
                 for i in todo:
                     sha = names.get(i)

@@ -7,10 +7,18 @@ once: one commit (or the uncommitted edits) in which the block left its file and
 one, or the file itself was removed and the other added (a rename, also one git detects). This module
 lists those changes from one `git log --raw -M` per recorded commit (cached), following each file
 through the renames git reports; the judge counts the block in the blobs before and after.
+
+The history walk that names the commits of stale anchors (`history.py`) reads the first-parent
+`git log -p -U0 --raw -M` over the same range. When the range has no merge, that log lists exactly the
+commits and `--raw` entries the evidence needs, so a bulk check reads history once: it holds evidence
+back (`deferring`: `steps` raises `EvidenceDeferred`) until its other anchors are judged, and when enough
+of them are stale for the walk to read the whole log, loads that log first (`load_patches`) and serves
+the evidence from it. Which log answers never changes an answer, only what git is asked.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,6 +54,14 @@ class _Log:
                     self.renames.append((i, old, new))
 
 
+class EvidenceDeferred(Exception):
+    """Evidence for anchors recorded at `since` was asked for while the history is held back (`deferring`)."""
+
+    def __init__(self, since: str) -> None:
+        super().__init__(since)
+        self.since = since
+
+
 class MoveHistory:
     """The changes between recorded commits and one tip, asked "did src → dst happen in one change?"."""
 
@@ -53,7 +69,35 @@ class MoveHistory:
         self.repo = repo
         self.tip = tip
         self._logs: dict[str, _Log] = logs if logs is not None else {}
+        self._patches: dict[str, list[LogCommit]] = {}
         self._present: dict[str, bool] = {}
+        self._held = threading.local()  # per thread: the language server judges files on several
+
+    @property
+    def deferring(self) -> bool:
+        """While True (in this thread), a question whose log is not read yet raises `EvidenceDeferred`."""
+        return bool(getattr(self._held, "on", False))
+
+    @deferring.setter
+    def deferring(self, on: bool) -> None:
+        self._held.on = on
+
+    def load_patches(self, since: str) -> list[LogCommit]:
+        """The first-parent `git log -p -U0 --raw -M` from `since` to the tip (`GitRepo.first_parent_log`
+        over every file: what the history walk reads), read once. When no commit in it is a merge, the
+        range holds nothing else, so it also answers `steps` for `since` (the same `--raw` entries that
+        `raw_log` lists) instead of a second `git log`."""
+        log = self._patches.get(since)
+        if log is None:
+            log = list(self.repo.first_parent_log(since, self.tip)) if self.tip and since != self.tip else []
+            self._patches[since] = log
+            if since not in self._logs and all(len(commit.parents) <= 1 for commit in log):
+                self._logs[since] = _Log(log)
+        return log
+
+    def patches(self, since: str) -> list[LogCommit] | None:
+        """The log `load_patches` read for `since`, if it was."""
+        return self._patches.get(since)
 
     def sharing(self, tip: str | None) -> MoveHistory:
         """The same cache of logs for another judge of the same tip."""
@@ -71,7 +115,10 @@ class MoveHistory:
     def _log(self, since: str) -> _Log:
         log = self._logs.get(since)
         if log is None:
-            commits = self.repo.raw_log(since, self.tip) if self.tip and since != self.tip else []
+            reads = bool(self.tip) and since != self.tip
+            if reads and self.deferring:
+                raise EvidenceDeferred(since)
+            commits = self.repo.raw_log(since, self.tip) if self.tip and reads else []
             log = self._logs[since] = _Log(commits)
         return log
 

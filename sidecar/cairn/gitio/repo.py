@@ -151,6 +151,16 @@ class GitRepo:
             self._commits[rev] = sha
         return sha
 
+    def first_parent(self, commit: str) -> str | None:
+        """The first parent of `commit` (the commit a merge was made on); None for a root commit."""
+        return self.resolve(f"{commit}^1")
+
+    def mainline(self, tip: str) -> list[str]:
+        """Every commit on `tip`'s first-parent line, newest first (`tip` itself first); [] when `tip`
+        names no commit."""
+        out = self.run(["rev-list", "--first-parent", "--end-of-options", tip, "--"], check=False)
+        return [line for line in out.decode().split() if len(line) == 40]
+
     def has_commit(self, sha: str | None) -> bool:
         """Whether the commit is present (not squashed away, not cut off by a shallow clone)."""
         if not sha:
