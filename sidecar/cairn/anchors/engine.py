@@ -546,9 +546,16 @@ class Checker:
     # ---- notes --------------------------------------------------------------------------------
     def check(self, notes: Iterable[Note], errors: Iterable[NoteError] = (), now: datetime | None = None,
               paths: Sequence[str] | None = None, *, name_commits: bool | None = None) -> CheckReport:
-        when = now or now_utc()
         chosen = [n for n in notes if paths is None or _note_matches(n, paths)]
         flat = [a for n in chosen for a in n.anchors]
+        if len(flat) > BULK:
+            with _collector_paused():  # the verdicts and a result per note
+                return self._check(chosen, flat, errors, now, paths, name_commits)
+        return self._check(chosen, flat, errors, now, paths, name_commits)
+
+    def _check(self, chosen: list[Note], flat: list[Anchor], errors: Iterable[NoteError], now: datetime | None,
+               paths: Sequence[str] | None, name_commits: bool | None) -> CheckReport:
+        when = now or now_utc()
         verdicts = iter(self.verdicts(flat, name_commits=name_commits))
         results: list[NoteCheck] = []
         for note in chosen:
