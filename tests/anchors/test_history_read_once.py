@@ -121,3 +121,37 @@ def test_few_stale_anchors_keep_the_evidence_log(repo: GitRepo, tmp_path: Path,
     assert logs and all(" -p " not in f" {log} " for log in logs)
     assert _answers(bulk) == _answers(alone)
     assert all(v.fresh for v in bulk)
+
+
+def test_anchors_recorded_at_two_commits_share_the_oldest_log(repo: GitRepo, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk reads one log from the oldest recorded commit; evidence for anchors recorded later on the
+    same line is the tail of that log."""
+    repo.write("src/a.py", py_module("a", 30))
+    repo.write("src/b.py", py_module("b", 3))
+    repo.commit("Initial")
+    text = repo.read("src/a.py")
+    early = [anchor_of(record(repo.root, "src/a.py", *func_lines(text, f"a_func_{i}"))) for i in range(14)]
+    repo.write("README.md", "one\n")
+    repo.commit("Readme")
+    later = [anchor_of(record(repo.root, "src/a.py", *func_lines(text, f"a_func_{i}"))) for i in range(14, 30)]
+    # Move a_func_27 to b.py (evidence needed for an anchor recorded at the later commit).
+    start, end = func_lines(text, "a_func_27")
+    lines = text.split("\n")
+    block = lines[start - 1:end]
+    del lines[start - 1:end + 1]
+    repo.write("src/a.py", "\n".join(lines))
+    repo.write("src/b.py", repo.read("src/b.py") + "\n" + "\n".join(block) + "\n")
+    repo.commit("Move a_func_27 to b.py")
+    for i in range(24):
+        repo.write("src/a.py", repo.read("src/a.py").replace(f"compute_{i}(value) + {i}", f"compute_{i}(value) * {i}"))
+        repo.commit(f"Change a_func_{i}")
+    anchors = early + later
+    assert early[0].commit != later[0].commit
+    bulk, logs, alone = _bulk_and_one_by_one(repo, anchors, tmp_path / "trace.txt", monkeypatch)
+
+    assert len(logs) == 1 and " -p " in f" {logs[0]} " and early[0].commit in logs[0]
+    assert _answers(bulk) == _answers(alone)
+    assert bulk[27].status == "moved" and bulk[27].current is not None and bulk[27].current[0] == "src/b.py"
+    for i in range(24):
+        assert bulk[i].status == "changed" and f"(Change a_func_{i})" in bulk[i].message

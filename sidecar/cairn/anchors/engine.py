@@ -401,25 +401,25 @@ class Checker:
         A relocation to another file needs evidence from history (`evidence.py`), and naming the commits
         of stale anchors walks history again with patches. In a bulk check that names commits, anchors
         whose evidence is not read yet are set aside; when the others hold enough stale anchors for the
-        walk to read the whole first-parent log (`WHOLE_LOG_MIN_TRACKERS`), that log is read first and
-        also answers the evidence (when its range has no merge); otherwise the evidence log is read as
-        usual. The set-aside anchors are then judged again from the start, so every answer is the one a
-        single pass gives: the judge's caches hold files, alignments and indexes, never a verdict.
+        walk to read the whole first-parent log (`HistoryWalker.whole_log_start`), that log is read first
+        and also answers the evidence (when its range has no merge); otherwise the evidence log is read
+        as usual. The set-aside anchors are then judged again from the start; the judge's caches hold
+        files, alignments and indexes, never a verdict, so they get the answers one pass gives (up to
+        the judge's own order effect: its rename search scans every new file for the first few renames
+        and uses a line index after, whichever anchors come first).
         """
         moves = self.judge.moves
         if moves is None or not naming or len(todo) <= BULK or moves.deferring:
             return {i: self._place(anchors[i]) for i in todo}
         placements: dict[int, Placement] = {}
         held: list[int] = []
-        since: set[str] = set()
         moves.deferring = True
         try:
             for i in todo:
                 try:
                     placements[i] = self._place(anchors[i])
-                except EvidenceDeferred as wait:
+                except EvidenceDeferred:
                     held.append(i)
-                    since.add(wait.since)
         finally:
             moves.deferring = False
         if held:
@@ -428,9 +428,10 @@ class Checker:
                 commit = anchors[i].commit
                 if commit and not placement.fresh and not placement.by_blob_only:
                     stale[commit] = stale.get(commit, 0) + 1
-            for commit in sorted(since):
-                if stale.get(commit, 0) >= WHOLE_LOG_MIN_TRACKERS:
-                    moves.load_patches(commit)
+            if self.repo is not None and self.tip and sum(stale.values()) >= WHOLE_LOG_MIN_TRACKERS:
+                start = HistoryWalker(self.repo, self.tip).whole_log_start(stale)
+                if start is not None:
+                    moves.load_patches(start)
             for i in held:
                 placements[i] = self._place(anchors[i])
         return {i: placements[i] for i in todo}

@@ -13,7 +13,8 @@ The history walk that names the commits of stale anchors (`history.py`) reads th
 commits and `--raw` entries the evidence needs, so a bulk check reads history once: it holds evidence
 back (`deferring`: `steps` raises `EvidenceDeferred`) until its other anchors are judged, and when enough
 of them are stale for the walk to read the whole log, loads that log first (`load_patches`) and serves
-the evidence from it. Which log answers never changes an answer, only what git is asked.
+the evidence from it, for its first commit and for every later commit on it (anchors recorded at
+different commits). Which log answers never changes an answer, only what git is asked.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ class _Log:
                     self.renames.append((i, old, new))
 
 
+@dataclass(frozen=True)
+class _Linear:
+    """A loaded first-parent log without merges: `base`, then `commits` (oldest first), `index` by sha."""
+
+    base: str
+    commits: list[LogCommit]
+    index: dict[str, int]
+
+
 class EvidenceDeferred(Exception):
     """Evidence for anchors recorded at `since` was asked for while the history is held back (`deferring`)."""
 
@@ -65,11 +75,13 @@ class EvidenceDeferred(Exception):
 class MoveHistory:
     """The changes between recorded commits and one tip, asked "did src → dst happen in one change?"."""
 
-    def __init__(self, repo: GitRepo, tip: str | None, logs: dict[str, _Log] | None = None) -> None:
+    def __init__(self, repo: GitRepo, tip: str | None, logs: dict[str, _Log] | None = None,
+                 linear: list[_Linear] | None = None) -> None:
         self.repo = repo
         self.tip = tip
         self._logs: dict[str, _Log] = logs if logs is not None else {}
         self._patches: dict[str, list[LogCommit]] = {}
+        self._linear: list[_Linear] = linear if linear is not None else []
         self._present: dict[str, bool] = {}
         self._held = threading.local()  # per thread: the language server judges files on several
 
@@ -84,15 +96,18 @@ class MoveHistory:
 
     def load_patches(self, since: str) -> list[LogCommit]:
         """The first-parent `git log -p -U0 --raw -M` from `since` to the tip (`GitRepo.first_parent_log`
-        over every file: what the history walk reads), read once. When no commit in it is a merge, the
-        range holds nothing else, so it also answers `steps` for `since` (the same `--raw` entries that
-        `raw_log` lists) instead of a second `git log`."""
+        over every file: what the history walk reads), read once.
+
+        When no commit in it is a merge, the range holds nothing else: it is one chain of commits, and
+        for `since` or any commit on it, the commits after that one are exactly what `raw_log` lists
+        from there (with the same `--raw` entries). `steps` then answers from it instead of running
+        another `git log` per recorded commit."""
         log = self._patches.get(since)
         if log is None:
             log = list(self.repo.first_parent_log(since, self.tip)) if self.tip and since != self.tip else []
             self._patches[since] = log
-            if since not in self._logs and all(len(commit.parents) <= 1 for commit in log):
-                self._logs[since] = _Log(log)
+            if all(len(commit.parents) <= 1 for commit in log):
+                self._linear.append(_Linear(since, log, {commit.sha: i for i, commit in enumerate(log)}))
         return log
 
     def patches(self, since: str) -> list[LogCommit] | None:
@@ -101,7 +116,8 @@ class MoveHistory:
 
     def sharing(self, tip: str | None) -> MoveHistory:
         """The same cache of logs for another judge of the same tip."""
-        return MoveHistory(self.repo, tip, self._logs if tip == self.tip else None)
+        same = tip == self.tip
+        return MoveHistory(self.repo, tip, self._logs if same else None, self._linear if same else None)
 
     def has_history(self, commit: str | None) -> bool:
         """Whether history can answer for anchors recorded at `commit` (present, and a tip to walk to)."""
@@ -116,11 +132,23 @@ class MoveHistory:
         log = self._logs.get(since)
         if log is None:
             reads = bool(self.tip) and since != self.tip
-            if reads and self.deferring:
-                raise EvidenceDeferred(since)
-            commits = self.repo.raw_log(since, self.tip) if self.tip and reads else []
-            log = self._logs[since] = _Log(commits)
+            log = self._cut(since) if reads else None
+            if log is None:
+                if reads and self.deferring:
+                    raise EvidenceDeferred(since)
+                log = _Log(self.repo.raw_log(since, self.tip) if self.tip and reads else [])
+            self._logs[since] = log
         return log
+
+    def _cut(self, since: str) -> _Log | None:
+        """The commits after `since` taken from a loaded chain that holds it, None when none does."""
+        for chain in self._linear:
+            if since == chain.base:
+                return _Log(chain.commits)
+            at = chain.index.get(since)
+            if at is not None:
+                return _Log(chain.commits[at + 1:])
+        return None
 
     def steps(self, since: str, src: str, dst: str) -> Iterator[Step]:
         """The commits after `since` that changed `src` and `dst` (under any of their names), oldest first."""

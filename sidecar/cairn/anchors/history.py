@@ -138,6 +138,25 @@ class HistoryWalker:
                     self.never_committed.add(t.key)
         return out
 
+    def whole_log_start(self, recorded: Mapping[str, int]) -> str | None:
+        """Where `name` would read the whole first-parent log from, for stale anchors recorded at these
+        commits (commit → how many), or None when it would follow their files instead (few anchors, a
+        long history) or start on a side branch. Lets a check read that log before it needs the walk."""
+        if not recorded:
+            return None
+        start, trackers = max(recorded.items(), key=lambda kv: (kv[1], kv[0]))
+        if len(recorded) > 1:
+            positions = {sha: i for i, sha in enumerate(reversed(self.repo.mainline(self.tip)))}
+            on = {c: n for c, n in recorded.items() if c in positions}
+            if len(on) > 1:  # walked together from the oldest (see `name`)
+                start, trackers = min(on, key=positions.__getitem__), sum(on.values())
+        if trackers < WHOLE_LOG_MIN_TRACKERS:
+            return None
+        chain = self.repo.first_parent_chain(start, self.tip)
+        if not chain or len(chain) > WHOLE_LOG_LIMIT or self.repo.first_parent(chain[0]) != start:
+            return None
+        return start
+
     def _walk(self, commit: str, trackers: list[_Tracker]) -> None:
         start = commit
         chain = self.repo.first_parent_chain(commit, self.tip)
