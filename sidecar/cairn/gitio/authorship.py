@@ -43,13 +43,15 @@ class Authorship:
 def _git(root: Path, *args: str) -> bytes:
     from cairn.gitio.repo import open_repo
 
-    return open_repo(root).run(args, check=False)
+    return open_repo(root)._run(args, check=False)
 
 
 def head_and_default_branch(root: Path, head: str | None = None) -> tuple[str | None, str | None, str | None]:
     """(HEAD sha, default branch short name, its sha) with two git calls (one when `head` is given)."""
     if head is None:
-        head = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").decode().strip() or None
+        from cairn.gitio.repo import open_repo
+
+        head = open_repo(root).head()
     out = _git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", *_DEFAULT_REFS)
     found: dict[str, tuple[str, str]] = {}
     for line in out.decode("utf-8", "replace").splitlines():
