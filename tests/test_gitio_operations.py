@@ -164,3 +164,10 @@ def test_the_demo_is_built_through_the_named_operations(tmp_path: Path, capsys: 
         assert all(b"author Ada Demo <ada@example.com>" in (git.read_object(sha) or b"") for sha in line)
     finally:
         forget_repo(target)
+
+
+def test_a_commit_subject_is_cut_at_a_newline_only(repo: GitRepo) -> None:
+    repo.write("a.txt", "a\n")
+    repo.git("add", "a.txt")
+    repo.git("commit", "-q", "-m", "Keep a\u2028b together\n\nThe body.")
+    assert open_repo(repo.root).subject(repo.head()) == "Keep a\u2028b together"

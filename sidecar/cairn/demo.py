@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cairn.textlines import split_lines
+
 SESSION_PY = '''\
 """Sessions: issuing and checking access tokens."""
 
@@ -132,7 +134,7 @@ def _commit(repo: Path, message: str, date: str, *, all_tracked: bool = False) -
 
 
 def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if line.startswith(needle):
             return number
     raise ValueError(needle)

@@ -27,6 +27,7 @@ from cairn.errors import CairnError
 from cairn.gitio.catfile import CatFile
 from cairn.gitio.diffparse import diff_start, parse_files, unquote
 from cairn.gitio.files import FILE_MODES, GITLINK_MODE
+from cairn.textlines import split_lines
 
 _ZERO = "0" * 40
 # Variables that would point git somewhere other than the repository at `root` (a hook's environment
@@ -228,7 +229,7 @@ class GitRepo:
             data = self.read_object(sha)
             text = data.decode("utf-8", "replace") if data else ""
             _, _, message = text.partition("\n\n")
-            self._subjects[sha] = message.strip().splitlines()[0] if message.strip() else ""
+            self._subjects[sha] = split_lines(message.strip())[0] if message.strip() else ""
         return self._subjects[sha]
 
     # ---- objects ----------------------------------------------------------------------------
