@@ -49,6 +49,7 @@ from cairn.index.fields import (
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 from cairn.limits import search_limit
 from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
+from cairn.plural import counted
 from cairn.textlines import split_lines
 
 if TYPE_CHECKING:
@@ -319,7 +320,7 @@ class NoteIndex:
             return f"it is damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''})"
         self._manifest = manifest
         if count != self._indexed_count():
-            return f"it holds {count} notes where its manifest lists {self._indexed_count()}"
+            return f"it holds {counted(count, 'note')} where its manifest lists {self._indexed_count()}"
         self._index = index
         self._manifest_stamp = self._stamp()
         return ""
@@ -491,7 +492,7 @@ class NoteIndex:
         self._index = index
         self._write_manifest()
         report.rebuilt = why
-        took = f"{len(report.added)} notes, {time.perf_counter() - started:.1f}s"
+        took = f"{counted(len(report.added), 'note')}, {time.perf_counter() - started:.1f}s"
         if why == "missing":
             self.notice(f"cairn: search index was missing; built it ({took})")
         else:
