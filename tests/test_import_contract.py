@@ -33,8 +33,6 @@ THIRD_PARTY_ADAPTER_ONLY = ("pygls", "lsprotocol", "mcp")
 ENTRY_POINTS = {("cli", "cairn.server.app"), ("cli", "cairn.mcp")}
 # Cycles that cannot be broken without splitting server/engine.py (issue 12 item 4, deferred): the view
 # types live in engine.py, and judge.py and persist.py both need them while engine.py drives both.
-# The second arrived with the agent hooks (issue 14) as this round closed: agents.py installs them lazily and
-# agent_hooks/install.py reads agents.py's launcher and JSON helper; a shared module for those two breaks it.
 KNOWN_CYCLES = {frozenset({"cairn.server.engine", "cairn.server.judge", "cairn.server.persist"})}
 
 # Rule 4. The package allowed to run git, and the modules still converting to its named operations
