@@ -55,10 +55,10 @@ def _real_root(root: str) -> str:
 
 def _rel_parts(root: Path | str, path: Path | str, allow_root: bool = False) -> list[str] | None:
     """The clean components of `path` relative to `root` (lexically), or None when it is not under it."""
-    if isinstance(path, str) and path[:1] not in ("/", "") and "\\" not in path:
-        # A plain relative path (what the engine passes 100,000 times a check): split it as
-        # PurePosixPath would, without building path objects.
-        parts = [part for part in path.split("/") if part and part != "."]
+    if isinstance(path, str) and os.sep == "/" and not path.startswith("/") and "\\" not in path:
+        # The common case, a repository-relative POSIX path: what the PurePosixPath route below gives
+        # (empty and "." components dropped, ".." refused), without building path objects.
+        parts = [part for part in path.split("/") if part not in ("", ".")]
         if (not parts and not allow_root) or ".." in parts:
             return None
         return parts
@@ -88,17 +88,29 @@ def real_path(root: Path | str, path: Path | str) -> str | None:
     if parts is None:
         return None
     base = _real_root(str(root))
-    folder = base
-    for part in parts[:-1]:
-        # No folder on the way may be a symlink (what `realpath(parent) == parent` checked, one lstat
-        # per folder without realpath's string work); a missing folder ends the walk (nothing to open).
-        folder = os.path.join(folder, part)
+    full = os.path.join(base, *parts)
+    if len(parts) > 1 and not _no_linked_folder(base, parts[:-1]):
+        return None
+    return full
+
+
+def _no_linked_folder(base: str, folders: list[str]) -> bool:
+    """Whether none of `folders` (below the real path `base`) is a symlink.
+
+    What `os.path.realpath(parent) == parent` answers, with one `lstat` per folder inside the root
+    rather than one per component from `/` (the root's real path is known): a folder that does not
+    exist ends the walk as it ends realpath's resolution (nothing below it exists to follow).
+    """
+    current = base
+    for name in folders:
+        current = os.path.join(current, name)
         try:
-            if stat.S_ISLNK(os.lstat(folder).st_mode):
-                return None
+            st = os.lstat(current)
         except (OSError, ValueError):
-            break
-    return os.path.join(base, *parts)
+            return True
+        if stat.S_ISLNK(st.st_mode):
+            return False
+    return True
 
 
 def stat_regular(root: Path | str, path: Path | str) -> os.stat_result | None:
