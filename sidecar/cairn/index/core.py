@@ -48,7 +48,7 @@ from cairn.index.fields import (
 )
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 from cairn.limits import search_limit
-from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
+from cairn.notes.files import NOTE_SUFFIX, NoteFile, note_id_for, scan
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -63,6 +63,8 @@ _WRITER_HEAP = 15_000_000
 _SNIPPET_CHARS = 160
 
 Notice = Callable[[str], None]
+# Lists the note files as `cairn.notes.files.scan` would, or None to have the index walk (a NotesWatch).
+FileLister = Callable[[], Iterable[NoteFile] | None]
 
 
 @dataclass(frozen=True)
@@ -164,13 +166,17 @@ class NoteIndex:
     """One workspace's search index; keep one open across many calls (the server does) and call
     `refresh()` when notes may have changed (cheap when nothing did)."""
 
-    def __init__(self, ws: Workspace, notice: Notice | None = None, lock_timeout: float = 2.0) -> None:
+    def __init__(self, ws: Workspace, notice: Notice | None = None, lock_timeout: float = 2.0,
+                 files: FileLister | None = None) -> None:
+        """`files`: where `refresh()` learns which note files exist and their stat (the daemon passes a
+        `cairn.notes.watch.NotesWatch`); by default it walks the notes folder each time."""
         import tantivy
 
         self.ws = ws
         self.t = tantivy
         self.notice: Notice = notice or (lambda msg: log.warning("%s", msg))
         self.lock_timeout = lock_timeout
+        self._files = files
         self.dir = ws.cache_dir() / "index"
         self.schema = _schema(tantivy)
         self.compiler = Compiler(tantivy, self.schema, known=self._known)
@@ -194,8 +200,11 @@ class NoteIndex:
         return self.dir / MANIFEST
 
     def _scan_notes(self) -> dict[str, tuple[str, int, int]]:
-        """Every note file (`cairn.notes.files.scan`): id → (path, mtime_ns, size)."""
-        return {found.id: (found.path, found.mtime_ns, found.size) for found in scan(self.ws.notes_root)}
+        """Every note file (`cairn.notes.files.scan`, or the `files` lister): id → (path, mtime_ns, size)."""
+        listed = self._files() if self._files is not None else None
+        if listed is None:
+            listed = scan(self.ws.notes_root)
+        return {found.id: (found.path, found.mtime_ns, found.size) for found in listed}
 
     def _note_path(self, note_id: str) -> Path:
         return Path(os.path.join(self._notes_root, f"{note_id}{NOTE_SUFFIX}"))
