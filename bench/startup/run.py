@@ -78,12 +78,35 @@ def measure(argv: list[str], cwd: Path, runs: int, env: dict[str, str],
             "daemon_cpu_p50_ms": round(statistics.median(daemon_cpus) * 1000, 1)}
 
 
+def daemon_rows(root: Path, env: dict[str, str], target: str, query: str, runs: int,
+                suffix: str) -> dict[str, dict[str, Any]]:
+    """recall and search through a daemon started with `env`; "_same": whether its recall printed exactly
+    what the in-process command prints."""
+    rows: dict[str, dict[str, Any]] = {}
+    subprocess.run([CAIRN, "daemon", "start"], cwd=root, env=env, capture_output=True, check=True)
+    try:
+        status = subprocess.run([CAIRN, "daemon", "status"], cwd=root, env=env, capture_output=True, text=True)
+        pid = int(status.stdout.split()[2].rstrip(","))
+        rows["cairn recall" + suffix] = measure([CAIRN, "recall", target], root, runs, env, pid)
+        rows["cairn search" + suffix] = measure([CAIRN, "search", query], root, runs, env, pid)
+        cold = {**env, "CAIRN_NO_DAEMON": "1"}
+        warm_out = subprocess.run([CAIRN, "recall", target], cwd=root, env=env, capture_output=True).stdout
+        cold_out = subprocess.run([CAIRN, "recall", target], cwd=root, env=cold, capture_output=True).stdout
+        rows["_same"] = {"same": warm_out == cold_out}
+    finally:
+        subprocess.run([CAIRN, "daemon", "stop"], cwd=root, env=env, capture_output=True, check=False)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notes", type=int, default=2000)
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--workdir", help="where to generate the repository (default: a temp folder)")
+    parser.add_argument("--baseline-src", metavar="DIR",
+                        help="also measure the daemon rows with the `cairn` package from DIR (a same-run "
+                             "baseline, e.g. `git archive main sidecar | tar -x -C /tmp/base` → /tmp/base/sidecar)")
     args = parser.parse_args()
 
     rb = _recall_bench()
@@ -114,17 +137,15 @@ def main() -> int:
         rows["rg -l -F PATH agent-context"] = measure([rg, "-l", "-F", path, "agent-context"], root, args.runs, env)
     rows["cairn recall (cold)"] = measure([CAIRN, "recall", target], root, args.runs, cold)
     rows["cairn search (cold)"] = measure([CAIRN, "search", query], root, args.runs, cold)
-    subprocess.run([CAIRN, "daemon", "start"], cwd=root, env=env, capture_output=True, check=True)
-    try:
-        status = subprocess.run([CAIRN, "daemon", "status"], cwd=root, env=env, capture_output=True, text=True)
-        pid = int(status.stdout.split()[2].rstrip(","))
-        rows["cairn recall (daemon)"] = measure([CAIRN, "recall", target], root, args.runs, env, pid)
-        rows["cairn search (daemon)"] = measure([CAIRN, "search", query], root, args.runs, env, pid)
-        same = subprocess.run([CAIRN, "recall", target], cwd=root, env=env, capture_output=True).stdout == \
-            subprocess.run([CAIRN, "recall", target], cwd=root, env=cold, capture_output=True).stdout
-    finally:
-        subprocess.run([CAIRN, "daemon", "stop"], cwd=root, env=env, capture_output=True, check=False)
-
+    if args.baseline_src:
+        # The same commands through a daemon running other sources (e.g. `git archive` of main): a
+        # same-run baseline for a change to the daemon path. One daemon per repository at a time.
+        base_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [args.baseline_src,
+                                                                        env.get("PYTHONPATH")]))}
+        rows.update(daemon_rows(root, base_env, target, query, args.runs, " (daemon, baseline src)"))
+        rows.pop("_same")
+    rows.update(daemon_rows(root, env, target, query, args.runs, " (daemon)"))
+    same = bool(rows.pop("_same")["same"])
     base_ms = rows["python -c pass"]["p50_ms"]
     print(f"\n{args.notes} notes / {args.files} files, {args.runs} runs each, load average "
           f"{os.getloadavg()[0]:.1f}; daemon output identical to cold: {same}")
