@@ -22,7 +22,10 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing (or collections.abc) costs ms here
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 FORWARDED = frozenset({"recall", "search"})
 MAGIC = b"CAIRN1\0"
