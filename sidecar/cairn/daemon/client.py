@@ -7,7 +7,8 @@ parses anything (see cairn/launcher.py), so it imports only cheap standard modul
 pathlib or hashlib, each worth milliseconds at start-up, and the C `_socket` rather than `socket` (whose
 enum, selectors and functools cost about 8 ms of CPU, most of a forwarded call's client) — and answers
 `None` ("run it yourself") on any doubt: no daemon, a daemon of another version, an option it does
-not understand, a refused socket. The in-process path stays the reference; the daemon runs the very same command code.
+not understand, a refused socket. The in-process path stays the reference; the daemon runs the very
+same command code.
 
 Wire format (both directions end at EOF):
   request  b"CAIRN1\\0" version \\0 cwd \\0 flags \\0 argv[0] \\0 argv[1] …
