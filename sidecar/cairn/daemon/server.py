@@ -3,7 +3,8 @@
 It keeps the engine imported and each workspace's search index open, and runs the same command code as
 the CLI (`cairn.cli.main`) with stdout/stderr captured, so an answer is byte-for-byte what the in-process
 command prints. Correctness does not depend on it being warm: every request re-reads the workspace
-(config), refreshes the index incrementally (notes changed on disk are picked up) and judges anchors
+(config), refreshes the index incrementally (notes changed on disk are picked up: which ones, an inotify
+watch of the notes folder says instead of a walk per request, see cairn.notes.watch) and judges anchors
 with a fresh checker, exactly as a cold run does.
 
 Requests are served one at a time (the commands chdir). It listens on a Unix socket in a private
