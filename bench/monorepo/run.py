@@ -171,6 +171,7 @@ def main() -> int:
     parser.add_argument("--check-only", action="store_true", help="only the `cairn check` rows (no index, no server)")
     parser.add_argument("--baseline-src", metavar="DIR",
                         help="also time the check rows with the `cairn` package under DIR (a same-run before/after)")
+    parser.add_argument("--only-index", action="store_true", help="measure only the index build (and the baseline)")
     args = parser.parse_args()
     size = f"{args.files}-{args.notes}-{args.anchors_per_note}-{args.commits}"
     root = ROOT / ".cache" / f"bench-monorepo-{size}"
@@ -184,8 +185,9 @@ def main() -> int:
     load = os.getloadavg()[0]
     wall, cpu, _ = timed_process(["git", "status", "--porcelain"], root)
     results["baseline: git status"] = f"{wall:.2f} s wall, {cpu:.2f} s CPU"
-    runs = [("", [CAIRN], GIT_ENV)]
-    if args.baseline_src:
+    shutil.rmtree(root / ".git" / "cairn", ignore_errors=True)
+    runs = [] if args.only_index else [("", [CAIRN], GIT_ENV)]
+    if args.baseline_src and not args.only_index:
         # The same rows for another checkout's source (e.g. `git archive <commit> sidecar | tar -x -C DIR`),
         # run by this interpreter: a before/after in one run.
         env = {**GIT_ENV, "PYTHONPATH": str(Path(args.baseline_src).resolve())}
@@ -222,7 +224,7 @@ def main() -> int:
         results["index build"] = (f"{time.perf_counter() - t:.1f} s wall, {time.process_time() - cpu0:.1f} s CPU "
                                   f"(goal < 10 s)")
     results["bench process peak RSS"] = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    if not args.skip_server:
+    if not args.skip_server and not args.only_index:
         results.update(asyncio.run(lsp(root, args.files)))
     results["machine load (1-min avg)"] = f"{load:.1f} before · {os.getloadavg()[0]:.1f} after ({os.cpu_count()} cores)"
     print(f"\n{args.files} files, {args.notes} notes × {args.anchors_per_note} anchors, {args.commits} commits")
