@@ -26,12 +26,9 @@ ADAPTERS = {"server": "server", "mcp": "mcp", "commands": "cli", "cli": "cli", "
 THIRD_PARTY_ADAPTER_ONLY = ("pygls", "lsprotocol", "mcp")
 # The CLI is how a user starts the servers: it may import their entry points, nothing else of them.
 ENTRY_POINTS = {("cli", "cairn.server.app"), ("cli", "cairn.mcp")}
-# Cycles that cannot be broken without splitting server/engine.py (issue 12 item 4, deferred): the view
-# types live in engine.py, and judge.py and persist.py both need them while engine.py drives both.
-# The second arrived with the agent hooks (issue 14) as this round closed: agents.py installs them lazily and
+# The cycle left: it arrived with the agent hooks (issue 14) as this round closed: agents.py installs them lazily and
 # agent_hooks/install.py reads agents.py's launcher and JSON helper; a shared module for those two breaks it.
-KNOWN_CYCLES = {frozenset({"cairn.server.engine", "cairn.server.judge", "cairn.server.persist"}),
-                frozenset({"cairn.agents", "cairn.agent_hooks.install"})}
+KNOWN_CYCLES = {frozenset({"cairn.agents", "cairn.agent_hooks.install"})}
 
 
 
@@ -172,7 +169,7 @@ def test_the_checker_sees_a_cycle_and_a_layering_breach() -> None:
              Import("cairn.notes.index_json", "cairn.notes.store", 2),
              Import("cairn.recall", "cairn.index", 3)]
     assert import_cycles(edges) == [["cairn.notes.index_json", "cairn.notes.store"]]
-    assert adapter_of("cairn.server.engine") == "server" and adapter_of("cairn.commands.notes") == "cli"
+    assert adapter_of("cairn.server.session") == "server" and adapter_of("cairn.commands.notes") == "cli"
     assert adapter_of("cairn.notes.store") is None
 
 

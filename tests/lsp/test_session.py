@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cairn.server import engine
-from cairn.server.engine import Session
+from cairn.server import session as session_module
+from cairn.server.session import Session
 from cairn.workspace import Workspace as Ws
 
 from .conftest import APP_PY, Workspace
@@ -20,7 +20,7 @@ def test_big_git_changes_publish_first_and_name_commits_after(ws: Workspace, mon
     ws.repo.write("src/app.py", APP_PY.replace("return x + 1\n", "return x + 10\n")
                   .replace("return x + 2\n", "return x + 20\n"))
     sha = ws.repo.commit("Change f1 and f2")
-    monkeypatch.setattr(engine, "QUICK_ABOVE", 0)
+    monkeypatch.setattr(session_module, "QUICK_ABOVE", 0)
     snap = session.refresh(code=True)
     stale = [snap.notes[i] for i in ids[:2]]
     assert all(v.state == "stale" for v in stale)
@@ -52,4 +52,4 @@ def test_saved_state_restores_without_reparsing(ws: Workspace, monkeypatch: Any)
     assert parsed == [ws.note_path(ids[0]).name]  # only the edited note was parsed again
     assert snap.notes[ids[0]].note.body.strip() == "Edited."
     assert {v.state for v in snap.notes.values()} == {"fresh"}
-    assert snap.counts() == first.snapshot.counts()
+    assert snap.counts() == first.published.counts()

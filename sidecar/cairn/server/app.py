@@ -23,11 +23,11 @@ from cairn.errors import CairnError
 from cairn.server import code_actions, code_lens, commands, diagnostics, document_links, hover, requests
 from cairn.server import workspace_symbols as symbols
 from cairn.server.convert import to_plain, uri_to_path
-from cairn.server.engine import Session
 from cairn.server.framing import GuardedStdin
 from cairn.server.options import read_options
 from cairn.server.progress import reported
 from cairn.server.protocol import CairnProtocol
+from cairn.server.session import Session
 from cairn.server.state import ServerState
 from cairn.server.watcher import (
     RefreshQueue,

@@ -1,4 +1,4 @@
-"""The server's saved state, in a form that loads fast: plain tuples for `marshal`.
+"""The session's saved state (`server-state.bin` under the git dir) in a form that loads fast: tuples for `marshal`.
 
 Why not pickle: 10,000 notes and 50,000 verdicts as dataclasses take seconds to unpickle; the same data
 as tuples of strings and numbers loads in a fraction of that, which is most of the start-up time of a
@@ -12,12 +12,10 @@ import marshal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cairn.notes.model import Anchor, Note, NoteError
-
-if TYPE_CHECKING:
-    from cairn.server.engine import NoteView
+from cairn.server.views import AnchorView, NoteView
 
 FORMAT = 3
 
@@ -67,8 +65,6 @@ def view_to_tuple(view: NoteView) -> tuple[Any, ...]:
 
 
 def view_from_tuple(t: tuple[Any, ...], note: Note) -> NoteView | None:
-    from cairn.server.engine import AnchorView, NoteView
-
     if len(t[2]) != len(note.anchors):
         return None
     anchors = []
