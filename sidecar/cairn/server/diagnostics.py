@@ -100,6 +100,11 @@ def _publish(state: ServerState, uri: str, diagnostics: list[types.Diagnostic], 
         types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
 
+def publish_first(state: ServerState, uri: str, diagnostics: list[types.Diagnostic], version: int | None) -> None:
+    """Diagnostics of an open document computed by the start-up's first phase (`Session.first_views`)."""
+    _publish(state, uri, diagnostics, version)
+
+
 async def publish_document(state: ServerState, uri: str) -> None:
     """Diagnostics of one open document, judged on its buffer."""
     doc = state.document(uri)

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from cairn.notes.store import NoteStore
 from cairn.server import saved_state, search_index
 from cairn.server.checkers import SessionCheckers
 from cairn.server.search_index import SessionIndex
-from cairn.server.views import AnchorView, NoteView, PublishedState, expiry_text
+from cairn.server.views import AnchorView, FileView, NoteView, PublishedState, expiry_text
 from cairn.timeutil import now_utc
 from cairn.workspace import Workspace
 
@@ -61,6 +62,10 @@ class Session:
         self._dirty_state = False
         self._restored = False
         self._unnamed: set[str] = set()  # stale notes judged without naming the commit (see refresh)
+        self._parsed = 0  # note files parsed (not restored) by the last full load
+        self._loaded = False  # the first full refresh is done (a later full refresh is a configuration reload)
+        self._preloaded = False  # `preload` read the notes; the next full refresh starts from them
+        self._unchecked: set[str] = set()  # restored notes whose anchored paths `preload` has not checked yet
         self._affected: set[str] | None = None  # code files to republish; None: all of them
         self._note_files_affected: set[str] = set()
         self.search_index = SessionIndex()
@@ -89,7 +94,7 @@ class Session:
         with self.lock:
             started = time.perf_counter()
             full = note_files is None and code is False
-            reloading = full and self._generation > 0
+            reloading = full and self._loaded
             if reloading:
                 self._reload_config()
             if full:
@@ -98,16 +103,21 @@ class Session:
                 # e.g. during a hover, stay short.
                 gc.disable()
                 try:
-                    restored = {} if reloading else self._restore()  # notes parse differently now
-                    self._load_notes(restored)
+                    if self._preloaded and not reloading:
+                        self._check_deferred(sorted(self._unchecked))
+                    else:
+                        self._read_notes(restore=not reloading)  # a reload: notes parse differently now
+                    self._preloaded = False
                 finally:
                     gc.enable()
+                self._loaded = True
                 code = True
             changed: set[str] = set()
             for path in note_files or ():
                 changed.update(self._reload_note_file(path))
             if code is not False:
-                self.checkers.code_changed()
+                if not full:
+                    self.checkers.code_changed()
                 changed.update(self._changed_by_code(None if code is True else list(code)))
             changed.update(i for i in self._raw if i not in self._views)
             for note_id in changed:
@@ -140,7 +150,8 @@ class Session:
             if todo or note_files or not self._restored:
                 self._dirty_state = True
             if full:
-                gc.collect()
+                if self._parsed:  # parsing leaves cyclic garbage; restoring from marshal leaves none to find
+                    gc.collect()
                 gc.freeze()
                 _release_memory()
             return self.published
@@ -174,23 +185,122 @@ class Session:
             self._dirty_state = True
             return self.published
 
+    # ---- start-up: the open documents first ---------------------------------------------------
+    def preload(self) -> None:
+        """Start-up, first step: the saved state restored and every note file read (no verdict yet).
+
+        Split from the first `refresh()` so the server can publish the diagnostics of the documents open
+        in the editor (`first_views`) before the whole workspace is judged. The anchored-path check of
+        restored notes is deferred (`_check_deferred`): `first_views` runs it for its notes, the
+        following `refresh()` for the rest.
+        """
+        with self.lock:
+            if self._loaded or self._preloaded:
+                return
+            gc.disable()
+            try:
+                self._read_notes(restore=True, defer_checks=True)
+            finally:
+                gc.enable()
+            self._preloaded = True
+
+    def first_views(self, rels: Iterable[str]) -> dict[str, FileView]:
+        """Start-up, second step: the views of the files open in the editor, judged before the rest.
+
+        Every note touching one of `rels` (an anchor recorded there, or shown there by the saved state)
+        has its paths checked, and keeps its saved verdict only when the content ids of all its files and
+        HEAD are what they were (the rule `refresh` applies), is not stale from a HEAD that moved and did
+        not follow its code into another file; every other one is judged now, with commit naming. Nothing
+        is published or kept: the following `refresh()` judges the workspace (these verdicts come from
+        the engine's cache then) and publishes it. A note whose code moved into an open file while the
+        server was down shows there only after that refresh.
+        """
+        with self.lock:
+            wanted = set(rels)
+            if not self._preloaded or not wanted:
+                return {}
+            ids = {n.id for n in self._raw.values() if any(a.path in wanted for a in n.anchors)}
+            ids.update(v.id for v in self._views.values() if any(a.shown[0] in wanted for a in v.anchors))
+            self._check_deferred(sorted(ids))
+            checker = self.checkers.worktree()
+            snapshot, head = checker.snapshot, checker.head
+            views: dict[str, NoteView] = {}
+            todo: list[Note] = []
+            now = now_utc()
+            for note_id in sorted(ids):
+                note = self._raw.get(note_id)
+                if note is None:
+                    continue
+                view = self._views.get(note_id)
+                if view is not None and view.note.version == note.version and \
+                        not (head != self._head and view.state == "stale") and \
+                        not any(a.current is not None and a.current[0] != a.path for a in view.anchors) and \
+                        all(self._keys.get(p, "?") == snapshot.key(p)
+                            for p in {a.path for a in note.anchors} | {a.shown[0] for a in view.anchors}):
+                    views[note_id] = self._expiry_now(view, now) or view
+                else:
+                    todo.append(note)
+            views.update(self.checkers.judge(todo, None))
+            return {rel: FileView(rel, tuple(a for v in views.values() for a in v.anchors if a.shown[0] == rel),
+                                  views, 0) for rel in wanted}
+
+    def _expiry_now(self, view: NoteView, now: datetime) -> NoteView | None:
+        """The view with its expiry as of `now`, or None when that did not change (only time moved)."""
+        expired = view.note.expired(now, self.ws.config)
+        if expired == view.expired:
+            return None
+        state = "stale" if view.stale_anchors() else "expired" if expired else "fresh"
+        return NoteView(view.note, state, view.anchors, expired, expiry_text(view.note) if expired else "")
+
+    def _check_deferred(self, ids: Iterable[str]) -> None:
+        """The anchored-path check `preload` deferred, for these restored notes (see `_paths_still_files`);
+        a note that fails it becomes its file's error, as when `_load_notes` checks it."""
+        files: dict[str, bool] = {}
+        checked: dict[str, str | None] = {}
+        for note_id in ids:
+            if note_id not in self._unchecked:
+                continue
+            self._unchecked.discard(note_id)
+            note = self._raw.get(note_id)
+            if note is None or self._paths_still_files(note, files):
+                continue
+            problems = self.store.check_anchor_paths(note, checked)
+            if problems:
+                del self._raw[note_id]
+                self._errors[note.rel_path] = problems
+
     # ---- notes on disk ---------------------------------------------------------------------
-    def _load_notes(self, restored: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]]) -> None:
-        """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state."""
+    def _read_notes(self, restore: bool, defer_checks: bool = False) -> None:
+        """The saved state (`restore`) and every note file, on a new working-tree view."""
+        restored = self._restore() if restore else {}
+        self.checkers.code_changed()  # before loading: the restored notes' paths are checked on it
+        self._load_notes(restored, defer_checks)
+
+    def _load_notes(self, restored: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]],
+                    defer_checks: bool = False) -> None:
+        """Every note file, re-parsed only when its (size, mtime, inode) changed since the saved state;
+        `defer_checks`: restored notes keep their anchored-path check for `_check_deferred`."""
         self._raw, self._errors, self._stats = {}, {}, {}
+        self._unchecked = set()
+        self._parsed = 0
         claims = IdClaims()
         checked: dict[str, str | None] = {}
+        files: dict[str, bool] = {}
         prefix = self.ws.notes_root_rel + "/"
         for found in scan(self.store.root):  # the one note-file scan (`cairn.notes.files`), one directory walk
-            path, rel, note_id = Path(found.path), prefix + found.rel, found.id
+            rel, note_id = prefix + found.rel, found.id
             stat = (found.size, found.mtime_ns, found.ino)
             cached = restored.get(rel)
             if cached is not None and cached[0] == stat:
                 result = cached[1]
-                if isinstance(result, Note):  # keyed on the note file: its anchored paths may have changed
+                if isinstance(result, Note) and defer_checks:
+                    self._unchecked.add(result.id)
+                elif isinstance(result, Note) and not self._paths_still_files(result, files):
+                    # keyed on the note file: its anchored paths may have changed (a folder now a symlink)
                     result = self.store.check_anchor_paths(result, checked) or result
             else:
-                result = self.store.read_file(path)
+                result = self.store.read_file(Path(found.path))
+                self._parsed += 1
                 self._views.pop(note_id, None)
             duplicate = claims.claim(note_id, rel)
             if duplicate is not None:
@@ -204,6 +314,30 @@ class Session:
         outdated = [i for i, v in self._views.items() if i not in self._raw or self._raw[i].version != v.note.version]
         for note_id in outdated:
             self._views.pop(note_id, None)
+
+    def _paths_still_files(self, note: Note, memo: dict[str, bool]) -> bool:
+        """Whether every anchored path of a restored note is still a regular file reached without symlinks.
+
+        A restored note passed `NoteStore.check_anchor_paths` when it was saved (it is how a note enters
+        the session), and the lexical part of that check depends only on the path string, which is part of
+        the saved note. The part that can change on disk (a symlink leading outside) cannot fail for a
+        path the working tree still sees as a regular file inside the repository with no symlink on the
+        way (`WorktreeSnapshot.key`, not None): for those the full check is skipped; it runs for every
+        other note (a file gone or turned into a link). The key is the one the verdicts use next
+        (`_changed_by_code`), so the check costs no extra stat. Only paths already in normal form
+        qualify (the check normalises; the key looks the string up as given).
+        """
+        snapshot = self.checkers.worktree().snapshot
+        for anchor in note.anchors:
+            path = anchor.path
+            ok = memo.get(path)
+            if ok is None:
+                normal = "\\" not in path and path == path.strip() and \
+                    "/".join(p for p in path.split("/") if p not in ("", ".")) == path
+                ok = memo[path] = normal and snapshot.key(path) is not None
+            if not ok:
+                return False
+        return True
 
     def _reload_note_file(self, path: Path) -> set[str]:
         """Re-read one note file; the ids whose verdicts must be recomputed."""
@@ -303,11 +437,9 @@ class Session:
         if recheck_expiry or changed is None:
             now = now_utc()
             for note_id, view in list(views.items()):
-                expired = view.note.expired(now, self.ws.config)
-                if expired != view.expired:  # time passed (or a restored state): only the expiry moves
-                    state = "stale" if view.stale_anchors() else "expired" if expired else "fresh"
-                    views[note_id] = NoteView(view.note, state, view.anchors, expired,
-                                              expiry_text(view.note) if expired else "")
+                moved = self._expiry_now(view, now)
+                if moved is not None:  # time passed (or a restored state): only the expiry moves
+                    views[note_id] = moved
                     flipped.add(note_id)
         errors = tuple(e for errs in self._errors.values() for e in errs)
         if changed is None:

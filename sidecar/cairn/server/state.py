@@ -68,6 +68,7 @@ class ServerState:
         self._loading = 0  # workspaces opened but not loaded yet
         self._loaded = asyncio.Event()
         self._loaded.set()
+        self._session_loaded: dict[Path, asyncio.Event] = {}  # workspace root → set once it has loaded
 
     # ---- logging ---------------------------------------------------------------------------
     def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
@@ -104,16 +105,27 @@ class ServerState:
         self.sessions[session.root] = session
         self._refs.clear()
 
-    def begin_loading(self) -> None:
-        """A workspace was opened; its notes are not loaded yet (counts would read zero)."""
+    def begin_loading(self, session: Session) -> None:
+        """A workspace was opened; its notes are not loaded yet (counts would read zero, views be empty)."""
         self._loading += 1
         self._loaded.clear()
+        self._session_loaded[session.root] = asyncio.Event()
 
-    def end_loading(self) -> None:
-        """A workspace finished its first load (or failed it): status requests may answer."""
+    def end_loading(self, session: Session) -> None:
+        """A workspace finished its first load (or failed it): status requests and its views may answer."""
         self._loading = max(0, self._loading - 1)
         if not self._loading:
             self._loaded.set()
+        event = self._session_loaded.pop(session.root, None)
+        if event is not None:
+            event.set()
+
+    async def session_loaded(self, session: Session) -> None:
+        """Wait until `session` has been loaded once: its views before that would show no notes (the
+        start-up's first phase publishes the open documents' diagnostics without publishing a state)."""
+        event = self._session_loaded.get(session.root)
+        if event is not None:
+            await event.wait()
 
     async def loaded(self) -> None:
         """Wait until every opened workspace has been loaded once."""
@@ -210,6 +222,7 @@ class ServerState:
         ref = self.resolve(uri, quiet)
         if ref is None or ref.is_note:
             return None
+        await self.session_loaded(ref.session)
         doc = self.document(uri)
         version, text = (doc[0], doc[1]) if doc else (None, None)
         generation = ref.session.published.generation
@@ -255,6 +268,7 @@ class ServerState:
         ref = self.resolve(uri, quiet=True)
         if ref is None or not ref.is_note:
             return None
+        await self.session_loaded(ref.session)
         doc = self.document(uri)
         version, text = (doc[0], doc[1]) if doc else (None, None)
         generation = ref.session.published.generation
