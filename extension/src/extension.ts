@@ -52,6 +52,11 @@ export function activate(context: vscode.ExtensionContext): void {
         void server?.restart();
       }
     }),
+    // Restricted Mode never runs the interpreter the workspace names; once trusted, start again so it can.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      log.info('workspace trusted: restarting the server');
+      void server?.restart();
+    }),
   );
 
   void server.start();

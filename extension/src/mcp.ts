@@ -1,6 +1,7 @@
 // Offers `cairn mcp` to VS Code's MCP support (agent mode, Claude and other MCP clients inside VS Code),
 // where the running VS Code has the MCP server definition provider API (1.101+).
 import * as vscode from 'vscode';
+import { mcpDefinitionsChanged, type McpInputs } from './core/mcpAnnounce';
 import { describeCommand, notFoundMessage } from './core/serverCommand';
 import { mcpApi, mcpStdioDefinition } from './newApi';
 import { resolveCommand } from './interpreter';
@@ -40,5 +41,16 @@ export function registerMcpProvider(context: vscode.ExtensionContext, server: Ca
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => changed.fire()),
   );
+  // Ask VS Code to re-read the definitions when what they resolve to may have changed (see core/mcpAnnounce.ts).
+  let last: McpInputs = { serverSource: server.running?.source, trusted: vscode.workspace.isTrusted };
+  const recheck = (): void => {
+    const now: McpInputs = { serverSource: server.running?.source, trusted: vscode.workspace.isTrusted };
+    if (mcpDefinitionsChanged(last, now)) {
+      server.log.info('MCP: the server command may have changed; asking VS Code to re-read it');
+      changed.fire();
+    }
+    last = now.serverSource === undefined ? { ...now, serverSource: last.serverSource } : now;
+  };
+  context.subscriptions.push(server.onDidChange(recheck), vscode.workspace.onDidGrantWorkspaceTrust(recheck));
   return true;
 }
