@@ -92,69 +92,82 @@ class Session:
         - `refresh(code=[paths])`: those files were saved: the same, restricted to those paths.
         """
         with self.lock:
-            started = time.perf_counter()
             full = note_files is None and code is False
-            reloading = full and self._loaded
+            if not full:
+                return self._refresh(note_files, code)
+            # Start-up allocates a few million long-lived objects: no collections meanwhile (each would
+            # walk all of them), and afterwards they are moved out of the collector's way (gc.freeze) so
+            # later pauses, e.g. during a hover, stay short.
+            gc.disable()
+            try:
+                return self._refresh(None, True, full=True)
+            finally:
+                gc.enable()
+
+    def _refresh(self, note_files: Iterable[Path] | None, code: bool | Iterable[str], full: bool = False) \
+            -> PublishedState:
+        """`refresh`'s work, under the lock (and, for a full one, with the collector paused)."""
+        started = time.perf_counter()
+        if full:
+            reloading = self._loaded
             if reloading:
                 self._reload_config()
-            if full:
-                # Start-up allocates a few hundred thousand long-lived objects: no collections meanwhile,
-                # and afterwards they are moved out of the collector's way (gc.freeze) so later pauses,
-                # e.g. during a hover, stay short.
-                gc.disable()
-                try:
-                    if self._preloaded and not reloading:
-                        self._check_deferred(sorted(self._unchecked))
-                    else:
-                        self._read_notes(restore=not reloading)  # a reload: notes parse differently now
-                    self._preloaded = False
-                finally:
-                    gc.enable()
-                self._loaded = True
-                code = True
-            changed: set[str] = set()
-            for path in note_files or ():
-                changed.update(self._reload_note_file(path))
-            if code is not False:
-                if not full:
-                    self.checkers.code_changed()
-                changed.update(self._changed_by_code(None if code is True else list(code)))
-            changed.update(i for i in self._raw if i not in self._views)
-            for note_id in changed:
-                self._views.pop(note_id, None)
-            todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
-            if todo:
-                # Naming the commit that made a note stale walks history (a git log, alignments): publish
-                # the verdicts first and name in a second pass, for notes written by others (one note's
-                # naming is a few hundred ms) and for big git changes (a thousand anchors: seconds).
-                quick = not full and (bool(note_files) or (code is not False and len(todo) > QUICK_ABOVE))
-                t_judge = time.perf_counter()
-                judged = self.checkers.judge(todo, None, name=not quick)
-                log.debug("judge %d notes (quick=%s): %.0f ms", len(todo), quick,
-                          (time.perf_counter() - t_judge) * 1000)
-                self._views.update(judged)
-                self._unnamed.difference_update(judged)
-                if quick:
-                    self._unnamed.update(i for i, v in judged.items() if v.state == "stale")
-            errors_before = set(self._errors)
-            self._generation += 1
-            t_build = time.perf_counter()
-            self.published = self._build(None if full else changed, recheck_expiry=code is not False)
-            log.debug("build: %.0f ms", (time.perf_counter() - t_build) * 1000)
+            if self._preloaded and not reloading:
+                self._check_deferred(sorted(self._unchecked))
+            else:
+                self._read_notes(restore=not reloading)  # a reload: notes parse differently now
+            self._preloaded = False
+            self._loaded = True
+            if self._parsed:
+                gc.enable()  # a cold start parses and judges everything: let the collector keep up
+        changed: set[str] = set()
+        for path in note_files or ():
+            changed.update(self._reload_note_file(path))
+        if code is not False:
             if not full:
-                self._note_files_affected.update(set(self._errors) ^ errors_before)
-                self._note_files_affected.update(set(self._errors) & {self.store.rel_path(p) for p in note_files or ()})
-            log.debug("refresh: %d notes judged in %.0f ms", len(todo), (time.perf_counter() - started) * 1000)
-            # Applied by the next search or recall (a Tantivy commit is not free).
-            self.search_index.note_files_changed(note_files or (), scan=code is not False or note_files is None)
-            if todo or note_files or not self._restored:
-                self._dirty_state = True
-            if full:
-                if self._parsed:  # parsing leaves cyclic garbage; restoring from marshal leaves none to find
-                    gc.collect()
-                gc.freeze()
-                _release_memory()
-            return self.published
+                self.checkers.code_changed()
+            changed.update(self._changed_by_code(None if code is True else list(code)))
+        changed.update(i for i in self._raw if i not in self._views)
+        for note_id in changed:
+            self._views.pop(note_id, None)
+        todo = [self._raw[i] for i in sorted(changed) if i in self._raw]
+        if todo:
+            # Naming the commit that made a note stale walks history (a git log, alignments): publish
+            # the verdicts first and name in a second pass, for notes written by others (one note's
+            # naming is a few hundred ms) and for big git changes (a thousand anchors: seconds).
+            quick = not full and (bool(note_files) or (code is not False and len(todo) > QUICK_ABOVE))
+            t_judge = time.perf_counter()
+            judged = self.checkers.judge(todo, None, name=not quick)
+            log.debug("judge %d notes (quick=%s): %.0f ms", len(todo), quick,
+                      (time.perf_counter() - t_judge) * 1000)
+            self._views.update(judged)
+            self._unnamed.difference_update(judged)
+            if quick:
+                self._unnamed.update(i for i, v in judged.items() if v.state == "stale")
+        errors_before = set(self._errors)
+        self._generation += 1
+        t_build = time.perf_counter()
+        self.published = self._build(None if full else changed, recheck_expiry=code is not False)
+        log.debug("build: %.0f ms", (time.perf_counter() - t_build) * 1000)
+        if not full:
+            self._note_files_affected.update(set(self._errors) ^ errors_before)
+            self._note_files_affected.update(set(self._errors) & {self.store.rel_path(p) for p in note_files or ()})
+        log.debug("refresh: %d notes judged in %.0f ms", len(todo), (time.perf_counter() - started) * 1000)
+        # Applied by the next search or recall (a Tantivy commit is not free).
+        self.search_index.note_files_changed(note_files or (), scan=code is not False or note_files is None)
+        if todo or note_files or not self._restored:
+            self._dirty_state = True
+        if full:
+            self._settle_memory()
+            _release_memory()
+        return self.published
+
+    def _settle_memory(self) -> None:
+        """After a bulk load: collect only if notes were parsed (parsing leaves cyclic garbage; restoring
+        from marshal leaves none to find), then freeze what is alive out of the collector's way."""
+        if self._parsed:
+            gc.collect()
+        gc.freeze()
 
     def _reload_config(self) -> None:
         """config.toml changed (kinds, ttl, budget): a fresh workspace view; every note is judged again."""
@@ -200,6 +213,7 @@ class Session:
             gc.disable()
             try:
                 self._read_notes(restore=True, defer_checks=True)
+                self._settle_memory()
             finally:
                 gc.enable()
             self._preloaded = True
@@ -366,20 +380,17 @@ class Session:
         """Ids of the notes whose verdicts may differ now that files (or HEAD) changed."""
         checker = self.checkers.worktree()
         snapshot = checker.snapshot
-        touching: dict[str, set[str]] = {}
-        for note in self._raw.values():
-            for anchor in note.anchors:
-                touching.setdefault(anchor.path, set()).add(note.id)
-        for view in self._views.values():
-            for anchor_view in view.anchors:
-                touching.setdefault(anchor_view.shown[0], set()).add(view.id)
-        keys = {p: snapshot.key(p) for p in (touching if paths is None else paths)}
+        if paths is None:  # every file a note has an anchor recorded in or shown in
+            paths = list({a.path for n in self._raw.values() for a in n.anchors}
+                         | {a.shown[0] for v in self._views.values() for a in v.anchors})
+        keys = {p: snapshot.key(p) for p in paths}
         changed_paths = {p for p, k in keys.items() if self._keys.get(p, "?") != k}
         self._keys.update(keys)
         head = checker.head
         ids: set[str] = set()
-        for path in changed_paths:
-            ids.update(touching.get(path, ()))
+        if changed_paths:  # the notes touching them: an anchor recorded there, or shown there
+            ids.update(n.id for n in self._raw.values() if any(a.path in changed_paths for a in n.anchors))
+            ids.update(v.id for v in self._views.values() if any(a.shown[0] in changed_paths for a in v.anchors))
         if head != self._head:
             ids.update(i for i, v in self._views.items() if v.state == "stale")
         if changed_paths or head != self._head:
