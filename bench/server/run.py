@@ -196,9 +196,9 @@ class Bench:
         await self.close(client)
         return sorted(uri for uri, diagnostics in client.diagnostics.items() if diagnostics)
 
-    async def initialize_with_open(self, client: Any, path: Path) -> tuple[float, float]:
-        """(s until the diagnostics of `path`, s until the whole workspace's): the document opened right
-        after `initialize`, as an editor restoring its tabs does."""
+    async def initialize_with_open(self, client: Any, path: Path) -> tuple[float, float, float]:
+        """(s until the diagnostics of `path`, the server's CPU s until then, s until the whole workspace's):
+        the document opened right after `initialize`, as an editor restoring its tabs does."""
         from pytest_lsp import client_capabilities
 
         params = types.InitializeParams(
@@ -211,8 +211,9 @@ class Bench:
             uri=uri, language_id="python", version=1, text=path.read_text())))
         await self.wait(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, lambda: bool(client.diagnostics.get(uri)), 120)
         first = time.perf_counter() - started
+        cpu = cpu_seconds(client._server.pid)
         await self.wait(client, "cairn/statusChanged", lambda: bool(client.status), 120)
-        return first, time.perf_counter() - started
+        return first, cpu, time.perf_counter() - started
 
     async def measure(self) -> None:
         client = await self.client()
