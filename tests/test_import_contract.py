@@ -2,11 +2,16 @@
 
 The engine (notes, anchors, gitio, index, recall, config, workspace, sync, review, …) answers every
 question; the adapters (the language server, the MCP server, the CLI) translate. This test reads every
-module's imports with `ast` (nothing is imported or executed) and holds three rules:
+module's imports with `ast` (nothing is imported or executed) and holds four rules:
 
 1. the engine imports no adapter, and neither pygls/lsprotocol nor mcp;
 2. an adapter imports no other adapter, except the CLI starting a server (`cairn serve`, `cairn mcp`);
-3. no import cycles among the modules (imports inside functions count; `if TYPE_CHECKING:` ones do not).
+3. no import cycles among the modules (imports inside functions count; `if TYPE_CHECKING:` ones do not);
+4. only `cairn/gitio/*` runs git: no other module builds a git command line (a list or tuple starting
+   with "git", or a "git ..." string handed to a process-starting call), calls a repository's raw runner
+   (`.run([...])` on a repository, `._run`, `git_process`), or imports GitPython. Starting other
+   programs is fine (the daemon spawning itself, `cairn review --run` piping to the user's agent), and
+   so is git named inside a shell script's text (the hooks write one; git runs it, not Cairn).
 """
 
 from __future__ import annotations
@@ -26,9 +31,22 @@ ADAPTERS = {"server": "server", "mcp": "mcp", "commands": "cli", "cli": "cli", "
 THIRD_PARTY_ADAPTER_ONLY = ("pygls", "lsprotocol", "mcp")
 # The CLI is how a user starts the servers: it may import their entry points, nothing else of them.
 ENTRY_POINTS = {("cli", "cairn.server.app"), ("cli", "cairn.mcp")}
-# The cycle left: it arrived with the agent hooks (issue 14) as this round closed: agents.py installs them lazily and
-# agent_hooks/install.py reads agents.py's launcher and JSON helper; a shared module for those two breaks it.
-KNOWN_CYCLES = {frozenset({"cairn.agents", "cairn.agent_hooks.install"})}
+# Cycles allowed to remain: none (the server's view types live in server/views.py, which session.py,
+# checkers.py and saved_state.py all import; agent_config.py broke agents <-> agent_hooks/install).
+KNOWN_CYCLES: set[frozenset[str]] = set()
+
+# Rule 4. The package allowed to run git, and the modules still converting to its named operations
+# (temporary: `anchors/history.py` calls `GitRepo.run` for its mainline and first-parent checks until it
+# uses `GitRepo.mainline` / `first_parent`; empty this set as each is converted, then delete `GitRepo.run`).
+GIT_PACKAGE = "cairn.gitio"
+PENDING_GIT_BOUNDARY: set[str] = {"cairn.anchors.history"}
+GITPYTHON = "git"
+# Calls that start a process (subprocess, os, asyncio); a git command line handed to any of them runs git.
+SPAWNERS = frozenset({"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput",
+                      "system", "popen", "execv", "execvp", "execvpe", "execl", "execlp", "spawnv", "spawnvp",
+                      "posix_spawn", "posix_spawnp", "create_subprocess_exec", "create_subprocess_shell"})
+# The gitio internals that run git; nothing outside the package names them.
+GIT_RUNNERS = frozenset({"_run", "git_process", "checked_output"})
 
 
 
@@ -161,6 +179,97 @@ def import_cycles(edges: list[Import]) -> list[list[str]]:
 def test_no_import_cycles() -> None:
     cycles = [c for c in import_cycles(all_imports()) if frozenset(c) not in KNOWN_CYCLES]
     assert not cycles, "import cycles in sidecar/cairn:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def _starts_with_git(node: ast.expr) -> bool:
+    """Whether `node` is a git command line: `["git", ...]`, `("git", ...)`, `["git"] + rest`, or a
+    string (plain or f-string) whose first word is git."""
+    if isinstance(node, ast.List | ast.Tuple):
+        return bool(node.elts) and isinstance(node.elts[0], ast.Constant) and node.elts[0].value == "git"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _starts_with_git(node.left)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.split(" ", 1)[0] == "git"
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return str(node.values[0].value).split(" ", 1)[0] == "git"
+    return False
+
+
+def _looks_like_repo(node: ast.expr) -> bool:
+    """A receiver that is a `GitRepo`: `repo`, `self.repo`, `open_repo(...)`, `repo_for(...)`, `GitRepo(...)`."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    return name.lower().endswith("repo") or name in ("open_repo", "repo_for", "GitRepo")
+
+
+def git_boundary_breaches(name: str, source: str) -> list[str]:
+    """Where module `name` (its `source`) runs git itself instead of through `cairn.gitio` (rule 4)."""
+    if name == GIT_PACKAGE or name.startswith(GIT_PACKAGE + "."):
+        return []
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        line = getattr(node, "lineno", 0)
+        imported = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        if any(module.partition(".")[0] == GITPYTHON for module in imported):
+            found.append(f"{name} (line {line}) imports GitPython")
+        elif isinstance(node, ast.ImportFrom) and any(a.name in GIT_RUNNERS for a in node.names):
+            found.append(f"{name} (line {line}) imports gitio's raw git runner")
+        elif isinstance(node, ast.List | ast.Tuple) and _starts_with_git(node):
+            found.append(f"{name} (line {line}) builds a git command line")
+        elif isinstance(node, ast.Attribute) and node.attr in GIT_RUNNERS and \
+                (node.attr != "_run" or _looks_like_repo(node.value)):
+            found.append(f"{name} (line {line}) calls gitio's raw git runner (.{node.attr})")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            argv = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "args"), None)
+            if called in SPAWNERS and argv is not None and _starts_with_git(argv):
+                found.append(f"{name} (line {line}) runs git")
+            elif called == "run" and isinstance(func, ast.Attribute) and _looks_like_repo(func.value):
+                found.append(f"{name} (line {line}) runs raw git through a repository's .run")
+            elif called == "run" and isinstance(func, ast.Attribute) and isinstance(argv, ast.List | ast.Tuple) \
+                    and not (isinstance(func.value, ast.Name) and func.value.id == "subprocess"):
+                found.append(f"{name} (line {line}) runs a raw command line through .run([...])")
+    return found
+
+
+def test_only_gitio_runs_git() -> None:
+    wrong, converted = [], []
+    for name, path in modules().items():
+        breaches = git_boundary_breaches(name, path.read_text(encoding="utf-8"))
+        if name in PENDING_GIT_BOUNDARY:
+            converted += [] if breaches else [name]
+            continue
+        wrong += breaches
+    assert not wrong, "only cairn.gitio runs git; use (or add) a named operation there:\n" + "\n".join(wrong)
+    assert not converted, f"converted, remove from PENDING_GIT_BOUNDARY: {', '.join(converted)}"
+
+
+def test_the_git_boundary_checker_sees_git_run_outside_gitio() -> None:
+    """Rule 4 catches each way of running git, and lets other programs and git-in-script-text through."""
+    breaches = [
+        "import git", "from git import Repo", "from git.exc import GitCommandError",
+        'subprocess.run(["git", "status"], cwd=root)', 'subprocess.Popen(("git", "log"))',
+        'subprocess.check_output(args=["git"] + rest)', 'os.system("git gc")',
+        'subprocess.run(f"git log {rev}", shell=True)', 'argv = ["git", "-c", "core.quotepath=off", *args]',
+        'open_repo(root).run(["rev-parse", "HEAD"])', 'self.repo.run(args, check=False)',
+        'repo_for(ws.root).run(["ls-files"])', 'thing.run(["rev-list", tip])', 'repo._run(["log"])',
+        "from cairn.gitio.repo import git_process",
+    ]
+    for source in breaches:
+        assert git_boundary_breaches("cairn.review", source), source
+        assert not git_boundary_breaches("cairn.gitio.ranges", source), source
+    allowed = [
+        'subprocess.run([sys.executable, "-m", "cairn", "daemon", "run"])', "subprocess.run(argv, input=text)",
+        'subprocess.run([*cairn, *step], cwd=target)', "asyncio.run(main())", "anyio.run(worker, 3)",
+        "self._run(job)",
+        'LAUNCHER = "r=$(git rev-parse --show-toplevel)"', 'text = "#!/bin/sh\\ngit diff --name-only"',
+        "from cairn.gitio import open_repo\nopen_repo(root).head()", "import gitdb_like_name",
+    ]
+    for source in allowed:
+        assert not git_boundary_breaches("cairn.review", source), source
 
 
 def test_the_checker_sees_a_cycle_and_a_layering_breach() -> None:

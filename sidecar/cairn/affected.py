@@ -17,6 +17,7 @@ from typing import Any
 from cairn.gitio.ranges import DiffHunk, changed_paths, default_since, diff_files, resolve_commit
 from cairn.notes.model import Note
 from cairn.notes.store import NoteStore
+from cairn.textlines import split_lines
 from cairn.workspace import Workspace
 
 Location = tuple[str, int, int]
@@ -78,7 +79,7 @@ class AffectedReport:
             for anchor in note.anchors:
                 out.append(f"  {anchor.path}:{anchor.lines[0]}-{anchor.lines[1]}")
                 for hunk in anchor.hunks:
-                    out.extend("    " + line for line in hunk.text().splitlines())
+                    out.extend("    " + line for line in split_lines(hunk.text()))
         return "\n".join(out) + "\n"
 
     def to_github(self) -> str:

@@ -9,7 +9,7 @@ Copilot in `.github/copilot-instructions.md`, and Claude Code's lifecycle hooks 
 twice changes nothing.
 
 These files are committed and used by every teammate, so the server entry cannot name a path or a bare
-`cairn` that exists on one machine only: it is a POSIX `sh` launcher (`launcher_script`) that finds
+`cairn` that exists on one machine only: it is a POSIX `sh` launcher (`agent_config.LAUNCHER`) that finds
 Cairn where people install it (the hooks use the same search, `agent_hooks.install.hook_command`).
 """
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cairn.agent_config import LAUNCHER, load_json_object
 from cairn.errors import CairnError
 from cairn.notes.store import atomic_write
 from cairn.workspace import Workspace
@@ -72,20 +73,6 @@ code (every note says who wrote it and whether a person reviewed it).
 """
 
 
-# Where a teammate's Cairn is, in order: their own override, the repository's untracked virtualenv
-# (a `.venv` holding tracked files came from a commit and is skipped), `cairn` on PATH, the folder pipx
-# and `uv tool` install into, an interpreter that can import cairn, then uvx fetching the package.
-# `$0` is the subcommand (`mcp`), passed as the first argument after the script as `sh -c` does.
-LAUNCHER = (
-    'r=$(git rev-parse --show-toplevel 2>/dev/null || pwd); '
-    'v="$r/.venv/bin/cairn"; [ -n "$(git -C "$r" ls-files -- .venv 2>/dev/null)" ] && v=; '
-    'for c in "$CAIRN_BIN" "$v" "$(command -v cairn)" "$HOME/.local/bin/cairn"; do '
-    '[ -n "$c" ] && [ -x "$c" ] && exec "$c" "$0"; done; '
-    'for p in python3 python; do command -v $p >/dev/null && $p -c "import cairn" 2>/dev/null '
-    '&& exec $p -m cairn "$0"; done; '
-    'command -v uvx >/dev/null && exec uvx --from cairn-context cairn "$0"; '
-    'echo "cairn: not installed; pipx install cairn-context (or set CAIRN_BIN)" >&2; exit 127'
-)
 # What earlier versions wrote; recognised as Cairn's own and upgraded to the launcher.
 LEGACY_ENTRIES = ({"command": "cairn", "args": ["mcp"]}, {"type": "stdio", "command": "cairn", "args": ["mcp"]})
 
@@ -102,23 +89,8 @@ class AgentsChange:
     skipped: list[str] = field(default_factory=list)  # with a reason
 
 
-def _load_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise CairnError(f"not valid JSON ({exc}); fix it or remove it, then run again", path=str(path)) from None
-    if not isinstance(data, dict):
-        raise CairnError("expected a JSON object at the top level", path=str(path))
-    return data
-
-
 def _merge_server(path: Path, key: str, entry: dict[str, Any], rel: str, change: AgentsChange) -> None:
-    data = _load_json(path)
+    data = load_json_object(path)
     servers = data.get(key)
     if servers is None:
         servers = data[key] = {}

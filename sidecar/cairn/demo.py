@@ -10,12 +10,13 @@ Usage: `python -m cairn.demo DIR [--show]` (DIR is replaced if it holds a previo
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from cairn.textlines import split_lines
 
 SESSION_PY = '''\
 """Sessions: issuing and checking access tokens."""
@@ -123,20 +124,17 @@ NOTES: list[dict[str, Any]] = [
 ]
 
 
-def _git(repo: Path, *args: str, date: str | None = None) -> str:
-    env = dict(os.environ)
-    env.update({
-        "GIT_AUTHOR_NAME": "Ada Demo", "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": "Ada Demo", "GIT_COMMITTER_EMAIL": "ada@example.com",
-    })
-    if date:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    out = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
-    return out.stdout.strip()
+AUTHOR = ("Ada Demo", "ada@example.com")
+
+
+def _commit(repo: Path, message: str, date: str, *, all_tracked: bool = False) -> None:
+    from cairn.gitio.staging import commit
+
+    commit(repo, message, author=AUTHOR, date=date, all_tracked=all_tracked)
 
 
 def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if line.startswith(needle):
             return number
     raise ValueError(needle)
@@ -160,9 +158,11 @@ def build_demo(target: Path) -> Path:
     for rel, text in files.items():
         (target / rel).write_text(text, encoding="utf-8")
     (target / "README.md").write_text("# Demo service\n\nA tiny service with team notes in agent-context/.\n")
-    _git(target, "init", "-q", "-b", "main")
-    _git(target, "add", "-A")
-    _git(target, "commit", "-q", "-m", "Initial service skeleton", date="2026-09-01T10:00:00Z")
+    from cairn.gitio.staging import init_repository, move, stage_all
+
+    init_repository(target, "main")
+    stage_all(target)
+    _commit(target, "Initial service skeleton", "2026-09-01T10:00:00Z")
 
     from cairn.config import DEFAULT_CONFIG_TOML
 
@@ -175,25 +175,25 @@ def build_demo(target: Path) -> Path:
         start = _line_of(files[path], needle)
         anchor = record_anchor(ws, path, start, start + length - 1)
         store.create(str(spec["kind"]), str(spec["title"]), str(spec["body"]), list(spec["tags"]), [anchor])
-    _git(target, "add", "-A")
-    _git(target, "commit", "-q", "-m", "Record the team's notes", date="2026-09-02T10:00:00Z")
+    stage_all(target)
+    _commit(target, "Record the team's notes", "2026-09-02T10:00:00Z")
 
     # Lines inserted above an anchor: the note follows its code.
     session = SESSION_PY.replace("import time\n", "import logging\nimport time\n").replace(
         "TOKEN_TTL_SECONDS = 15 * 60\n", "TOKEN_TTL_SECONDS = 15 * 60\nlog = logging.getLogger(__name__)\n")
     (target / "src/auth/session.py").write_text(session, encoding="utf-8")
-    _git(target, "commit", "-q", "-am", "Add request logging", date="2026-09-10T10:00:00Z")
+    _commit(target, "Add request logging", "2026-09-10T10:00:00Z", all_tracked=True)
 
     # A rename: the note follows the file.
-    _git(target, "mv", "src/db/pool.py", "src/db/connection_pool.py")
-    _git(target, "commit", "-q", "-m", "Rename pool module", date="2026-09-15T10:00:00Z")
+    move(target, "src/db/pool.py", "src/db/connection_pool.py")
+    _commit(target, "Rename pool module", "2026-09-15T10:00:00Z")
 
     # The anchored lines themselves change: the gotcha is now stale.
     invoice = INVOICE_PY.replace("ROUND_HALF_UP", "ROUND_HALF_EVEN").replace(
         "    gross = Decimal(unit_price_cents * quantity) * (1 + tax_rate)\n",
         "    net = Decimal(unit_price_cents) * quantity\n    gross = net + net * tax_rate\n")
     (target / "src/billing/invoice.py").write_text(invoice, encoding="utf-8")
-    _git(target, "commit", "-q", "-am", "Use banker's rounding for invoice lines", date="2026-10-01T10:00:00Z")
+    _commit(target, "Use banker's rounding for invoice lines", "2026-10-01T10:00:00Z", all_tracked=True)
     return target
 
 
@@ -220,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target = build_demo(args.directory)
     print(f"demo workspace: {target}")
-    print(_git(target, "log", "--oneline"))
+    from cairn.gitio import open_repo
+
+    repo = open_repo(target)
+    print("\n".join(f"{sha[:7]} {repo.subject(sha)}" for sha in repo.mainline("HEAD")))
     return _show(target) if args.show else 0
 
 

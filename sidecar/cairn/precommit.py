@@ -14,12 +14,11 @@ those edits), and any problem is one line on stderr while the commit goes ahead 
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cairn.errors import CairnError
+from cairn.gitio.staging import in_index, stage, staged_blob, staged_paths, unstaged_paths
 from cairn.workspace import Workspace
 
 MOVING = ("moved", "reformatted")
@@ -38,20 +37,6 @@ class PreCommitResult:
         return "".join(f"{line}\n" for line in lines)
 
 
-def _git(ws: Workspace, *args: str, check: bool = True) -> bytes:
-    """git in the repository with the hook's environment as is: `GIT_INDEX_FILE` names the index being committed."""
-    proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=ws.root, env=os.environ.copy(),
-                          capture_output=True, check=False)
-    if check and proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise CairnError(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
-    return proc.stdout
-
-
-def _names(out: bytes) -> set[str]:
-    return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
-
-
 def reanchor_staged(ws: Workspace) -> PreCommitResult:
     """Re-anchor and stage the notes whose anchored code moved in the staged changes (see the module doc)."""
     from cairn.anchors import Checker, Target, reanchor
@@ -65,7 +50,9 @@ def reanchor_staged(ws: Workspace) -> PreCommitResult:
         result.skipped.append("`git commit PATH…` commits only the paths given: notes not re-anchored "
                               "(add the note to the paths, or run `cairn check --update`)")
         return result
-    touched = _names(_git(ws, "diff", "--cached", "--name-only", "-z", "--no-renames"))
+    # `cairn.gitio.staging` runs git with the hook's environment as is: `GIT_INDEX_FILE` names the index
+    # being committed.
+    touched = staged_paths(ws.root)
     if not touched:
         return result
     store = NoteStore(ws)
@@ -73,15 +60,15 @@ def reanchor_staged(ws: Workspace) -> PreCommitResult:
     notes = [n for n in loaded.notes if any(a.path in touched for a in n.anchors)]
     if not notes:
         return result
-    unstaged = _names(_git(ws, "diff", "--name-only", "-z", "--no-renames"))
+    unstaged = unstaged_paths(ws.root)
     # The commit's content where it differs from the working tree (partly staged files).
     buffers: dict[str, str] = {}
     for path in sorted(touched & unstaged):
-        data = _git(ws, "cat-file", "blob", f":{path}", check=False)
+        data = staged_blob(ws.root, path)
         if data or not (ws.root / path).exists():
-            buffers[path] = data.decode("utf-8", "surrogateescape")
+            buffers[path] = (data or b"").decode("utf-8", "surrogateescape")
     index_rel = f"{ws.notes_root_rel}/index.json"
-    index_clean = index_rel not in unstaged and bool(_git(ws, "ls-files", "--", index_rel, check=False).strip())
+    index_clean = index_rel not in unstaged and in_index(ws.root, index_rel)
     target = Target.with_buffers(buffers) if buffers else Target.worktree()
     staged: list[str] = []
     with Checker(ws, target) as checker:
@@ -113,7 +100,7 @@ def reanchor_staged(ws: Workspace) -> PreCommitResult:
     if staged:
         if index_clean:
             staged.append(index_rel)
-        _git(ws, "add", "--", *staged)
+        stage(ws.root, staged)
     return result
 
 

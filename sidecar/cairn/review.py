@@ -121,16 +121,19 @@ def _content(ws: Workspace, rel: str) -> bytes | None:
     return read_regular(ws.root, rel)
 
 
-def subprocess_bytes(ws: Workspace, rel: str) -> bytes | None:
-    """HEAD's exact bytes of `rel` (show_file decodes; restoring needs the bytes)."""
-    from cairn.gitio.ranges import repo_for
+def head_bytes(ws: Workspace, rel: str) -> bytes | None:
+    """HEAD's exact bytes of `rel`, in `_content`'s form (a symlink is its marker value); None when HEAD
+    has no such file."""
+    from cairn.gitio import open_repo
 
-    repo = repo_for(ws.root)
-    entry = repo.run(["ls-tree", "-z", "HEAD", "--", rel], check=False).split(b"\0")[0].split()
-    if len(entry) < 3 or entry[1] != b"blob":
+    repo = open_repo(ws.root)
+    entry = repo.tree_entry("HEAD", rel)
+    if entry is None or entry.kind != "blob":
         return None
-    data = repo.run(["cat-file", "blob", entry[2].decode()])
-    return b"\0symlink\0" + data if entry[0] == b"120000" else data
+    data = repo.read_object(entry.sha)
+    if data is None:
+        return None
+    return b"\0symlink\0" + data if entry.is_symlink else data
 
 
 def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | None, bytes | None]]:
@@ -139,7 +142,7 @@ def touched_files(ws: Workspace, before: Snapshot) -> dict[str, tuple[bytes | No
     changes: dict[str, tuple[bytes | None, bytes | None]] = {}
     for rel in sorted(after_paths):
         now = _content(ws, rel)
-        old = before[rel] if rel in before else subprocess_bytes(ws, rel)
+        old = before[rel] if rel in before else head_bytes(ws, rel)
         if now != old:
             changes[rel] = (old, now)
     return changes
@@ -284,10 +287,9 @@ def run_agent(ws: Workspace, prompt: ReviewPrompt, command: str, timeout: float 
 
 
 def _head(ws: Workspace) -> str | None:
-    from cairn.gitio.ranges import repo_for
+    from cairn.gitio import open_repo
 
-    out = repo_for(ws.root).run(["rev-parse", "--verify", "-q", "HEAD"], check=False).decode().strip()
-    return out or None
+    return open_repo(ws.root).head()
 
 
 ENV_AGENT = "CAIRN_REVIEW_AGENT"

@@ -198,12 +198,9 @@ def _write_watch_paths(ws: Workspace, notes: Any) -> None:
 
 
 def _head(ws: Workspace) -> str | None:
-    from cairn.gitio.ranges import repo_for
+    from cairn.gitio import open_repo
 
-    if ws.git_dir is None:
-        return None
-    out = repo_for(ws.root).run(["rev-parse", "--verify", "-q", "HEAD"], check=False).decode().strip()
-    return out or None
+    return open_repo(ws.root).head() if ws.git_dir is not None else None
 
 
 def _tree_moved(ws: Workspace, head: str | None) -> bool:

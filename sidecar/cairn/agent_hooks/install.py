@@ -33,14 +33,14 @@ HOOKS: dict[str, tuple[str, str | None]] = {
 def hook_command(sub: str) -> str:
     """The shell command Claude Code runs for `cairn agent-hook SUB` on any teammate's machine.
 
-    `.claude/settings.json` is committed, so like the MCP entries (`cairn.agents.LAUNCHER`) it cannot
+    `.claude/settings.json` is committed, so like the MCP entries (`cairn.agent_config.LAUNCHER`) it cannot
     name one machine's path: it searches the same places, but tries `$CAIRN_BIN` and `cairn` on PATH
     first (no git calls: the hook runs after every edit), and when Cairn is not installed it exits 0
     silently instead of 127: a hook must never disturb the session.
     """
     import shlex
 
-    from cairn.agents import LAUNCHER
+    from cairn.agent_config import LAUNCHER
 
     fast = 'for c in "$CAIRN_BIN" "$(command -v cairn)"; do [ -n "$c" ] && [ -x "$c" ] && exec "$c" "$0" "$1"; done; '
     search = LAUNCHER.replace('"$0"', '"$0" "$1"')
@@ -89,11 +89,11 @@ def merge_settings(data: dict[str, Any], path: str) -> bool:
 
 def install_settings(root: Path) -> bool:
     """Merge the hooks into `<root>/.claude/settings.json`; True when the file was written."""
-    from cairn.agents import _load_json
+    from cairn.agent_config import load_json_object
     from cairn.notes.store import atomic_write
 
     path = root / SETTINGS
-    data = _load_json(path)
+    data = load_json_object(path)
     if not merge_settings(data, str(path)):
         return False
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

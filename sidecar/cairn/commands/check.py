@@ -105,8 +105,10 @@ def _print_human(report: Any, out: Any) -> None:
     if color:
         c = report.counts()
         anchors = sum(len(n.anchors) for n in report.notes)
-        summary = (f"{c['notes']} notes, {anchors} anchors: {c['stale']} stale, {c['expired']} expired, "
-                   f"{c['invalid']} invalid")
+        from cairn.plural import counted
+
+        summary = (f"{counted(c['notes'], 'note')}, {counted(anchors, 'anchor')}: {c['stale']} stale, "
+                   f"{c['expired']} expired, {c['invalid']} invalid")
         print(_paint(summary, "2", True), file=out)
 
 

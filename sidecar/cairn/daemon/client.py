@@ -1,7 +1,7 @@
 """Forward a read-only command (`recall`, `search`) to a warm `cairn daemon` of this repository.
 
 Why: agents call `cairn recall` from hooks on every edit and people call it like `rg`; most of a cold
-run is importing the engine (tantivy, GitPython, yaml) and re-reading the index. A daemon that keeps them
+run is importing the engine (tantivy, yaml) and re-reading the index. A daemon that keeps them
 loaded answers in a few milliseconds, the way `dmypy` and `eslint_d` do. This module runs before the CLI
 parses anything (see cairn/launcher.py), so it imports only cheap standard modules — no json, re,
 pathlib or hashlib, each worth milliseconds at start-up — and answers `None` ("run it yourself") on any

@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cairn.textlines import split_lines
+
 CACHE_FILE = "authorship.json"
 FORMAT = 1
 # Where a feature branch merges into, in the order `cairn.gitio.ranges.default_branch` tries them.
@@ -43,16 +45,18 @@ class Authorship:
 def _git(root: Path, *args: str) -> bytes:
     from cairn.gitio.repo import open_repo
 
-    return open_repo(root).run(args, check=False)
+    return open_repo(root)._run(args, check=False)
 
 
 def head_and_default_branch(root: Path, head: str | None = None) -> tuple[str | None, str | None, str | None]:
     """(HEAD sha, default branch short name, its sha) with two git calls (one when `head` is given)."""
     if head is None:
-        head = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").decode().strip() or None
+        from cairn.gitio.repo import open_repo
+
+        head = open_repo(root).head()
     out = _git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", *_DEFAULT_REFS)
     found: dict[str, tuple[str, str]] = {}
-    for line in out.decode("utf-8", "replace").splitlines():
+    for line in split_lines(out.decode("utf-8", "replace")):
         name, _, rest = line.partition("\0")
         sha, _, symref = rest.partition("\0")
         found[name] = (sha, symref)
@@ -81,7 +85,7 @@ def _last_commits(root: Path, folder: str) -> dict[str, tuple[str, str]]:
     out = _git(root, "log", "--no-renames", "--format=%x01%H%x00%an", "--name-only", "HEAD", "--", folder)
     last: dict[str, tuple[str, str]] = {}
     sha = author = ""
-    for line in out.decode("utf-8", "surrogateescape").splitlines():
+    for line in split_lines(out.decode("utf-8", "surrogateescape")):
         if line.startswith("\x01"):
             sha, _, author = line[1:].partition("\0")
         elif line and line not in last:

@@ -3,20 +3,20 @@
 `cairn affected`, `cairn review`, `cairn sync` and the merge driver need to know what changed between two
 points (with the hunk text, to show an agent), where a branch forked from the default branch, and how
 to merge two versions of a text three-way. These live beside `repo.py` (objects and history for the
-anchor engine) and go through the same `GitRepo.run`, so git is still only spawned from `cairn.gitio`.
+anchor engine) and go through the same `GitRepo._run` / `git_process`, so git is only spawned from
+`cairn.gitio`; revisions (HEAD too) are resolved by the one `GitRepo.resolve`.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cairn.errors import CairnError, NotFoundError, UsageError
 from cairn.gitio.diffparse import parse_files
-from cairn.gitio.repo import GitRepo, open_repo
+from cairn.gitio.repo import GitRepo, git_process, open_repo
 
 
 @dataclass
@@ -73,8 +73,7 @@ def resolve_commit(root: Path, rev: str) -> str:
     """The full sha `rev` names; UsageError for a revision that does not exist here."""
     if not rev or rev.startswith("-"):
         raise UsageError(f"{rev!r} is not a revision")
-    out = repo_for(root).run(["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], check=False)
-    sha = out.decode().strip()
+    sha = repo_for(root).resolve(rev)
     if not sha:
         raise UsageError(f"unknown revision {rev!r}")
     return sha
@@ -83,18 +82,18 @@ def resolve_commit(root: Path, rev: str) -> str:
 def default_branch(root: Path) -> str | None:
     """The branch a feature branch merges into: origin/HEAD's target, else main, else master."""
     repo = repo_for(root)
-    out = repo.run(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], check=False).decode().strip()
+    out = repo._run(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], check=False).decode().strip()
     if out:
         return out.removeprefix("refs/remotes/")
     for name in ("main", "master", "origin/main", "origin/master"):
-        if repo.run(["rev-parse", "--verify", "-q", f"{name}^{{commit}}"], check=False).strip():
+        if repo.resolve(name):
             return name
     return None
 
 
 def merge_base(root: Path, a: str, b: str = "HEAD") -> str | None:
     """The best common ancestor of two revisions, or None when they share no history."""
-    out = repo_for(root).run(["merge-base", a, b], check=False).decode().strip()
+    out = repo_for(root)._run(["merge-base", a, b], check=False).decode().strip()
     return out or None
 
 
@@ -109,7 +108,7 @@ def default_since(root: Path) -> str:
     base = merge_base(root, branch, head) if branch else None
     if base and base != head:
         return base
-    parent = repo_for(root).run(["rev-parse", "--verify", "-q", f"{head}^"], check=False).decode().strip()
+    parent = repo_for(root).first_parent(head)
     if parent:
         return parent
     raise UsageError("no default branch and no parent commit to compare with; pass --since REV")
@@ -124,7 +123,7 @@ def diff_files(root: Path, base: str, head: str | None = "HEAD", paths: list[str
     args.append("--")
     if paths:
         args.extend(paths)
-    return parse_diff(repo_for(root).run(args))
+    return parse_diff(repo_for(root)._run(args))
 
 
 def parse_diff(out: bytes) -> list[FileDiff]:
@@ -137,7 +136,7 @@ def changed_paths(root: Path, base: str, head: str | None = "HEAD") -> set[str]:
     args = ["diff", "--name-status", "-M", "-z", base]
     if head is not None:
         args.append(head)
-    out = repo_for(root).run(args)
+    out = repo_for(root)._run(args)
     paths: set[str] = set()
     fields = out.split(b"\0")
     i = 0
@@ -155,26 +154,6 @@ def changed_paths(root: Path, base: str, head: str | None = "HEAD") -> set[str]:
     return paths
 
 
-def commits_in_range(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
-    """(sha, subject) of the commits in `base..head`, newest first."""
-    out = repo_for(root).run(["log", "--format=%H%x00%s", f"{base}..{head}"]).decode("utf-8", "replace")
-    result = []
-    for line in out.splitlines():
-        sha, _, subject = line.partition("\0")
-        if sha:
-            result.append((sha, subject))
-    return result
-
-
-def show_file(root: Path, rev: str, path: str) -> str | None:
-    """The text of `path` at `rev`, or None when it does not exist there."""
-    repo = repo_for(root)
-    if repo.run(["cat-file", "-t", f"{rev}:{path}"], check=False).strip() != b"blob":
-        return None
-    out = repo.run(["cat-file", "blob", f"{rev}:{path}"])
-    return out.decode("utf-8", "replace")
-
-
 def merge_file(current: str, base: str, other: str, labels: tuple[str, str, str] = ("ours", "base", "theirs"),
                root: Path | None = None) -> tuple[str, int]:
     """Three-way line merge of texts with `git merge-file`: (merged text, number of conflicts).
@@ -188,10 +167,8 @@ def merge_file(current: str, base: str, other: str, labels: tuple[str, str, str]
             with open(path, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
             names.append(path)
-        proc = subprocess.run(
-            ["git", "merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2], *names],
-            cwd=root or tmp, capture_output=True, check=False,
-        )
+        proc = git_process(root or Path(tmp), ["merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2],
+                                               *names])
     if proc.returncode < 0 or proc.returncode > 127:
         raise CairnError(f"git merge-file failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
     return proc.stdout.decode("utf-8", "replace"), proc.returncode
@@ -199,7 +176,7 @@ def merge_file(current: str, base: str, other: str, labels: tuple[str, str, str]
 
 def hooks_dir(root: Path) -> Path:
     """The folder git runs hooks from, honouring `core.hooksPath` (husky and friends set it)."""
-    out = repo_for(root).run(["rev-parse", "--git-path", "hooks"]).decode().strip()
+    out = repo_for(root)._run(["rev-parse", "--git-path", "hooks"]).decode().strip()
     path = Path(out)
     return path if path.is_absolute() else (root / path)
 
@@ -207,25 +184,25 @@ def hooks_dir(root: Path) -> Path:
 def config_get(root: Path, key: str, includes: bool = True) -> str | None:
     """A value of the repository's own `.git/config` (`includes=False`: `[include]` files not read)."""
     args = ["config", "--local", *([] if includes else ["--no-includes"]), "--get", key]
-    out = repo_for(root).run(args, check=False).decode().strip()
+    out = repo_for(root)._run(args, check=False).decode().strip()
     return out or None
 
 
 def config_set(root: Path, key: str, value: str) -> None:
-    repo_for(root).run(["config", "--local", key, value])
+    repo_for(root)._run(["config", "--local", key, value])
 
 
 def config_unset(root: Path, key: str) -> None:
-    repo_for(root).run(["config", "--local", "--unset-all", key], check=False)
+    repo_for(root)._run(["config", "--local", "--unset-all", key], check=False)
 
 
 def config_remove_section(root: Path, section: str) -> None:
-    repo_for(root).run(["config", "--local", "--remove-section", section], check=False)
+    repo_for(root)._run(["config", "--local", "--remove-section", section], check=False)
 
 
 def dirty_paths(root: Path) -> list[str]:
     """Paths that differ from HEAD in the working tree or index, untracked files included (not ignored)."""
-    out = repo_for(root).run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"])
+    out = repo_for(root)._run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"])
     paths = []
     for entry in out.split(b"\0"):
         if len(entry) > 3:
@@ -233,12 +210,6 @@ def dirty_paths(root: Path) -> list[str]:
     return paths
 
 
-def tracked(root: Path, path: str) -> bool:
-    """Whether `path` is in the index."""
-    return bool(repo_for(root).run(["ls-files", "--", path], check=False).strip())
-
-
-__all__ = ["DiffHunk", "FileDiff", "NotFoundError", "changed_paths", "commits_in_range", "config_get",
-           "config_remove_section", "config_set", "config_unset", "default_branch", "default_since",
-           "diff_files", "dirty_paths", "hooks_dir", "merge_base", "merge_file", "parse_diff", "resolve_commit",
-           "show_file", "tracked"]
+__all__ = ["DiffHunk", "FileDiff", "NotFoundError", "changed_paths", "config_get", "config_remove_section",
+           "config_set", "config_unset", "default_branch", "default_since", "diff_files", "dirty_paths", "hooks_dir",
+           "merge_base", "merge_file", "parse_diff", "resolve_commit"]

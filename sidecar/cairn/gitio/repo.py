@@ -1,9 +1,15 @@
 """Git access for the engine: objects, trees, history, and the working tree's file list.
 
-Everything Cairn learns from git goes through `GitRepo`, so the rest of the engine can be tested against
-plain data and so git is spawned as few times as possible: objects come from one persistent
+Everything Cairn learns from git goes through `GitRepo`'s named operations (`head()`, `resolve()`,
+`blob_at()`, `tree_entry()`, `mainline()`, `first_parent()`, …), so the rest of the engine can be tested
+against plain data and so git is spawned as few times as possible: objects come from one persistent
 `git cat-file --batch` process (`catfile.py`), trees and blobs are cached per id (they never change), and
 history is read with one `git log` per question instead of one process per anchor.
+
+Only `cairn.gitio` runs git (the import contract, tests/test_import_contract.py, checks it): `git_process`
+here is the one place a short-lived git process is started, `GitRepo._run` is its package-private use
+with the repository's environment, and the modules beside this one (`ranges.py`, `authorship.py`,
+`staging.py`) build their named operations on those two.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import os
 import subprocess
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +27,46 @@ from cairn.errors import CairnError
 from cairn.gitio.catfile import CatFile
 from cairn.gitio.diffparse import diff_start, parse_files, unquote
 from cairn.gitio.files import FILE_MODES, GITLINK_MODE
+from cairn.textlines import split_lines
 
 _ZERO = "0" * 40
+# Variables that would point git somewhere other than the repository at `root` (a hook's environment
+# carries them): `GitRepo` drops them so every question means the repository it was opened for.
+_REDIRECTING = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+
+
+def git_process(cwd: Path, args: Sequence[str], env: Mapping[str, str] | None = None,
+                input_bytes: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run `git -c core.quotepath=off <args>` in `cwd` and return the finished process (output captured).
+
+    Package-private to `cairn.gitio`: the one place a short-lived git process starts (`catfile.py` keeps
+    the one long-lived one). `env` None inherits this process's environment as it is.
+    """
+    return subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd,
+                          env=None if env is None else dict(env), input=input_bytes, capture_output=True,
+                          check=False)
+
+
+def checked_output(proc: subprocess.CompletedProcess[bytes], args: Sequence[str], check: bool) -> bytes:
+    """`proc`'s stdout; with `check`, a failed git is one CairnError naming the command and git's first line."""
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise CairnError(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
+    return proc.stdout
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a tree as `git ls-tree` lists it: mode (`100644`, `120000` a symlink, `160000` a
+    submodule), kind (`blob`, `tree`, `commit`) and object id."""
+
+    mode: str
+    kind: str
+    sha: str
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == "120000"
 
 
 def blob_id(data: bytes) -> str:
@@ -101,20 +145,20 @@ class GitRepo:
         self._commits: dict[str, str | None] = {}
         self._subjects: dict[str, str] = {}
         self._env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-        for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        for var in _REDIRECTING:
             self._env.pop(var, None)
 
     # ---- plumbing ---------------------------------------------------------------------------
+    def _run(self, args: Sequence[str], check: bool = True, input_bytes: bytes | None = None) -> bytes:
+        """Run `git <args>` in the repository and return stdout (bytes). Package-private: only the
+        `cairn.gitio` modules call it, to build named operations (the import contract checks)."""
+        return checked_output(git_process(self.root, args, self._env, input_bytes), args, check)
+
     def run(self, args: Sequence[str], check: bool = True, input_bytes: bytes | None = None) -> bytes:
-        """Run `git <args>` in the repository and return stdout (bytes)."""
-        proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=self.root, env=self._env, input=input_bytes, capture_output=True, check=False,
-        )
-        if check and proc.returncode != 0:
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise CairnError(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
-        return proc.stdout
+        """Transitional, not an API: the raw escape hatch `anchors/history.py` still uses until it moves to
+        `mainline()` / `first_parent()`. The import contract lets only the files in its
+        `PENDING_GIT_BOUNDARY` call it; delete this method when that set is empty."""
+        return self._run(args, check, input_bytes)
 
     @property
     def _objects(self) -> CatFile:
@@ -140,16 +184,24 @@ class GitRepo:
         cacheable = len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
         if cacheable and rev in self._commits:
             return self._commits[rev]
-        proc = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
-            cwd=self.root, env=self._env, capture_output=True, check=False,
-        )
+        proc = git_process(self.root, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+                           self._env)
         sha = proc.stdout.decode().strip() if proc.returncode == 0 else None
         if sha is not None and len(sha) != 40:
             sha = None
         if cacheable:
             self._commits[rev] = sha
         return sha
+
+    def first_parent(self, commit: str) -> str | None:
+        """The first parent of `commit` (the commit a merge was made on); None for a root commit."""
+        return self.resolve(f"{commit}^1")
+
+    def mainline(self, tip: str) -> list[str]:
+        """Every commit on `tip`'s first-parent line, newest first (`tip` itself first); [] when `tip`
+        names no commit."""
+        out = self._run(["rev-list", "--first-parent", "--end-of-options", tip, "--"], check=False)
+        return [line for line in out.decode().split() if len(line) == 40]
 
     def has_commit(self, sha: str | None) -> bool:
         """Whether the commit is present (not squashed away, not cut off by a shallow clone)."""
@@ -177,7 +229,7 @@ class GitRepo:
             data = self.read_object(sha)
             text = data.decode("utf-8", "replace") if data else ""
             _, _, message = text.partition("\n\n")
-            self._subjects[sha] = message.strip().splitlines()[0] if message.strip() else ""
+            self._subjects[sha] = split_lines(message.strip())[0] if message.strip() else ""
         return self._subjects[sha]
 
     # ---- objects ----------------------------------------------------------------------------
@@ -211,7 +263,7 @@ class GitRepo:
         missing = sorted({s for s in shas if len(s) == 40 and self._blobs.fetch(s) is None})
         if len(missing) < 8:
             return
-        out = self.run(["cat-file", "--batch"], check=False, input_bytes=("\n".join(missing) + "\n").encode())
+        out = self._run(["cat-file", "--batch"], check=False, input_bytes=("\n".join(missing) + "\n").encode())
         pos = 0
         while pos < len(out):
             nl = out.find(b"\n", pos)
@@ -240,7 +292,7 @@ class GitRepo:
         """
         tree = self._trees.get(commit)
         if tree is None:
-            out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit])
+            out = self._run(["ls-tree", "-r", "-z", "--full-tree", commit])
             tree = {}
             links: dict[str, str] = {}
             for entry in out.split(b"\0"):
@@ -271,10 +323,28 @@ class GitRepo:
         sha = self.tree(commit).get(path)
         return None if sha is None else self.read_object(sha)
 
+    def tree_entry(self, rev: str, path: str) -> TreeEntry | None:
+        """What `path` is at `rev` (mode, kind, object id), read now: `rev` may be a moving name such as
+        HEAD, so nothing is cached. None when `rev` or `path` does not exist there."""
+        out = self._run(["ls-tree", "-z", "--end-of-options", rev, "--", f":(literal){path}"], check=False)
+        meta, tab, name = out.split(b"\0")[0].partition(b"\t")
+        parts = meta.split()
+        if not tab or len(parts) != 3 or name.decode("utf-8", "surrogateescape") != path:
+            return None
+        return TreeEntry(parts[0].decode(), parts[1].decode(), parts[2].decode())
+
+    def blob_at(self, rev: str, path: str) -> bytes | None:
+        """The bytes of the blob at `path` in `rev` as git stores it (a symlink's blob is its target);
+        None when absent or not a blob. Read now, so `rev` may be a moving name such as HEAD."""
+        entry = self.tree_entry(rev, path)
+        if entry is None or entry.kind != "blob":
+            return None
+        return self.read_object(entry.sha)
+
     # ---- working tree -----------------------------------------------------------------------
     def worktree_paths(self) -> list[str]:
         """Tracked and untracked-but-not-ignored files of the working tree (may include deleted ones)."""
-        out = self.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        out = self._run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
         seen: dict[str, None] = {}
         for raw in out.split(b"\0"):
             if raw:
@@ -284,12 +354,12 @@ class GitRepo:
     # ---- history ----------------------------------------------------------------------------
     def first_parent_chain(self, since: str, until: str) -> list[str]:
         """Commits on `until`'s first-parent chain not reachable from `since`, oldest first."""
-        out = self.run(["rev-list", "--first-parent", "--reverse", until, f"^{since}"], check=False)
+        out = self._run(["rev-list", "--first-parent", "--reverse", until, f"^{since}"], check=False)
         return [line for line in out.decode().split() if len(line) == 40]
 
     def changed_files(self, commit: str) -> list[tuple[str | None, str | None, str | None, str | None]]:
         """What `commit` changed against its first parent: (old path, new path, old blob, new blob)."""
-        out = self.run(["diff-tree", "-r", "-z", "--no-abbrev", "-M", "--root", "--no-commit-id",
+        out = self._run(["diff-tree", "-r", "-z", "--no-abbrev", "-M", "--root", "--no-commit-id",
                         f"{commit}^1" if self.resolve(f"{commit}^1") else commit, commit], check=False)
         fields = out.split(b"\0")
         result: list[tuple[str | None, str | None, str | None, str | None]] = []
@@ -321,13 +391,12 @@ class GitRepo:
 
     def parents(self, commit: str) -> list[str]:
         """The parents of `commit`, first parent first (more than one: a merge)."""
-        out = self.run(["rev-list", "--parents", "-n", "1", commit, "--"], check=False).decode().split()
+        out = self._run(["rev-list", "--parents", "-n", "1", commit, "--"], check=False).decode().split()
         return [sha for sha in out[1:] if len(sha) == 40]
 
     def is_ancestor(self, older: str, newer: str) -> bool:
-        proc = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=self.root,
-                              env=self._env, capture_output=True, check=False)
-        return proc.returncode == 0
+        """Whether `older` is reachable from `newer` (a commit is its own ancestor)."""
+        return git_process(self.root, ["merge-base", "--is-ancestor", older, newer], self._env).returncode == 0
 
     def first_parent_log(self, since: str, until: str, paths: Iterable[str] | None = None) -> Iterator[LogCommit]:
         """First-parent commits after `since` up to `until`, oldest first, with `-U0` hunks.
@@ -341,7 +410,7 @@ class GitRepo:
         path_list = sorted(set(paths)) if paths is not None else None
         if path_list is not None:
             args += ["--", *[f":(literal){p}" for p in path_list]]
-        out = self.run(args, check=False)
+        out = self._run(args, check=False)
         yield from parse_log(out)
 
 
@@ -350,7 +419,7 @@ class GitRepo:
         oldest first, with the files each changed and their blob ids (`--raw -M`, no patches)."""
         args = ["log", "--reverse", "--topo-order", "--diff-merges=first-parent", "--raw", "--no-abbrev", "-M",
                 "--no-color", "--format=%x00%x00%H %P%x01%s", until, f"^{since}"]
-        return list(parse_log(self.run(args, check=False)))
+        return list(parse_log(self._run(args, check=False)))
 
 
 def _batch_safe(ref: str) -> bool:
@@ -439,5 +508,5 @@ def forget_repo(root: Path) -> None:
         repo.close()
 
 
-__all__ = ["_ZERO", "FileChange", "GitRepo", "Hunk", "LogCommit", "blob_id", "forget_repo", "open_repo",
-           "parse_log"]
+__all__ = ["_ZERO", "FileChange", "GitRepo", "Hunk", "LogCommit", "TreeEntry", "blob_id", "forget_repo",
+           "open_repo", "parse_log"]

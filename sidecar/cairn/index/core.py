@@ -49,6 +49,8 @@ from cairn.index.fields import (
 from cairn.index.query import RAW_FIELD, RAW_TOKENIZER, TOKENIZER, Compiler, QueryError, analyzer, parse
 from cairn.limits import search_limit
 from cairn.notes.files import NOTE_SUFFIX, note_id_for, scan
+from cairn.plural import counted
+from cairn.textlines import split_lines
 
 if TYPE_CHECKING:
     from cairn.notes.model import Note
@@ -148,7 +150,7 @@ def _meta_doc(note_id: str, text: str) -> IndexDoc:
 
 def snippet(body: str, words: Iterable[str], limit: int = _SNIPPET_CHARS) -> str:
     """The first body line that holds a query word (else the first line of prose), shortened."""
-    lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("```")]
+    lines = [ln.strip() for ln in split_lines(body) if ln.strip() and not ln.strip().startswith("```")]
     keys = [w.lower()[: max(4, len(w) - 2)] for w in words if len(w) >= 2]
     chosen = next((ln for ln in lines if keys and any(k in ln.lower() for k in keys)), None)
     if chosen is None:
@@ -318,7 +320,7 @@ class NoteIndex:
             return f"it is damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''})"
         self._manifest = manifest
         if count != self._indexed_count():
-            return f"it holds {count} notes where its manifest lists {self._indexed_count()}"
+            return f"it holds {counted(count, 'note')} where its manifest lists {self._indexed_count()}"
         self._index = index
         self._manifest_stamp = self._stamp()
         return ""
@@ -378,7 +380,7 @@ class NoteIndex:
     def _code_lines(self, rel: str, cache: dict[str, list[str] | None]) -> list[str] | None:
         if rel not in cache:
             text = read_regular_text(self.ws.root, rel, self.ws.config.max_file_bytes)  # never through a symlink
-            cache[rel] = None if text is None else text.splitlines()
+            cache[rel] = None if text is None else split_lines(text)
         return cache[rel]
 
     def _tantivy_doc(self, doc: IndexDoc) -> Any:
@@ -490,7 +492,7 @@ class NoteIndex:
         self._index = index
         self._write_manifest()
         report.rebuilt = why
-        took = f"{len(report.added)} notes, {time.perf_counter() - started:.1f}s"
+        took = f"{counted(len(report.added), 'note')}, {time.perf_counter() - started:.1f}s"
         if why == "missing":
             self.notice(f"cairn: search index was missing; built it ({took})")
         else:

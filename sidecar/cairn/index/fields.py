@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from cairn.textlines import split_lines
 from cairn.timeutil import parse_timestamp
 
 # Bump whenever the schema, the analysis or what goes into a field changes: an index written with
@@ -83,7 +84,7 @@ def definitions(code: str) -> list[str]:
 
 def enclosing_definition(code: str, line: int) -> str | None:
     """The name of the nearest definition at or above `line` (1-based): the function being edited."""
-    lines = code.splitlines()
+    lines = split_lines(code)
     for number in range(min(line, len(lines)), 0, -1):
         names = definitions(lines[number - 1])
         if names and not lines[number - 1].lstrip().startswith(("#", "//")):
@@ -185,7 +186,7 @@ def scan_frontmatter(fm: str) -> dict[str, Any] | None:
     items: list[dict[str, Any]] | None = None
     tag_list: list[str] | None = None
     last_key = ""
-    for line in fm.splitlines():
+    for line in split_lines(fm):
         if not line or line[0] in " -":
             if current not in _NEEDED or not line.strip():
                 continue  # the block of a key we do not need

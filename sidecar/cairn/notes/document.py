@@ -21,6 +21,7 @@ from cairn.config import Config
 from cairn.limits import MAX_LINE
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
 from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_with_nodes
+from cairn.textlines import split_lines
 from cairn.timeutil import parse_duration, parse_timestamp
 
 _DELIMITER = re.compile(r"^---[ \t]*$")
@@ -50,7 +51,7 @@ class Document:
 def split(text: str) -> Document | NoteError:
     bom = BOM if text.startswith(BOM) else ""
     raw = text[len(bom):]
-    lines = raw.splitlines(keepends=True)
+    lines = split_lines(raw, keepends=True)
     if not lines or not _DELIMITER.match(lines[0].rstrip("\r\n")):
         return NoteError("", 1, "missing frontmatter: a note must start with a '---' line")
     newline = "\r\n" if lines[0].endswith("\r\n") else "\n"
@@ -140,7 +141,7 @@ def find_conflict_markers(text: str) -> tuple[int, str] | None:
     not enough (it is also a markdown heading underline), so both outer markers are required.
     """
     start = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if start is None and _CONFLICT_OPEN.match(line):
             start = number
         elif start is not None and _CONFLICT_CLOSE.match(line):
@@ -153,7 +154,7 @@ def find_conflict_markers(text: str) -> tuple[int, str] | None:
 
 def _frontmatter_span(text: str) -> tuple[int, int | None]:
     """1-based line of the frontmatter's closing delimiter (None when not closed)."""
-    lines = text.lstrip(BOM).splitlines()
+    lines = split_lines(text.lstrip(BOM))
     if not lines or not _DELIMITER.match(lines[0]):
         return 1, None
     for i in range(1, len(lines)):

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cairn.recall.tokens import count_tokens
+from cairn.textlines import split_lines
 
 _ATX = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})\s*$")
@@ -147,7 +148,7 @@ def sanitize_body(body: str, heading_level: int = 1) -> str:
     out: list[str] = []
     fence: str | None = None
     prev_blank = True
-    for raw in body.strip("\n").splitlines():
+    for raw in split_lines(body.strip("\n")):
         line = raw.rstrip()
         if fence is not None:
             out.append(line)
@@ -180,7 +181,7 @@ def _blocks(body: str) -> list[list[str]]:
     blocks: list[list[str]] = []
     current: list[str] = []
     fence: str | None = None
-    for line in body.splitlines():
+    for line in split_lines(body):
         if fence is None and not line.strip():
             if current:
                 blocks.append(current)
