@@ -36,10 +36,9 @@ ENTRY_POINTS = {("cli", "cairn.server.app"), ("cli", "cairn.mcp")}
 KNOWN_CYCLES: set[frozenset[str]] = set()
 
 # Rule 4. The package allowed to run git, and the modules still converting to its named operations
-# (temporary: `anchors/history.py` calls `GitRepo.run` for its mainline and first-parent checks until it
-# uses `GitRepo.mainline` / `first_parent`; empty this set as each is converted, then delete `GitRepo.run`).
+# (none left: `anchors/history.py` uses `GitRepo.mainline` / `first_parent`, and `GitRepo.run` is gone).
 GIT_PACKAGE = "cairn.gitio"
-PENDING_GIT_BOUNDARY: set[str] = {"cairn.anchors.history"}
+PENDING_GIT_BOUNDARY: set[str] = set()
 GITPYTHON = "git"
 # Calls that start a process (subprocess, os, asyncio); a git command line handed to any of them runs git.
 SPAWNERS = frozenset({"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput",

@@ -11,17 +11,20 @@ Used by every adapter (CLI `cairn check`, language server, MCP, recall); knows n
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import unified_diff
 from typing import Any
 
 from cairn.anchors.cache import VerdictCache, anchor_key
-from cairn.anchors.evidence import MoveHistory
+from cairn.anchors.evidence import EvidenceDeferred, MoveHistory
 from cairn.anchors.fingerprint import KEYS as FP_KEYS
-from cairn.anchors.history import HistoryWalker
+from cairn.anchors.history import WHOLE_LOG_MIN_TRACKERS, HistoryWalker
 from cairn.anchors.judge import BLANK, FRESH, Judge, Placement
 from cairn.anchors.record import anchor_mapping
 from cairn.anchors.target import (
@@ -44,6 +47,38 @@ STATES = ("fresh", "stale", "expired", "invalid")
 # (tip, anchor) → (the commit that changed it, the merge that brought it in or None); ("", None) when no
 # commit holds the anchored text; None unnamed.
 _WALK_MEMO: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+
+
+# Bulk checks pause Python's cyclic garbage collector (see `_collector_paused`).
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = [0, False]  # pauses in progress, whether the collector was enabled before the first one
+BULK = 8  # more anchors than this to judge in one call: read objects in one batch, pause the collector
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while many anchors are judged.
+
+    Judging 10,000 anchors allocates millions of short-lived, acyclic objects (split lines, hashes,
+    windows); each allocation burst triggers collections that traverse every live object, including
+    all the loaded notes: about a fifth of a cold `cairn check`'s CPU. Reference counting still frees
+    all that memory at once; only garbage in reference cycles waits until the pause ends, when the
+    collector runs as usual. Nested or concurrent pauses (the language server's threads) are counted:
+    the collector is re-enabled by the last one to end, and only if it was enabled when the first began
+    (a caller that disabled it itself keeps it disabled).
+    """
+    with _GC_LOCK:
+        if _GC_PAUSES[0] == 0:
+            _GC_PAUSES[1] = gc.isenabled()
+            gc.disable()
+        _GC_PAUSES[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES[0] -= 1
+            if _GC_PAUSES[0] == 0 and _GC_PAUSES[1]:
+                gc.enable()
 
 
 def where(recorded: tuple[str, int, int], now: tuple[str, int, int] | None) -> str:
@@ -200,7 +235,9 @@ class CheckReport:
         return {n.id: n for n in self.notes}
 
     def to_json(self) -> dict[str, Any]:
-        return {"notes": [n.to_json() for n in self.notes]}
+        """The `cairn check --json` object (a dict per note and anchor: the collector is paused meanwhile)."""
+        with _collector_paused():
+            return {"notes": [n.to_json() for n in self.notes]}
 
 
 # ---- the checker ------------------------------------------------------------------------------
@@ -316,6 +353,12 @@ class Checker:
 
         `name_commits` (default: the checker's option): False leaves stale verdicts unnamed and uncached.
         """
+        if len(anchors) > BULK:
+            with _collector_paused():
+                return self._verdicts(anchors, name_commits)
+        return self._verdicts(anchors, name_commits)
+
+    def _verdicts(self, anchors: Sequence[Anchor], name_commits: bool | None) -> list[AnchorVerdict]:
         naming = self.name_commits if name_commits is None else name_commits
         out: list[AnchorVerdict | None] = [None] * len(anchors)
         keys: list[str] = []
@@ -328,9 +371,9 @@ class Checker:
                 out[i] = AnchorVerdict.from_cache(anchor, entry["v"])
             else:
                 todo.append(i)
-        if len(todo) > 8:
+        if len(todo) > BULK:
             self.judge.prefetch(anchors[i] for i in todo)
-        placements = {i: self._place(anchors[i]) for i in todo}
+        placements = self._placements(anchors, todo, naming)
         stale = [(i, anchors[i], placements[i]) for i in todo
                  if not placements[i].fresh and not placements[i].by_blob_only]
         named = self._name(stale) if naming else {}
@@ -351,6 +394,47 @@ class Checker:
 
     def verdict(self, anchor: Anchor) -> AnchorVerdict:
         return self.verdicts([anchor])[0]
+
+    def _placements(self, anchors: Sequence[Anchor], todo: list[int], naming: bool) -> dict[int, Placement]:
+        """Judge `anchors[i]` for each i in `todo`, reading history once in a bulk check.
+
+        A relocation to another file needs evidence from history (`evidence.py`), and naming the commits
+        of stale anchors walks history again with patches. In a bulk check that names commits, anchors
+        whose evidence is not read yet are set aside; when the others hold enough stale anchors for the
+        walk to read the whole first-parent log (`HistoryWalker.whole_log_start`), that log is read first
+        and also answers the evidence (when its range has no merge); otherwise the evidence log is read
+        as usual. The set-aside anchors are then judged again from the start; the judge's caches hold
+        files, alignments and indexes, never a verdict, so they get the answers one pass gives (up to
+        the judge's own order effect: its rename search scans every new file for the first few renames
+        and uses a line index after, whichever anchors come first).
+        """
+        moves = self.judge.moves
+        if moves is None or not naming or len(todo) <= BULK or moves.deferring:
+            return {i: self._place(anchors[i]) for i in todo}
+        placements: dict[int, Placement] = {}
+        held: list[int] = []
+        moves.deferring = True
+        try:
+            for i in todo:
+                try:
+                    placements[i] = self._place(anchors[i])
+                except EvidenceDeferred:
+                    held.append(i)
+        finally:
+            moves.deferring = False
+        if held:
+            stale: dict[str, int] = {}
+            for i, placement in placements.items():
+                commit = anchors[i].commit
+                if commit and not placement.fresh and not placement.by_blob_only:
+                    stale[commit] = stale.get(commit, 0) + 1
+            if self.repo is not None and self.tip and sum(stale.values()) >= WHOLE_LOG_MIN_TRACKERS:
+                start = HistoryWalker(self.repo, self.tip).whole_log_start(stale)
+                if start is not None:
+                    moves.load_patches(start)
+            for i in held:
+                placements[i] = self._place(anchors[i])
+        return {i: placements[i] for i in todo}
 
     def _place(self, anchor: Anchor) -> Placement:
         try:
@@ -383,7 +467,9 @@ class Checker:
             memo_keys = {i: (self.tip, anchor_key(a.data, "walk")) for i, a in walk.items()}
             todo = {i: a for i, a in walk.items() if memo_keys[i] not in _WALK_MEMO}
             if todo:
-                walker = HistoryWalker(repo, self.tip)
+                moves = self.judge.moves
+                walker = HistoryWalker(repo, self.tip, moves.patches if moves is not None and moves.tip == self.tip
+                                       else None)
                 names = walker.name(todo)
                 for i in todo:
                     sha = names.get(i)
@@ -461,9 +547,16 @@ class Checker:
     # ---- notes --------------------------------------------------------------------------------
     def check(self, notes: Iterable[Note], errors: Iterable[NoteError] = (), now: datetime | None = None,
               paths: Sequence[str] | None = None, *, name_commits: bool | None = None) -> CheckReport:
-        when = now or now_utc()
         chosen = [n for n in notes if paths is None or _note_matches(n, paths)]
         flat = [a for n in chosen for a in n.anchors]
+        if len(flat) > BULK:
+            with _collector_paused():  # the verdicts and a result per note
+                return self._check(chosen, flat, errors, now, paths, name_commits)
+        return self._check(chosen, flat, errors, now, paths, name_commits)
+
+    def _check(self, chosen: list[Note], flat: list[Anchor], errors: Iterable[NoteError], now: datetime | None,
+               paths: Sequence[str] | None, name_commits: bool | None) -> CheckReport:
+        when = now or now_utc()
         verdicts = iter(self.verdicts(flat, name_commits=name_commits))
         results: list[NoteCheck] = []
         for note in chosen:

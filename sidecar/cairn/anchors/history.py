@@ -15,7 +15,7 @@ mainline commits and are named directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cairn.anchors.fingerprint import Fingerprint
@@ -30,6 +30,7 @@ MAX_ROUNDS = 8
 # Up to this many commits since the recorded one, one `git log` over all files is cheaper than
 # following files by name (no second round for code that moved to another file).
 WHOLE_LOG_LIMIT = 3000
+WHOLE_LOG_MIN_TRACKERS = 20  # fewer anchors to name: their files' log only
 
 
 @dataclass
@@ -88,9 +89,13 @@ def _shift(change: FileChange, line: int) -> int:
 class HistoryWalker:
     """Names the commits that made anchors stale, for one repository and one tip."""
 
-    def __init__(self, repo: GitRepo, tip: str) -> None:
+    def __init__(self, repo: GitRepo, tip: str,
+                 patches: Callable[[str], list[LogCommit] | None] | None = None) -> None:
+        """`patches(since)`: the whole first-parent log from `since` to `tip` when it was already read
+        (`MoveHistory.load_patches`, for the same tip), else None (read here)."""
         self.repo = repo
         self.tip = tip
+        self._loaded = patches
         self.never_committed: set[int] = set()  # anchored text that no commit up to the tip contains
         self.merged: dict[int, str] = {}  # key → the merge that brought the named commit in
         # Merged branches, shared by every anchor a merge changed: merge → [(branch tip, fork point)],
@@ -111,7 +116,7 @@ class HistoryWalker:
         groups: list[tuple[str, list[_Tracker]]] = list(by_commit.items())
         if len(by_commit) > 1:
             # Anchors recorded at different mainline commits share one walk from the oldest of them.
-            mainline = self.repo.run(["rev-list", "--first-parent", self.tip], check=False).decode().split()
+            mainline = self.repo.mainline(self.tip)
             self._positions = {sha: i for i, sha in enumerate(reversed(mainline))}
             on = {c: ts for c, ts in by_commit.items() if c in self._positions}
             if len(on) > 1:
@@ -133,12 +138,31 @@ class HistoryWalker:
                     self.never_committed.add(t.key)
         return out
 
+    def whole_log_start(self, recorded: Mapping[str, int]) -> str | None:
+        """Where `name` would read the whole first-parent log from, for stale anchors recorded at these
+        commits (commit → how many), or None when it would follow their files instead (few anchors, a
+        long history) or start on a side branch. Lets a check read that log before it needs the walk."""
+        if not recorded:
+            return None
+        start, trackers = max(recorded.items(), key=lambda kv: (kv[1], kv[0]))
+        if len(recorded) > 1:
+            positions = {sha: i for i, sha in enumerate(reversed(self.repo.mainline(self.tip)))}
+            on = {c: n for c, n in recorded.items() if c in positions}
+            if len(on) > 1:  # walked together from the oldest (see `name`)
+                start, trackers = min(on, key=positions.__getitem__), sum(on.values())
+        if trackers < WHOLE_LOG_MIN_TRACKERS:
+            return None
+        chain = self.repo.first_parent_chain(start, self.tip)
+        if not chain or len(chain) > WHOLE_LOG_LIMIT or self.repo.first_parent(chain[0]) != start:
+            return None
+        return start
+
     def _walk(self, commit: str, trackers: list[_Tracker]) -> None:
         start = commit
         chain = self.repo.first_parent_chain(commit, self.tip)
         if not chain:
             return
-        if self.repo.run(["rev-parse", f"{chain[0]}^1"], check=False).decode().strip() != commit:
+        if self.repo.first_parent(chain[0]) != commit:
             # The recorded commit sits on a side branch: start at the first mainline commit containing it.
             entry = self._first_containing(commit, chain)
             if entry is None:
@@ -152,7 +176,7 @@ class HistoryWalker:
             if not t.named and not self._verified(own_start, t):
                 t.started = False
         # Many anchors: one log over every file. A few: follow their files only (a smaller log).
-        self._whole = len(chain) <= WHOLE_LOG_LIMIT and len(trackers) >= 20
+        self._whole = len(chain) <= WHOLE_LOG_LIMIT and len(trackers) >= WHOLE_LOG_MIN_TRACKERS
         pending: dict[str, list[_Tracker]] = {start: [t for t in trackers if not t.named]}
         for _ in range(MAX_ROUNDS):
             if not pending:
@@ -199,7 +223,9 @@ class HistoryWalker:
         paths = {t.path for t in group}
         active = [t for t in group if not t.named]
         moved_out: list[tuple[str, _Tracker]] = []
-        for commit in self.repo.first_parent_log(since, self.tip, None if whole else paths):
+        loaded = self._loaded(since) if whole and self._loaded is not None else None
+        log = loaded if loaded is not None else self.repo.first_parent_log(since, self.tip, None if whole else paths)
+        for commit in log:
             if not active:
                 break
             by_old = {c.old_path: c for c in commit.changes if c.old_path}

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import partial
+from itertools import repeat
 
 from cairn.anchors.align import align
 from cairn.anchors.evidence import MoveHistory
@@ -92,7 +93,7 @@ class FileText:
         self.path = path
         self.key = key
         self.lines = lines
-        self.norms = [norm(line) for line in lines]
+        self.norms = ["".join(line.split()) for line in lines]  # `norm` inlined: every line of every file read
         self._hashes: list[str] | None = None
         self._hash_memo: dict[int, str] = {}
         self._indexes: dict[bool, dict[str, list[int]]] = {}
@@ -520,7 +521,7 @@ class Judge:
                 _, per_file = text.nonblank(by_norm)
                 for h, positions in per_file.items():
                     bucket = index.setdefault(h, [])
-                    bucket.extend((path, p) for p in positions)
+                    bucket.extend(zip(repeat(path), positions))
             self._line_index[key] = index
         return index
 

@@ -119,6 +119,7 @@ class WorktreeSnapshot:
         self._skip = skip
         self._listed_cache: list[str] | None = None
         self._keys: dict[str, str | None] = {}
+        self._sizes: dict[str, int] = {}  # from the same `lstat` as the key: one stat per file and snapshot
         self._data: dict[str, bytes] = {}
         self._all_keyed = False
         self._load_stat_cache()
@@ -162,6 +163,7 @@ class WorktreeSnapshot:
         if st is None:
             self._keys[path] = None
             return None
+        self._sizes[path] = st.st_size
         entry = self._stat.get(path)
         if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns and entry[2] == st.st_ino:
             sha = str(entry[3])
@@ -191,8 +193,10 @@ class WorktreeSnapshot:
         return read_regular(self.root, path, self.max_bytes)
 
     def size(self, path: str) -> int | None:
-        st = stat_regular(self.root, path)
-        return None if st is None else st.st_size
+        """The file's size as of the stat its key came from (the snapshot's one view of the file)."""
+        if self.key(path) is None:
+            return None
+        return self._sizes.get(path)
 
     def paths(self) -> Iterable[str]:
         return [p for p in self._listed if self.key(p) is not None]

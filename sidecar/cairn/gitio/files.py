@@ -55,6 +55,13 @@ def _real_root(root: str) -> str:
 
 def _rel_parts(root: Path | str, path: Path | str, allow_root: bool = False) -> list[str] | None:
     """The clean components of `path` relative to `root` (lexically), or None when it is not under it."""
+    if isinstance(path, str) and os.sep == "/" and not path.startswith("/") and "\\" not in path:
+        # The common case, a repository-relative POSIX path: what the PurePosixPath route below gives
+        # (empty and "." components dropped, ".." refused), without building path objects.
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if (not parts and not allow_root) or ".." in parts:
+            return None
+        return parts
     p = Path(path)
     if p.is_absolute():
         try:
@@ -82,10 +89,28 @@ def real_path(root: Path | str, path: Path | str) -> str | None:
         return None
     base = _real_root(str(root))
     full = os.path.join(base, *parts)
-    parent = os.path.dirname(full)
-    if parent != base and os.path.realpath(parent) != parent:
+    if len(parts) > 1 and not _no_linked_folder(base, parts[:-1]):
         return None
     return full
+
+
+def _no_linked_folder(base: str, folders: list[str]) -> bool:
+    """Whether none of `folders` (below the real path `base`) is a symlink.
+
+    What `os.path.realpath(parent) == parent` answers, with one `lstat` per folder inside the root
+    rather than one per component from `/` (the root's real path is known): a folder that does not
+    exist ends the walk as it ends realpath's resolution (nothing below it exists to follow).
+    """
+    current = base
+    for name in folders:
+        current = os.path.join(current, name)
+        try:
+            st = os.lstat(current)
+        except (OSError, ValueError):
+            return True
+        if stat.S_ISLNK(st.st_mode):
+            return False
+    return True
 
 
 def stat_regular(root: Path | str, path: Path | str) -> os.stat_result | None:

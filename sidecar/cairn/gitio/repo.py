@@ -154,12 +154,6 @@ class GitRepo:
         `cairn.gitio` modules call it, to build named operations (the import contract checks)."""
         return checked_output(git_process(self.root, args, self._env, input_bytes), args, check)
 
-    def run(self, args: Sequence[str], check: bool = True, input_bytes: bytes | None = None) -> bytes:
-        """Transitional, not an API: the raw escape hatch `anchors/history.py` still uses until it moves to
-        `mainline()` / `first_parent()`. The import contract lets only the files in its
-        `PENDING_GIT_BOUNDARY` call it; delete this method when that set is empty."""
-        return self._run(args, check, input_bytes)
-
     @property
     def _objects(self) -> CatFile:
         """The persistent `git cat-file --batch` child (`cairn.gitio.catfile`), started lazily: a re-check
