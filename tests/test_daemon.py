@@ -91,6 +91,21 @@ def test_daemon_sees_note_and_code_changes(daemon_repo: tuple[GitRepo, dict[str,
     assert "STALE" in warm and sha[:7] in warm
 
 
+def test_daemon_sees_notes_added_and_removed_in_new_folders(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:
+    """The daemon follows the notes folder by inotify (cairn.notes.watch): a note written, moved or
+    removed right before a call shows in that call, also in a folder created after the daemon started."""
+    repo, env = daemon_repo
+    run(repo, env, "daemon", "start")
+    assert "no notes match" in same(repo, env, "search", "walrus").stderr
+    repo.write("agent-context/fresh/folder/walrus.md", "---\ntitle: walrus rule\nkind: decision\n---\n\nWalrus.\n")
+    assert "fresh/folder/walrus" in same(repo, env, "search", "walrus").stdout
+    os.rename(repo.root / "agent-context/fresh", repo.root / "agent-context/moved")
+    assert "moved/folder/walrus" in same(repo, env, "search", "walrus").stdout
+    (repo.root / "agent-context/moved/folder/walrus.md").unlink()
+    assert "no notes match" in same(repo, env, "search", "walrus").stderr
+    assert served(repo, env) == 4
+
+
 def test_client_falls_back_without_a_usable_daemon(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:
     repo, env = daemon_repo
     run(repo, env, "daemon", "start")

@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,9 +40,17 @@ def _recall_bench() -> Any:
 
 
 def _proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a live process."""
+    """CPU seconds of a live process: its threads' run time from /proc/PID/task/*/schedstat (nanoseconds,
+    so a 5 ms request is not rounded to a 10 ms clock tick) plus its finished children's (the git it runs;
+    clock ticks, all the kernel keeps for them)."""
+    ns = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            ns += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return ns / 1e9 + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(argv: list[str], cwd: Path, runs: int, env: dict[str, str],
@@ -51,13 +60,13 @@ def measure(argv: list[str], cwd: Path, runs: int, env: dict[str, str],
     daemon_cpus: list[float] = []
     subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)  # warm the page cache
     for _ in range(runs):
-        before = os.times()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         daemon_before = _proc_cpu(daemon_pid) if daemon_pid else 0.0
         t0 = time.perf_counter()
         done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
         walls.append(time.perf_counter() - t0)
-        after = os.times()
-        cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # microseconds, not clock ticks
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         daemon_cpus.append((_proc_cpu(daemon_pid) - daemon_before) if daemon_pid else 0.0)
         cpus.append(cpu + daemon_cpus[-1])
         if done.returncode not in (0, 1):
@@ -69,12 +78,35 @@ def measure(argv: list[str], cwd: Path, runs: int, env: dict[str, str],
             "daemon_cpu_p50_ms": round(statistics.median(daemon_cpus) * 1000, 1)}
 
 
+def daemon_rows(root: Path, env: dict[str, str], target: str, query: str, runs: int,
+                suffix: str) -> dict[str, dict[str, Any]]:
+    """recall and search through a daemon started with `env`; "_same": whether its recall printed exactly
+    what the in-process command prints."""
+    rows: dict[str, dict[str, Any]] = {}
+    subprocess.run([CAIRN, "daemon", "start"], cwd=root, env=env, capture_output=True, check=True)
+    try:
+        status = subprocess.run([CAIRN, "daemon", "status"], cwd=root, env=env, capture_output=True, text=True)
+        pid = int(status.stdout.split()[2].rstrip(","))
+        rows["cairn recall" + suffix] = measure([CAIRN, "recall", target], root, runs, env, pid)
+        rows["cairn search" + suffix] = measure([CAIRN, "search", query], root, runs, env, pid)
+        cold = {**env, "CAIRN_NO_DAEMON": "1"}
+        warm_out = subprocess.run([CAIRN, "recall", target], cwd=root, env=env, capture_output=True).stdout
+        cold_out = subprocess.run([CAIRN, "recall", target], cwd=root, env=cold, capture_output=True).stdout
+        rows["_same"] = {"same": warm_out == cold_out}
+    finally:
+        subprocess.run([CAIRN, "daemon", "stop"], cwd=root, env=env, capture_output=True, check=False)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notes", type=int, default=2000)
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--workdir", help="where to generate the repository (default: a temp folder)")
+    parser.add_argument("--baseline-src", metavar="DIR",
+                        help="also measure the daemon rows with the `cairn` package from DIR (a same-run "
+                             "baseline, e.g. `git archive main sidecar | tar -x -C /tmp/base` → /tmp/base/sidecar)")
     args = parser.parse_args()
 
     rb = _recall_bench()
@@ -105,17 +137,15 @@ def main() -> int:
         rows["rg -l -F PATH agent-context"] = measure([rg, "-l", "-F", path, "agent-context"], root, args.runs, env)
     rows["cairn recall (cold)"] = measure([CAIRN, "recall", target], root, args.runs, cold)
     rows["cairn search (cold)"] = measure([CAIRN, "search", query], root, args.runs, cold)
-    subprocess.run([CAIRN, "daemon", "start"], cwd=root, env=env, capture_output=True, check=True)
-    try:
-        status = subprocess.run([CAIRN, "daemon", "status"], cwd=root, env=env, capture_output=True, text=True)
-        pid = int(status.stdout.split()[2].rstrip(","))
-        rows["cairn recall (daemon)"] = measure([CAIRN, "recall", target], root, args.runs, env, pid)
-        rows["cairn search (daemon)"] = measure([CAIRN, "search", query], root, args.runs, env, pid)
-        same = subprocess.run([CAIRN, "recall", target], cwd=root, env=env, capture_output=True).stdout == \
-            subprocess.run([CAIRN, "recall", target], cwd=root, env=cold, capture_output=True).stdout
-    finally:
-        subprocess.run([CAIRN, "daemon", "stop"], cwd=root, env=env, capture_output=True, check=False)
-
+    if args.baseline_src:
+        # The same commands through a daemon running other sources (e.g. `git archive` of main): a
+        # same-run baseline for a change to the daemon path. One daemon per repository at a time.
+        base_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [args.baseline_src,
+                                                                        env.get("PYTHONPATH")]))}
+        rows.update(daemon_rows(root, base_env, target, query, args.runs, " (daemon, baseline src)"))
+        rows.pop("_same")
+    rows.update(daemon_rows(root, env, target, query, args.runs, " (daemon)"))
+    same = bool(rows.pop("_same")["same"])
     base_ms = rows["python -c pass"]["p50_ms"]
     print(f"\n{args.notes} notes / {args.files} files, {args.runs} runs each, load average "
           f"{os.getloadavg()[0]:.1f}; daemon output identical to cold: {same}")

@@ -60,10 +60,11 @@ def build_parser() -> Parser:
 HOOK_EVENTS = ("session-start", "post-tool-use", "stop")
 
 
-def main(argv: Sequence[str] | None = None, forward: bool = False) -> int:
+def main(argv: Sequence[str] | None = None, forward: bool = False, parser: Parser | None = None) -> int:
     """Run one command here. With `forward`, read-only commands first go to a warm `cairn daemon` of the
     repository when one runs (cairn/daemon/client.py; the `cairn` executable does this in
-    cairn/launcher.py before importing this module)."""
+    cairn/launcher.py before importing this module). `parser`: one `build_parser()` made earlier (the
+    daemon reuses one; parsing never changes it)."""
     words = list(sys.argv[1:] if argv is None else argv)
     if len(words) == 2 and words[0] == "agent-hook" and words[1] in HOOK_EVENTS:
         # An agent's hook runs after every file edit: skip building the whole parser (`python -m cairn`;
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None, forward: bool = False) -> int:
         code = to_daemon(list(sys.argv[1:] if argv is None else argv), __version__)
         if code is not None:
             return code
-    parser = build_parser()
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

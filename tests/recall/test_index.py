@@ -264,6 +264,36 @@ def test_anchor_paths_outside_the_repository_are_never_read(notes_repo: Path, he
     assert index.search("leaked_secret_function") == []
 
 
+def test_anchor_path_checks_decided_per_folder_agree_with_the_workspace(notes_repo: Path) -> None:
+    """The index decides most anchored files from their folder's cached check plus one lstat; on every
+    kind of awkward path it must answer what `Workspace.check_repo_path` answers."""
+    import os
+
+    from cairn.errors import CairnError
+
+    outside = notes_repo.parent / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("def leaked_secret_function():\n    pass\n")
+    src = notes_repo / "src" / "app"
+    os.symlink(outside / "secret.py", src / "link.py")  # a file symlink out of the repository
+    os.symlink(outside, src / "linkdir")  # a folder symlink out of it
+    os.symlink(src / "api.py", src / "inside-link.py")  # a symlink that stays inside
+    (src / "sub").mkdir()
+    ws = Workspace.at(notes_repo)
+    index = NoteIndex(ws, notice=lambda _m: None)
+    paths = ["src/app/api.py", "src/app/link.py", "src/app/linkdir/secret.py", "src/app/inside-link.py",
+             "src/app/missing.py", "src/app/sub/new.py", "src/app/./api.py", "src/app//api.py",
+             "src/app/../app/api.py", "src/app/api.py ", " src/app/api.py", "src\\app\\api.py", "src/app/.",
+             "src/app/..", ".git/config", "/etc/passwd", "~/x", "src/app/sub/", "README.md", "c:/x", "src/app/\tx"]
+    for rel in paths:
+        try:
+            expected = ws.check_repo_path(rel) == rel
+        except (CairnError, OSError, ValueError):
+            expected = False
+        assert index._safe_path(rel) is expected, rel
+    assert index._safe_path("src/app/api.py") and not index._safe_path("src/app/link.py")
+
+
 # ---- recovery and concurrency --------------------------------------------------------------------
 def test_deleted_index_folder_is_rebuilt(notes_repo: Path) -> None:
     open_index(notes_repo)

@@ -4,9 +4,11 @@ Why: agents call `cairn recall` from hooks on every edit and people call it like
 run is importing the engine (tantivy, yaml) and re-reading the index. A daemon that keeps them
 loaded answers in a few milliseconds, the way `dmypy` and `eslint_d` do. This module runs before the CLI
 parses anything (see cairn/launcher.py), so it imports only cheap standard modules — no json, re,
-pathlib or hashlib, each worth milliseconds at start-up — and answers `None` ("run it yourself") on any
-doubt: no daemon, a daemon of another version, an option it does not understand, a refused socket.
-The in-process path stays the reference; the daemon runs the very same command code.
+pathlib or hashlib, each worth milliseconds at start-up, and the C `_socket` rather than `socket` (whose
+enum, selectors and functools cost about 8 ms of CPU, most of a forwarded call's client) — and answers
+`None` ("run it yourself") on any doubt: no daemon, a daemon of another version, an option it does
+not understand, a refused socket. The in-process path stays the reference; the daemon runs the very
+same command code.
 
 Wire format (both directions end at EOF):
   request  b"CAIRN1\\0" version \\0 cwd \\0 flags \\0 argv[0] \\0 argv[1] …
@@ -16,12 +18,15 @@ Wire format (both directions end at EOF):
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 import stat
 import sys
 import zlib
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing (or collections.abc) costs ms here
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 FORWARDED = frozenset({"recall", "search"})
 MAGIC = b"CAIRN1\0"
@@ -124,20 +129,25 @@ def forward(argv: Sequence[str], version: str) -> int | None:
         return None
     request = encode_request(version, cwd, argv, sys.stdout.isatty(), bool(os.environ.get("NO_COLOR")))
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(CONNECT_TIMEOUT_S)
-            sock.connect(path)
-            sock.settimeout(ANSWER_TIMEOUT_S)
-            sock.sendall(request)
-            sock.shutdown(socket.SHUT_WR)
-            chunks = []
-            while chunk := sock.recv(1 << 16):
-                chunks.append(chunk)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    except OSError:
+        return None
+    try:
+        sock.settimeout(CONNECT_TIMEOUT_S)
+        sock.connect(path)
+        sock.settimeout(ANSWER_TIMEOUT_S)
+        sock.sendall(request)
+        sock.shutdown(_socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(1 << 16):
+            chunks.append(chunk)
     except ConnectionRefusedError:
         _remove_stale(path)
         return None
     except OSError:
         return None
+    finally:
+        sock.close()
     answer = decode_answer(b"".join(chunks))
     if answer is None:
         return None  # declined (another version, a directory it does not serve) or garbled

@@ -3,7 +3,8 @@
 It keeps the engine imported and each workspace's search index open, and runs the same command code as
 the CLI (`cairn.cli.main`) with stdout/stderr captured, so an answer is byte-for-byte what the in-process
 command prints. Correctness does not depend on it being warm: every request re-reads the workspace
-(config), refreshes the index incrementally (notes changed on disk are picked up) and judges anchors
+(config), refreshes the index incrementally (notes changed on disk are picked up: which ones, an inotify
+watch of the notes folder says instead of a walk per request, see cairn.notes.watch) and judges anchors
 with a fresh checker, exactly as a cold run does.
 
 Requests are served one at a time (the commands chdir). It listens on a Unix socket in a private
@@ -35,17 +36,27 @@ def pid_file(git_dir: str) -> Path:
 
 
 class WarmIndexes:
-    """One open NoteIndex per workspace root, refreshed before each use."""
+    """One open NoteIndex per workspace root, refreshed before each use.
+
+    Each index learns which note files changed from a `cairn.notes.watch.NotesWatch` (inotify) instead
+    of walking the notes folder per request; the watch sees every change finished before the request
+    (see its docstring for why, and for the file systems where it cannot: CAIRN_NO_WATCH=1)."""
 
     def __init__(self) -> None:
         self._by_root: dict[Path, Any] = {}
+        self._watches: dict[Path, Any] = {}
 
     def get(self, ws: Any) -> Any:
         from cairn.index import NoteIndex
+        from cairn.notes.watch import NotesWatch
 
         index = self._by_root.get(ws.root)
-        if index is None or index.ws != ws:  # first use, or the config (notes root, kinds…) changed
-            index = self._by_root[ws.root] = NoteIndex(ws, notice=lambda _m: None)
+        if index is None or index.ws != ws:  # first use, or the config (notes root, kinds...) changed
+            old = self._watches.pop(ws.root, None)
+            if old is not None:
+                old.close()
+            watch = self._watches[ws.root] = NotesWatch(ws.notes_root)
+            index = self._by_root[ws.root] = NoteIndex(ws, notice=lambda _m: None, files=watch.files)
         index.refresh()
         return index
 
@@ -56,6 +67,7 @@ ACTIVE: WarmIndexes | None = None
 
 
 DECLINE = b"- 0 0\n"
+_PARSER: Any = None  # cairn.cli.build_parser(), made once: building it costs more than a warm recall's search
 
 
 def _answer(code: int, out: str, err: str) -> bytes:
@@ -65,7 +77,7 @@ def _answer(code: int, out: str, err: str) -> bytes:
 
 def _run(data: bytes, version: str) -> bytes:
     """Run one forwarded command (client.encode_request's format) and encode its answer."""
-    global ACTIVE
+    global ACTIVE, _PARSER
     from cairn import cli
 
     fields = [f.decode("utf-8", "surrogateescape") for f in data[len(MAGIC):].split(b"\0")]
@@ -85,7 +97,8 @@ def _run(data: bytes, version: str) -> bytes:
         ACTIVE = WARM
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                code = cli.main(argv, forward=False)
+                _PARSER = _PARSER or cli.build_parser()
+                code = cli.main(argv, forward=False, parser=_PARSER)
             except SystemExit as exc:  # argparse errors
                 code = exc.code if isinstance(exc.code, int) else 2
     finally:

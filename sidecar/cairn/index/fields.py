@@ -187,6 +187,14 @@ def scan_frontmatter(fm: str) -> dict[str, Any] | None:
     tag_list: list[str] | None = None
     last_key = ""
     for line in split_lines(fm):
+        if items and line[:1] == " ":
+            # Most lines of a note are an anchor's other keys (commit, blob, hash, fingerprints): a
+            # `key: ...` line with a plain key other than path/lines is skipped exactly as the general
+            # branch below would skip it, with a third of the work.
+            key, sep, _ = line.lstrip(" ").partition(":")
+            if sep and key.isidentifier() and key != "path" and key != "lines":
+                last_key = key
+                continue
         if not line or line[0] in " -":
             if current not in _NEEDED or not line.strip():
                 continue  # the block of a key we do not need

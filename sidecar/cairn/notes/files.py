@@ -16,6 +16,8 @@ from a regular file, so a committed link cannot make Cairn read outside the repo
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +51,13 @@ class NoteFile:
     ino: int
 
 
-def scan(root: Path | str) -> list[NoteFile]:
-    """Every note file under `root`, in path order (by folder, then name); [] when `root` is no folder."""
+def scan(root: Path | str, on_folder: Callable[[str, str], None] | None = None) -> list[NoteFile]:
+    """Every note file under `root`, in path order (by folder, then name); [] when `root` is no folder.
+
+    `on_folder(path, prefix)` is called for each folder entered, before it is listed (prefix: its path
+    below `root` with a trailing `/`, "" for `root`): `cairn.notes.watch` adds its watch there, so a file
+    created after the listing still shows as an event. It may raise to abort the scan.
+    """
     top = os.fspath(root)
     if not os.path.isdir(top):
         return []
@@ -58,6 +65,8 @@ def scan(root: Path | str) -> list[NoteFile]:
     stack = [(top, "")]
     while stack:
         folder, prefix = stack.pop()
+        if on_folder is not None:
+            on_folder(folder, prefix)
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -84,6 +93,22 @@ def scan(root: Path | str) -> list[NoteFile]:
             found.append(NoteFile(entry.path, prefix + name, note_id, st.st_size, st.st_mtime_ns, st.st_ino))
     found.sort(key=lambda f: f.rel.split("/"))
     return found
+
+
+def stat_note(root: Path | str, rel: str) -> NoteFile | None:
+    """The note file at `rel` below `root` exactly as `scan()` would report it; None when scan() would
+    not list it (no note name, gone, a symlink, a folder)."""
+    note_id = note_id_for(rel)
+    if note_id is None:
+        return None
+    path = os.path.join(os.fspath(root), *rel.split("/"))
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return None
+    return NoteFile(path, rel, note_id, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 class IdClaims:

@@ -178,7 +178,16 @@ def recall(ws: Workspace, path: str | Path, line: int | None = None, query: str 
     assessor = Assessor(ws, target, checker)
     from cairn.recall.provenance import UNREVIEWED_AGENT_FACTOR, Provenance, unreviewed_agent
 
-    provenance = Provenance(ws)
+    refs = None
+    if assessor.owns_checker and assessor.head is not None:
+        # The checker made for this recall just asked git for HEAD: provenance reuses it (one git call fewer).
+        from cairn.gitio.authorship import head_and_default_branch
+
+        try:
+            refs = head_and_default_branch(ws.root, assessor.head)
+        except Exception:  # provenance is best effort (Provenance asks again, and copes)
+            refs = None
+    provenance = Provenance(ws, refs)
     judged: list[tuple[tuple[float, float, float], PackNote]] = []
     try:
         pos = 0

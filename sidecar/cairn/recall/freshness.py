@@ -86,6 +86,11 @@ class Assessor:
         self.checker = checker or Checker(ws, target, use_cache=False)
 
     @property
+    def owns_checker(self) -> bool:
+        """Whether the checker was made for this assessor (so its HEAD was read just now)."""
+        return self._own
+
+    @property
     def head(self) -> str | None:
         head = getattr(self.checker, "head", None)
         return head if isinstance(head, str) else None

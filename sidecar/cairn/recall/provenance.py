@@ -61,6 +61,14 @@ def _inline(text: str) -> str:
     return " ".join(str(text).split()).replace("<", "\\<")
 
 
+# Authorship facts already read in this process, by (repository, notes root, HEAD, default branch, its
+# commit). They are a function of those commits alone (`cairn.gitio.authorship` keys its file cache the
+# same way), so a warm process (`cairn daemon`) reuses them instead of re-reading a JSON file that lists
+# every note on each recall; a commit that moves HEAD or the default branch makes a new key.
+_KNOWN: dict[tuple[Any, ...], Authorship] = {}
+_KNOWN_MAX = 8
+
+
 class Provenance:
     """Provenance lines for notes of one workspace (one git question per recall, cached by HEAD)."""
 
@@ -74,11 +82,19 @@ class Provenance:
         if not self._loaded:
             self._loaded = True
             if self.ws.git_dir is not None:
-                from cairn.gitio.authorship import authorship
+                from cairn.gitio.authorship import authorship, head_and_default_branch
 
                 try:
-                    self._facts = authorship(self.ws.root, self.ws.cache_dir(), self.ws.notes_root_rel,
-                                             self._refs)
+                    refs = self._refs or head_and_default_branch(self.ws.root)
+                    key = (str(self.ws.root), self.ws.notes_root_rel, *refs)
+                    facts = _KNOWN.get(key) if refs[0] is not None else None
+                    if facts is None:
+                        facts = authorship(self.ws.root, self.ws.cache_dir(), self.ws.notes_root_rel, refs)
+                        if refs[0] is not None:
+                            if len(_KNOWN) >= _KNOWN_MAX:
+                                _KNOWN.clear()
+                            _KNOWN[key] = facts
+                    self._facts = facts
                 except Exception:  # provenance is best effort: a git hiccup must not break recall
                     self._facts = None
         return self._facts
