@@ -63,10 +63,11 @@ async def test_cli_and_mcp_write_the_same_note(repo: GitRepo) -> None:
 
 def test_the_adapters_hold_no_edit_rules_of_their_own() -> None:
     """The adapters that write notes import `cairn.notes.edit`; none writes frontmatter fields itself, and
-    MCP does not import the CLI. (The language server's new notes clean their tags through it too.)"""
-    for rel in ("commands/notes.py", "mcp/server.py", "server/engine.py"):
+    MCP does not import the CLI. (The language server's note writes: `tests/lsp/test_note_writes.py`.)"""
+    for rel in ("commands/notes.py", "mcp/server.py", "server/note_writes.py"):
         tree = ast.parse((SOURCE / rel).read_text(encoding="utf-8"))
         modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        modules |= {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
         assert "cairn.notes.edit" in modules, rel
         assert not any(m and m.startswith(("cairn.commands", "cairn.cli")) for m in modules if rel.startswith("mcp"))
         writes = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign)

@@ -14,7 +14,7 @@ from pathlib import Path
 from cairn.index import NoteIndex
 from cairn.notes.files import note_id_for, scan
 from cairn.notes.store import NoteStore
-from cairn.server.engine import Session
+from cairn.server.session import Session
 from cairn.server.watcher import classify
 from cairn.workspace import Workspace
 from tests.conftest import GitRepo
@@ -96,7 +96,7 @@ def test_store_and_session_report_the_same_duplicate_id(repo: GitRepo) -> None:
 def test_no_module_writes_its_own_note_file_rule() -> None:
     """Everyone asks `cairn.notes.files`: no other module tests for `.md` or the README by itself."""
     source = Path(__file__).resolve().parent.parent / "sidecar" / "cairn"
-    users = {"notes/store.py", "index/core.py", "server/engine.py", "server/watcher.py", "server/diagnostics.py"}
+    users = {"notes/store.py", "index/core.py", "server/session.py", "server/watcher.py", "server/diagnostics.py"}
     own_rules = []
     for path in sorted(source.rglob("*.py")):
         rel = path.relative_to(source).as_posix()

@@ -133,8 +133,9 @@ def fmt(values: list[float]) -> str:
 
 
 class Bench:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, src: Path | None = None) -> None:
         self.root = root
+        self.src = src  # another checkout's `sidecar/` to run the server from (a same-run baseline)
         self.results: dict[str, Any] = {}
 
     async def client(self) -> Any:
@@ -155,7 +156,10 @@ class Bench:
         def register(ls: Any, params: Any) -> None:
             return None  # the server's file watcher registration (VS Code would start watching)
 
-        await client.start_io(sys.executable, "-m", "cairn", "serve", env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
+        env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+        if self.src is not None:
+            env["PYTHONPATH"] = str(self.src)
+        await client.start_io(sys.executable, "-m", "cairn", "serve", env=env)
         return client
 
     async def wait(self, client: Any, method: str, predicate: Any, timeout: float = 60.0) -> float:
@@ -184,11 +188,32 @@ class Bench:
         await self.wait(client, "cairn/statusChanged", lambda: bool(client.status), 120)
         return first
 
-    async def warm(self) -> None:
+    async def warm(self) -> list[str]:
+        """Run a server once (verdict cache, index and saved state warm); the uris it gave diagnostics."""
         client = await self.client()
         await self.initialize(client)
         await client.protocol.send_request_async("cairn/search", {"query": "module", "limit": 5})
         await self.close(client)
+        return sorted(uri for uri, diagnostics in client.diagnostics.items() if diagnostics)
+
+    async def initialize_with_open(self, client: Any, path: Path) -> tuple[float, float, float]:
+        """(s until the diagnostics of `path`, the server's CPU s until then, s until the whole workspace's):
+        the document opened right after `initialize`, as an editor restoring its tabs does."""
+        from pytest_lsp import client_capabilities
+
+        params = types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"), root_uri=self.root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name="bench")], process_id=os.getpid())
+        uri = path.as_uri()
+        started = time.perf_counter()
+        await client.initialize_session(params)
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="python", version=1, text=path.read_text())))
+        await self.wait(client, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, lambda: bool(client.diagnostics.get(uri)), 120)
+        first = time.perf_counter() - started
+        cpu = cpu_seconds(client._server.pid)
+        await self.wait(client, "cairn/statusChanged", lambda: bool(client.status), 120)
+        return first, cpu, time.perf_counter() - started
 
     async def measure(self) -> None:
         client = await self.client()

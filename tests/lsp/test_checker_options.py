@@ -8,7 +8,7 @@ from cairn.anchors import Checker, Target
 from cairn.anchors.cache import VerdictCache
 from cairn.errors import UsageError
 from cairn.notes.store import NoteStore
-from cairn.server.judge import Judging
+from cairn.server.checkers import SessionCheckers
 from cairn.workspace import Workspace as Ws
 
 from .conftest import APP_PY, Workspace
@@ -57,10 +57,10 @@ def test_buffers_over_a_shared_worktree_view(ws: Workspace) -> None:
 def test_the_server_judges_buffers_and_unnamed_passes_through_the_options(ws: Workspace) -> None:
     ws.note("About f1", [("src/app.py", 1, 2)])
     ws.repo.commit("note")
-    judging = Judging(Ws.at(ws.root))
-    notes = NoteStore(judging.ws).load().notes
+    checkers = SessionCheckers(Ws.at(ws.root))
+    notes = NoteStore(checkers.ws).load().notes
     edited = {"src/app.py": APP_PY.replace("return x + 1\n", "return x + 11\n")}
-    view = next(iter(judging.judge(notes, edited, name=False).values()))
+    view = next(iter(checkers.judge(notes, edited, name=False).values()))
     assert view.state == "stale" and view.anchors[0].changed_in is None
-    assert next(iter(judging.judge(notes, edited).values())).anchors[0].changed_in == "uncommitted"
-    assert next(iter(judging.judge(notes, None, name=False).values())).state == "fresh"
+    assert next(iter(checkers.judge(notes, edited).values())).anchors[0].changed_in == "uncommitted"
+    assert next(iter(checkers.judge(notes, None, name=False).values())).state == "fresh"

@@ -16,6 +16,7 @@ from .conftest import (
     Workspace,
     capabilities,
     codes,
+    hover_text,
     make_client,
     open_doc,
     replace_all,
@@ -214,3 +215,21 @@ async def test_configuration_change_is_picked_up(client: LanguageClient, ws: Wor
     # The team shortens the pattern ttl: the note is now expired, without a restart.
     (ws.root / "agent-context" / "config.toml").write_text('[kinds.pattern]\nttl = "7d"\n')
     await wait_diagnostics(client, uri, lambda d: codes(d) == ["expired"])
+
+
+async def test_a_document_open_at_start_gets_its_diagnostics_and_hovers_wait_for_the_load(
+        client: LanguageClient, ws: Workspace) -> None:
+    """Opened while the workspace loads (as an editor restoring its tabs does): its diagnostics name the
+    commit that made its note stale, and a hover sent at once answers with the note, never "nothing here"."""
+    note_id = ws.note("Adders add", [("src/app.py", 4, 5)])
+    ws.repo.commit("note")
+    ws.repo.write("src/app.py", edit_f2(APP_PY))
+    sha = ws.repo.commit("Double f2")
+    await start(client, ws.root, wait=False)
+    uri = ws.uri("src/app.py")
+    open_doc(client, uri, edit_f2(APP_PY))
+    hover = await hover_text(client, uri, 4)
+    assert "Adders add" in hover
+    diagnostics = await wait_diagnostics(client, uri, lambda d: bool(d))
+    assert codes(diagnostics) == ["stale"] and sha[:7] in diagnostics[0].message
+    assert diagnostics[0].data["noteId"] == note_id  # type: ignore[index]

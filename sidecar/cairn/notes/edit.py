@@ -13,7 +13,7 @@ code only moved (`cairn.reviewed.update_following_moves`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,14 +64,17 @@ def repo_path(ws: Workspace, path: str) -> str:
     return ws.check_repo_path(path)
 
 
-def record_anchors(ws: Workspace, specs: Sequence[str]) -> list[dict[str, Any]]:
-    """Validate `PATH:START-END` specs and record each at HEAD through the anchor engine."""
+def record_anchors(ws: Workspace, specs: Sequence[str],
+                   buffers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Validate `PATH:START-END` specs and record each at HEAD through the anchor engine; a path in
+    `buffers` (an editor's unsaved text, by repository path) is recorded from that text, not the disk."""
     from cairn.anchors.record import record_anchor
 
     anchors = []
     for spec in specs:
         path, start, end = parse_anchor_spec(spec)
-        anchors.append(record_anchor(ws, repo_path(ws, path), start, end))
+        rel = repo_path(ws, path)
+        anchors.append(record_anchor(ws, rel, start, end, text=(buffers or {}).get(rel)))
     return anchors
 
 
@@ -116,12 +119,13 @@ def check_notes_folder(ws: Workspace, kind: str) -> None:
 
 
 def add_note(ws: Workspace, kind: str, title: str, body: str = "", tags: Iterable[Any] = (),
-             anchors: Sequence[str] = (), extra: dict[str, Any] | None = None) -> Note:
+             anchors: Sequence[str] = (), extra: dict[str, Any] | None = None,
+             buffers: Mapping[str, str] | None = None) -> Note:
     """Create a note of `kind` (anchors as `PATH:START-END`, recorded at HEAD); the store picks its id.
-    `extra`: more frontmatter (e.g. `author` when an agent writes)."""
+    `extra`: more frontmatter (e.g. `author` when an agent writes); `buffers`: see `record_anchors`."""
     if kind in ws.config.kinds:
         check_notes_folder(ws, kind)
-    recorded = record_anchors(ws, anchors)
+    recorded = record_anchors(ws, anchors, buffers)
     return NoteStore(ws).create(kind, title, body, clean_tags(tags), recorded, extra=extra)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from cairn.server.engine import NoteView
 from cairn.server.state import ServerState
+from cairn.server.views import NoteView
 
 
 def actions_for(view: NoteView, diagnostics: list[types.Diagnostic], several: bool) -> list[types.CodeAction]:
@@ -53,7 +53,7 @@ async def code_actions(state: ServerState, params: types.CodeActionParams) -> li
     if ref.is_note:
         got_note = await state.note_file_view(uri)
         if got_note is not None and got_note[1].note is not None:
-            note_view = session.snapshot.notes.get(got_note[1].note.id)
+            note_view = session.published.notes.get(got_note[1].note.id)
             if note_view is not None:
                 views[note_view.id] = note_view
     else:
@@ -69,8 +69,8 @@ async def code_actions(state: ServerState, params: types.CodeActionParams) -> li
                 if note_id in view.notes:
                     views.setdefault(note_id, view.notes[note_id])
     for note_id in by_note:
-        if note_id not in views and note_id in session.snapshot.notes:
-            views[note_id] = session.snapshot.notes[note_id]
+        if note_id not in views and note_id in session.published.notes:
+            views[note_id] = session.published.notes[note_id]
     several = len(views) > 1
     out: list[types.CodeAction] = []
     for note_view in sorted(views.values(), key=lambda v: v.sort_key()):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from cairn.server.engine import AnchorView, NoteView
 from cairn.server.state import ServerState
+from cairn.server.views import AnchorView, NoteView
 
 
 def lens_title(views: list[NoteView]) -> str:

@@ -13,10 +13,11 @@ from typing import Any
 from lsprotocol import types
 
 from cairn.errors import CairnError, ConflictError, UsageError
-from cairn.server import documents
+from cairn.server import documents, note_writes
 from cairn.server.convert import path_to_uri, to_plain, uri_to_path
-from cairn.server.engine import Session
+from cairn.server.draft_update import draft_update as build_draft
 from cairn.server.protocol import CommandError
+from cairn.server.session import Session
 from cairn.server.state import ServerState
 
 
@@ -39,7 +40,7 @@ def _session_for_note(state: ServerState, arg: dict[str, Any]) -> Session:
         if session is not None:
             return session
     for session in state.sessions.values():
-        if note_id in session.snapshot.notes:
+        if note_id in session.published.notes:
             return session
     for session in state.sessions.values():
         try:
@@ -70,20 +71,20 @@ async def reanchor(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
     buffers = state.unsaved_buffers(session)  # the code as the editor shows it, not as last saved
 
     def write(session: Session, note_id: str, version: str | None) -> Any:
-        return session.reanchor(note_id, version, buffers)
+        return note_writes.reanchor(session, note_id, version, buffers)
 
     return await _write_note(state, arg, write)
 
 
 async def mark_reviewed(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
-    return await _write_note(state, arg, Session.mark_reviewed)
+    return await _write_note(state, arg, note_writes.mark_reviewed)
 
 
 async def draft_update(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
     """`{text}` for the VS Code extension; other clients also get the draft as a file, shown to them
     when they can show documents (see documents.py)."""
     session = _session_for_note(state, arg)
-    text = await state.run(session.draft_update, arg["id"])
+    text = await state.run(build_draft, session, arg["id"])
     if documents.client_opens_documents(state):
         return {"text": text}
     path = await state.run(documents.write_draft, session, arg["id"], text)
@@ -136,7 +137,7 @@ async def new_note(state: ServerState, arg: dict[str, Any]) -> dict[str, Any]:
     body = arg.get("body") if isinstance(arg.get("body"), str) else ""
     tags = [t for t in arg.get("tags") or [] if isinstance(t, str)]
     doc = state.document(str(uri))
-    note = await state.run(ref.session.new_note, ref.rel, start, end, kind, title, body or "", tags,
+    note = await state.run(note_writes.new_note, ref.session, ref.rel, start, end, kind, title, body or "", tags,
                            doc[1] if doc is not None else None)
     await _after_write(state, ref.session)
     return {"id": note.id, "path": note.rel_path, "uri": path_to_uri(ref.session.root / note.rel_path)}

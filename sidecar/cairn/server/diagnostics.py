@@ -1,7 +1,7 @@
 """Diagnostics (source `cairn`): stale and expired notes in code, problems in note files.
 
 Pushed (textDocument/publishDiagnostics) for open documents from their buffers, and for the workspace
-from the working-tree snapshot: a file with a stale anchor shows up in the Problems panel without being
+from the session's published state: a file with a stale anchor shows up in the Problems panel without being
 opened. Codes and `data` follow docs/ARCHITECTURE.md: `stale | expired | invalid | broken-anchor`,
 `data: {noteId, notePath}`, related information pointing at the note file.
 """
@@ -17,8 +17,9 @@ from lsprotocol import types
 from cairn.gitio.files import read_regular_text
 from cairn.notes.files import note_id_for
 from cairn.server.convert import line_range, path_to_uri
-from cairn.server.engine import AnchorView, FileView, NoteFileView, NoteView, Session, Snapshot
+from cairn.server.session import Session
 from cairn.server.state import ServerState
+from cairn.server.views import AnchorView, FileView, NoteFileView, NoteView, PublishedState
 
 SOURCE = "cairn"
 
@@ -99,6 +100,11 @@ def _publish(state: ServerState, uri: str, diagnostics: list[types.Diagnostic], 
         types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
 
+def publish_first(state: ServerState, uri: str, diagnostics: list[types.Diagnostic], version: int | None) -> None:
+    """Diagnostics of an open document computed by the start-up's first phase (`Session.first_views`)."""
+    _publish(state, uri, diagnostics, version)
+
+
 async def publish_document(state: ServerState, uri: str) -> None:
     """Diagnostics of one open document, judged on its buffer."""
     doc = state.document(uri)
@@ -128,7 +134,7 @@ def _read_lines(root: Path, rel: str) -> list[str] | None:
     return None if text is None else text.splitlines()
 
 
-def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str], code_paths: set[str] | None,
+def workspace_diagnostics(session: Session, snap: PublishedState, skip: Iterable[str], code_paths: set[str] | None,
                           note_paths: set[str] | None, encoding: str) -> dict[str, list[types.Diagnostic]]:
     """Diagnostics of files that are not open (runs on the engine thread).
 
@@ -192,9 +198,9 @@ def workspace_diagnostics(session: Session, snap: Snapshot, skip: Iterable[str],
 
 
 async def publish_all(state: ServerState, session: Session) -> None:
-    """Republish what changed in one workspace: open documents from buffers, the rest from the snapshot."""
+    """Republish what changed in one workspace: open documents from buffers, the rest from the published state."""
     code_paths, note_paths = session.take_affected()
-    snap = session.snapshot
+    snap = session.published
     open_uris = []
     for uri in state.open_uris():
         ref = state.resolve(uri, quiet=True)

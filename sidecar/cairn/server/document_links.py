@@ -1,6 +1,6 @@
 """Document links in note files: each anchor's `path:` and `lines:` values open the code at its lines.
 
-The target is where the code is now (the snapshot's current range, following moves), as a `file:` URI
+The target is where the code is now (the published current range, following moves), as a `file:` URI
 with a `#L<line>` fragment. Paths come from a note, so they go through `Workspace.check_repo_path`:
 a note cannot link outside its repository.
 """
@@ -47,7 +47,7 @@ async def document_links(state: ServerState, params: types.DocumentLinkParams) -
     session = ref.session
     caps = state.server.client_capabilities.text_document
     tooltips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
-    snap_view = session.snapshot.notes.get(note.id)
+    snap_view = session.published.notes.get(note.id)
     out: list[types.DocumentLink] = []
     for index, anchor in enumerate(note.anchors):
         try:

@@ -19,7 +19,7 @@ from lsprotocol import types
 
 from cairn.errors import UsageError
 from cairn.notes.store import atomic_write
-from cairn.server.engine import Session
+from cairn.server.session import Session
 from cairn.server.state import ServerState
 
 log = logging.getLogger("cairn.server")

@@ -11,8 +11,9 @@ from lsprotocol import types
 from cairn.anchors.engine import where
 from cairn.server import markdown
 from cairn.server.convert import path_to_uri
-from cairn.server.engine import AnchorView, NoteView, Session
+from cairn.server.session import Session
 from cairn.server.state import ServerState
+from cairn.server.views import AnchorView, NoteView
 
 
 def card(session: Session, view: NoteView, anchor: AnchorView) -> str:

@@ -13,6 +13,7 @@ from lsprotocol import types
 from cairn.errors import CairnError, NotFoundError, UsageError
 from cairn.limits import line_number, recall_budget, search_limit
 from cairn.recall.pack import MAX_HEADING_LEVEL
+from cairn.server import file_views, summaries
 from cairn.server.convert import to_plain
 from cairn.server.protocol import CommandError
 from cairn.server.state import ServerState
@@ -46,7 +47,7 @@ async def recall(state: ServerState, params: Any) -> dict[str, Any]:
     heading_level = level if isinstance(level, int) and 1 <= level <= MAX_HEADING_LEVEL else 1
     doc = state.document(uri)
     buffers = None
-    if doc is not None and not ref.is_note and not ref.session.same_as_disk(ref.rel, doc[1]):
+    if doc is not None and not ref.is_note and not file_views.same_as_disk(ref.session, ref.rel, doc[1]):
         buffers = {ref.rel: doc[1]}  # judged on the unsaved text; otherwise the working tree's cached view
     try:
         markdown, pack = await state.run(ref.session.recall, ref.rel, line, query, budget, buffers, heading_level)
@@ -93,7 +94,7 @@ async def stale(state: ServerState, params: Any) -> dict[str, Any]:
     await state.loaded()
     notes: list[dict[str, Any]] = []
     for session in state.sessions.values():
-        notes.extend(session.stale())
+        notes.extend(summaries.stale_notes(session.root, session.published))
     return {"notes": notes}
 
 
@@ -113,7 +114,7 @@ async def notes(state: ServerState, params: Any) -> dict[str, Any]:
     await state.loaded()
     out: dict[str, list[dict[str, Any]]] = {"notes": [], "invalid": []}
     for session in state.sessions.values():
-        part = session.notes_list()
+        part = summaries.notes_list(session.root, session.published)
         out["notes"].extend(part["notes"])
         out["invalid"].extend(part["invalid"])
     return out

@@ -1,7 +1,7 @@
 """What the features share: sessions per workspace, per-document caches, one engine thread.
 
 Why one engine thread: git plumbing and the engine's caches are not meant for concurrent use, and
-serialising engine calls keeps every snapshot consistent. The asyncio loop (pygls' message loop) never
+serialising engine calls keeps every published state consistent. The asyncio loop (pygls' message loop) never
 blocks on git: features await `run()`, and anything cheap (a cached view for the document version the
 editor has) is answered on the loop directly, which keeps hover and code lens in the microseconds.
 """
@@ -21,9 +21,11 @@ from urllib.parse import unquote
 from lsprotocol import types
 
 from cairn.errors import CairnError
+from cairn.server import file_views
 from cairn.server.convert import uri_to_path
-from cairn.server.engine import MAX_FILE_BYTES, FileView, NoteFileView, Session
 from cairn.server.options import InitializationOptions
+from cairn.server.session import Session
+from cairn.server.views import FileView, NoteFileView
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cairn.server")
 T = TypeVar("T")
+MAX_FILE_BYTES = 2 * 1024 * 1024  # an open document larger than this is not judged from its buffer
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class ServerState:
         self._loading = 0  # workspaces opened but not loaded yet
         self._loaded = asyncio.Event()
         self._loaded.set()
+        self._session_loaded: dict[Path, asyncio.Event] = {}  # workspace root → set once it has loaded
 
     # ---- logging ---------------------------------------------------------------------------
     def log(self, message: str, level: types.MessageType = types.MessageType.Info, once: str | None = None) -> None:
@@ -101,16 +105,27 @@ class ServerState:
         self.sessions[session.root] = session
         self._refs.clear()
 
-    def begin_loading(self) -> None:
-        """A workspace was opened; its notes are not loaded yet (counts would read zero)."""
+    def begin_loading(self, session: Session) -> None:
+        """A workspace was opened; its notes are not loaded yet (counts would read zero, views be empty)."""
         self._loading += 1
         self._loaded.clear()
+        self._session_loaded[session.root] = asyncio.Event()
 
-    def end_loading(self) -> None:
-        """A workspace finished its first load (or failed it): status requests may answer."""
+    def end_loading(self, session: Session) -> None:
+        """A workspace finished its first load (or failed it): status requests and its views may answer."""
         self._loading = max(0, self._loading - 1)
         if not self._loading:
             self._loaded.set()
+        event = self._session_loaded.pop(session.root, None)
+        if event is not None:
+            event.set()
+
+    async def session_loaded(self, session: Session) -> None:
+        """Wait until `session` has been loaded once: its views before that would show no notes (the
+        start-up's first phase publishes the open documents' diagnostics without publishing a state)."""
+        event = self._session_loaded.get(session.root)
+        if event is not None:
+            await event.wait()
 
     async def loaded(self) -> None:
         """Wait until every opened workspace has been loaded once."""
@@ -190,7 +205,7 @@ class ServerState:
             ref = self.resolve(doc.uri, quiet=True)  # the client's spelling (pygls keys are percent-decoded)
             if ref is None or ref.session is not session or ref.is_note:
                 continue
-            if not session.same_as_disk(ref.rel, doc.source):
+            if not file_views.same_as_disk(session, ref.rel, doc.source):
                 out[ref.rel] = doc.source
         return out
 
@@ -207,9 +222,10 @@ class ServerState:
         ref = self.resolve(uri, quiet)
         if ref is None or ref.is_note:
             return None
+        await self.session_loaded(ref.session)
         doc = self.document(uri)
         version, text = (doc[0], doc[1]) if doc else (None, None)
-        generation = ref.session.snapshot.generation
+        generation = ref.session.published.generation
         cached = self.views.get(uri)
         if cached is not None and doc is not None and cached[0] == version and cached[1] == generation:
             return ref, cached[2]
@@ -218,7 +234,7 @@ class ServerState:
         if self.too_big(ref, text):
             return None
         try:
-            view = await self.run(ref.session.file_view, ref.rel, text)
+            view = await self.run(file_views.file_view, ref.session, ref.rel, text)
         except CairnError as exc:
             self.log(f"{ref.rel}: {exc}", types.MessageType.Warning)
             return None
@@ -229,7 +245,7 @@ class ServerState:
         return ref, view
 
     def carry_forward(self, uri: str, generation: int) -> None:
-        """Mark a document's cached views as valid for a newer snapshot that changed nothing it shows."""
+        """Mark a document's cached views as valid for a newer published state that changed nothing it shows."""
         cached = self.views.get(uri)
         if cached is not None:
             self.views[uri] = (cached[0], generation, cached[2])
@@ -238,13 +254,13 @@ class ServerState:
             self.note_views[uri] = (cached_note[0], generation, cached_note[2])
 
     def cached_view(self, uri: str) -> FileView | None:
-        """The cached view if it is for the document's current version and the current snapshot."""
+        """The cached view if it is for the document's current version and the current published state."""
         cached = self.views.get(uri)
         doc = self.document(uri)
         if cached is None or doc is None or cached[0] != doc[0]:
             return None
         ref = self.resolve(uri, quiet=True)
-        if ref is None or cached[1] != ref.session.snapshot.generation:
+        if ref is None or cached[1] != ref.session.published.generation:
             return None
         return cached[2]
 
@@ -252,16 +268,17 @@ class ServerState:
         ref = self.resolve(uri, quiet=True)
         if ref is None or not ref.is_note:
             return None
+        await self.session_loaded(ref.session)
         doc = self.document(uri)
         version, text = (doc[0], doc[1]) if doc else (None, None)
-        generation = ref.session.snapshot.generation
+        generation = ref.session.published.generation
         cached = self.note_views.get(uri)
         if cached is not None and doc is not None and cached[0] == version and cached[1] == generation:
             return ref, cached[2]
         if self.too_big(ref, text):
             return None
         try:
-            view = await self.run(ref.session.note_file_view, ref.path, text)
+            view = await self.run(file_views.note_file_view, ref.session, ref.path, text)
         except CairnError as exc:
             self.log(f"{ref.rel}: {exc}", types.MessageType.Warning)
             return None

@@ -24,8 +24,8 @@ from watchfiles import awatch
 
 from cairn.notes.files import note_id_for
 from cairn.server.convert import uri_to_path
-from cairn.server.engine import Session
 from cairn.server.progress import reported
+from cairn.server.session import Session
 from cairn.server.state import ServerState
 
 log = logging.getLogger("cairn.server")

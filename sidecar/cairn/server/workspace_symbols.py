@@ -22,7 +22,7 @@ async def workspace_symbols(state: ServerState,
                 state.log(f"workspace symbols: {exc}", types.MessageType.Warning)
                 continue
         else:
-            views = sorted(session.snapshot.notes.values(), key=lambda v: v.id)[:LIMIT]
+            views = sorted(session.published.notes.values(), key=lambda v: v.id)[:LIMIT]
             hits = [{"id": v.id, "path": v.note.rel_path, "title": v.note.title, "kind": v.note.kind,
                      "state": v.state} for v in views]
         for hit in hits:

@@ -1,4 +1,4 @@
-"""The server's saved state, in a form that loads fast: plain tuples for `marshal`.
+"""The session's saved state (`server-state.bin` under the git dir) in a form that loads fast: tuples for `marshal`.
 
 Why not pickle: 10,000 notes and 50,000 verdicts as dataclasses take seconds to unpickle; the same data
 as tuples of strings and numbers loads in a fraction of that, which is most of the start-up time of a
@@ -12,14 +12,13 @@ import marshal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cairn import __version__
 from cairn.notes.model import Anchor, Note, NoteError
+from cairn.server.views import AnchorView, NoteView
 
-if TYPE_CHECKING:
-    from cairn.server.engine import NoteView
-
-FORMAT = 3
+FORMAT = 4  # 4: strings interned when saved (marshal keeps the flag), nothing re-interned on load
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -30,54 +29,50 @@ def _dt(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
+def _i(text: str | None) -> str | None:
+    """Interned: the same path, commit or kind in 100,000 anchors is one string in memory, and marshal
+    writes it once and loads it interned (`marshal` keeps the interned flag and shares repeated objects)."""
+    return sys.intern(text) if isinstance(text, str) else text
+
+
+def _anchor_data(data: dict[Any, Any]) -> dict[str, Any]:
+    return {sys.intern(str(k)): (sys.intern(v) if k in ("path", "commit") and isinstance(v, str) else v)
+            for k, v in data.items()}
+
+
 def note_to_tuple(note: Note) -> tuple[Any, ...]:
-    anchors = tuple((a.path, a.start, a.end, a.commit, {str(k): v for k, v in a.data.items()}, a.line, a.lines_line)
+    anchors = tuple((_i(a.path), a.start, a.end, _i(a.commit), _anchor_data(a.data), a.line, a.lines_line)
                     for a in note.anchors)
-    return (note.id, note.rel_path, note.title, note.kind, note.tags, note.status, note.supersedes,
+    return (note.id, note.rel_path, note.title, _i(note.kind), note.tags, _i(note.status), note.supersedes,
             _ts(note.created), _ts(note.reviewed), _ts(note.updated),
             note.ttl.total_seconds() if note.ttl is not None else None, anchors, note.body, note.version,
             dict(note.key_lines))
 
 
-def _i(text: str | None) -> str | None:
-    """Interned: the same path, commit or kind in 50,000 anchors is one string in memory."""
-    return sys.intern(text) if text is not None else None
-
-
 def note_from_tuple(t: tuple[Any, ...]) -> Note:
-    anchors = []
-    for p, s, e, c, d, line, ll in t[11]:
-        data = {sys.intern(k): v for k, v in d.items()}
-        for key in ("path", "commit"):
-            if isinstance(data.get(key), str):
-                data[key] = sys.intern(data[key])
-        anchors.append(Anchor(sys.intern(p), s, e, _i(c), data, line, ll))
-    return Note(id=t[0], rel_path=t[1], title=t[2], kind=sys.intern(t[3]), tags=tuple(t[4]), status=sys.intern(t[5]),
-                supersedes=tuple(t[6]),
+    anchors = tuple(Anchor(p, s, e, c, d, line, ll) for p, s, e, c, d, line, ll in t[11])
+    return Note(id=t[0], rel_path=t[1], title=t[2], kind=t[3], tags=tuple(t[4]), status=t[5], supersedes=tuple(t[6]),
                 created=_dt(t[7]), reviewed=_dt(t[8]), updated=_dt(t[9]),
-                ttl=timedelta(seconds=t[10]) if t[10] is not None else None, anchors=tuple(anchors), meta={},
-                body=t[12],
-                version=t[13], key_lines=t[14])
+                ttl=timedelta(seconds=t[10]) if t[10] is not None else None, anchors=anchors, meta={},
+                body=t[12], version=t[13], key_lines=t[14])
 
 
 def view_to_tuple(view: NoteView) -> tuple[Any, ...]:
-    anchors = tuple((a.index, a.status, a.current, a.shown, a.changed_in, a.message, a.merged_in)
+    anchors = tuple((a.index, _i(a.status), (_i(a.current[0]), a.current[1], a.current[2]) if a.current else None,
+                     (_i(a.shown[0]), a.shown[1], a.shown[2]), _i(a.changed_in), a.message, _i(a.merged_in))
                     for a in view.anchors)
-    return (view.note.id, view.state, anchors, view.expired, view.age)
+    return (view.note.id, _i(view.state), anchors, view.expired, view.age)
 
 
 def view_from_tuple(t: tuple[Any, ...], note: Note) -> NoteView | None:
-    from cairn.server.engine import AnchorView, NoteView
-
     if len(t[2]) != len(note.anchors):
         return None
-    anchors = []
-    for (index, status, current, shown, changed_in, message, merged_in), anchor in zip(t[2], note.anchors, strict=True):
-        anchors.append(AnchorView(note.id, index, anchor.path, anchor.start, anchor.end, sys.intern(status),
-                                  (sys.intern(current[0]), current[1], current[2]) if current is not None else None,
-                                  (sys.intern(shown[0]), shown[1], shown[2]), _i(changed_in), message,
-                                  _i(merged_in)))
-    return NoteView(note, t[1], tuple(anchors), t[3], t[4])
+    note_id = note.id
+    anchors = tuple(AnchorView(note_id, index, anchor.path, anchor.start, anchor.end, status, current, shown,
+                               changed_in, message, merged_in)
+                    for (index, status, current, shown, changed_in, message, merged_in), anchor
+                    in zip(t[2], note.anchors, strict=True))
+    return NoteView(note, t[1], anchors, t[3], t[4])
 
 
 def save(path: Path, root: str, notes: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]],
@@ -91,7 +86,7 @@ def save(path: Path, root: str, notes: dict[str, tuple[tuple[int, int, int], Not
             encoded_notes[rel] = (stat, 1, note_to_tuple(result))
         else:
             encoded_notes[rel] = (stat, 0, tuple((e.path, e.line, e.message, e.note_id) for e in result))
-    data = (FORMAT, root, encoded_notes, tuple(view_to_tuple(v) for v in views.values()), keys, head)
+    data = (FORMAT, __version__, root, encoded_notes, tuple(view_to_tuple(v) for v in views.values()), keys, head)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         tmp.write_bytes(marshal.dumps(data))
@@ -103,13 +98,13 @@ def save(path: Path, root: str, notes: dict[str, tuple[tuple[int, int, int], Not
 
 def load(path: Path, root: str) -> tuple[dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]],
                                         dict[str, NoteView], dict[str, str | None], str | None] | None:
-    """The saved state, or None (missing, other format, other root, damaged: a cold start)."""
+    """The saved state, or None (missing, other format or Cairn version, other root, damaged: a cold start)."""
     try:
         data = marshal.loads(path.read_bytes())
-        fmt, saved_root, encoded_notes, encoded_views, keys, head = data
+        fmt, version, saved_root, encoded_notes, encoded_views, keys, head = data
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if fmt != FORMAT or saved_root != root:
+    if fmt != FORMAT or version != __version__ or saved_root != root:  # the rules that made it may differ
         return None
     notes: dict[str, tuple[tuple[int, int, int], Note | list[NoteError]]] = {}
     by_id: dict[str, Note] = {}
