@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cairn.config import Config
-from cairn.notes.document import parse_note, render
+from cairn.notes.document import check_anchor_path, parse_note, render
 from cairn.notes.model import Note, NoteError
 
 CONFIG = Config()
@@ -184,3 +184,18 @@ def test_parser_never_crashes_on_arbitrary_text(text: str) -> None:
 def test_parser_never_crashes_on_delimiter_soup(text: str) -> None:
     parse("---\n" + text)
     parse(text + "\n---\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab./\\~: C", min_size=1, max_size=10) | st.sampled_from(
+    [".git", ".git/x", "a/.git", "./a", "a/./b", "a/.", "a//b", "a/../b", "..", ".", "C:/x", "c:x", "~/a", "/a",
+     "src/a.py", "a b/c d.py", ".github/w.yml"]))
+def test_the_fast_path_for_plain_anchor_paths_agrees_with_the_general_rules(path: str) -> None:
+    """A leading space never changes the answer and always takes the general path (it is stripped)."""
+    def outcome(value: str) -> str:
+        try:
+            return check_anchor_path(value)
+        except ValueError as exc:
+            return f"error: {str(exc).replace(f'anchor path {value!r}', 'anchor path PATH')}"
+
+    assert outcome(path) == outcome(" " + path)

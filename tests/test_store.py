@@ -141,3 +141,31 @@ def test_create_refuses_a_kind_folder_symlinked_outside(repo: GitRepo, tmp_path:
     with pytest.raises(UsageError, match="outside the notes folder"):
         make_store(repo).create("gotcha", "Escape")
     assert list(outside.iterdir()) == []
+
+
+def test_a_load_from_the_parse_cache_equals_a_fresh_parse(repo: GitRepo) -> None:
+    store = make_store(repo)
+    store.create("decision", "Cached note", "body", tags=["a", "b"],
+                 extra={"ttl": "30d", "supersedes": ["decisions/old"], "custom": {"k": [1, 2.5, None, True]}})
+    repo.write("agent-context/decisions/anchored.md",
+               "---\ntitle: Anchored\nkind: decision\nreviewed: 2026-01-02T03:04:05+02:00\nanchors:\n"
+               "  - path: src/a.py\n    lines: 3-9\n    commit: 0123abc\n    lh: f02dfd a7dce6\n---\nbody\n")
+    repo.write("agent-context/decisions/odd.md", "---\ntitle: Odd\nkind: decision\nwhen: !!timestamp 2026-01-02\n---\n")
+    repo.write("agent-context/gotchas/broken.md", "---\ntitle: [x\n---\n")
+    old = os.path.getmtime(repo.root / "agent-context" / "decisions" / "odd.md") - 10
+    for path in (repo.root / "agent-context").rglob("*.md"):
+        os.utime(path, (old, old))  # settled: not racily clean, so the parse cache keeps them
+    fresh = store.load()
+    cached = store.load()
+    assert (repo.root / ".git" / "cairn" / "notes-parsed.marshal").exists()
+    assert cached == fresh and len(fresh.notes) == 3 and len(fresh.errors) == 1
+    assert [n.key_lines for n in cached.notes] == [n.key_lines for n in fresh.notes]
+    assert [a.data for n in cached.notes for a in n.anchors] == [a.data for n in fresh.notes for a in n.anchors]
+    assert [(n.reviewed, n.ttl) for n in cached.notes] == [(n.reviewed, n.ttl) for n in fresh.notes]
+    from cairn.notes.parse_cache import ParseCache
+
+    ws = store.ws
+    kept = ParseCache(ws.cache_dir(), f"{ws.root}\0{ws.config!r}").entries
+    # Every file but the one holding a datetime (marshal cannot store it: parsed again each time).
+    assert sorted(kept) == ["agent-context/decisions/anchored.md", "agent-context/decisions/cached-note.md",
+                            "agent-context/gotchas/broken.md"]

@@ -5,19 +5,23 @@ mapping (path, lines, commit, fingerprint), and the blob id of every file the ve
 the verdict needed the rest of the repository (a search for moved code, a stale verdict that might turn
 into "moved" if the code reappears) it also depends on the identity of the whole snapshot, and a
 stale verdict's `changed_in` on HEAD. So an unchanged repository re-checks without reading a file.
+
+Stored with `marshal` (plain dicts, lists and strings): at 100,000 anchors the JSON file took about a
+second each to read and to write. The file is private derived data under the git dir; one that does
+not load is ignored.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import marshal
 import os
 from pathlib import Path
 from typing import Any
 
 ENGINE_VERSION = 6
-FILE = "verdicts.json"
+FILE = "verdicts.marshal"
 
 
 _JUDGED_KEYS = ("path", "lines", "commit", "blob", "hash", "ws", "lh", "ctx")
@@ -39,10 +43,10 @@ class VerdictCache:
         self.dirty = False
         if self.path is not None:
             try:
-                raw = json.loads(self.path.read_text(encoding="utf-8"))
-                if raw.get("version") == ENGINE_VERSION:
-                    self.entries = raw.get("entries", {})
-            except (OSError, ValueError, AttributeError):
+                raw = marshal.loads(self.path.read_bytes())
+                if raw.get("version") == ENGINE_VERSION and isinstance(raw.get("entries"), dict):
+                    self.entries = raw["entries"]
+            except (OSError, ValueError, EOFError, TypeError, AttributeError):
                 self.entries = {}
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -67,8 +71,7 @@ class VerdictCache:
             keep.setdefault(k, v)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps({"version": ENGINE_VERSION, "entries": keep}, separators=(",", ":")),
-                           encoding="utf-8")
+            tmp.write_bytes(marshal.dumps({"version": ENGINE_VERSION, "entries": keep}))
             os.replace(tmp, self.path)
         except OSError:
             with contextlib.suppress(OSError):

@@ -9,6 +9,7 @@ nothing is stale, 1 when something is, 2 on usage errors or invalid notes.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from typing import Any
@@ -47,14 +48,25 @@ def _paint(text: str, code: str, on: bool) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    paths = [ws.rel(p) for p in args.paths] or None
+    tty = sys.stdout.isatty()
+    color = use_color(sys.stdout)
+    result_cache = _result_cache(ws, args, paths, tty, color)
+    if result_cache is not None:
+        hit = result_cache.lookup()
+        if hit is not None:
+            sys.stderr.write(hit.stderr)
+            sys.stdout.write(hit.stdout)
+            return hit.code
     from cairn.anchors.engine import Checker, update_anchors
     from cairn.anchors.target import Target
     from cairn.notes import NoteStore
 
-    ws = workspace(args)
-    paths = [ws.rel(p) for p in args.paths] or None
     target = Target.at_rev(args.rev) if args.rev else Target.worktree()
-    loaded = NoteStore(ws).load()
+    loaded = NoteStore(ws).load(result_cache.note_files if result_cache is not None else None)
+    if result_cache is not None:
+        result_cache.sign_anchored(a.path for n in loaded.notes for a in n.anchors)
     with Checker(ws, target, use_cache=not args.no_cache) as checker:
         report = checker.check(loaded.notes, loaded.errors, paths=paths)
         updated: list[str] = []
@@ -63,27 +75,66 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print("cairn: --update ignored with --rev (anchors follow the working tree)", file=sys.stderr)
             else:
                 updated = update_anchors(ws, report, checker)
+    err = io.StringIO()
     for result in report.invalid:
-        for err in result.errors:
-            print(str(err), file=sys.stderr)
+        for e in result.errors:
+            print(str(e), file=err)
+    out = io.StringIO()
     if args.json:
-        if sys.stdout.isatty():
-            print_json(report.to_json())
+        if tty:
+            json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
+            out.write("\n")
         else:
             # Piped to a script or CI: compact (the C encoder; indenting 10,000 anchors costs 0.5 s).
-            sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
-        _print_human(report, sys.stdout)
+        _print_human(report, out, color)
+    code = EXIT_USAGE if report.invalid else EXIT_STALE if report.stale else EXIT_OK
+    sys.stderr.write(err.getvalue())
+    sys.stdout.write(out.getvalue())
     if updated:
         print(f"cairn: re-anchored moved/reformatted anchors in {len(updated)} note(s): {', '.join(updated)}",
               file=sys.stderr)
-    if report.invalid:
-        return EXIT_USAGE
-    return EXIT_STALE if report.stale else EXIT_OK
+    if result_cache is not None:
+        from cairn.check_cache import StoredResult
+
+        result_cache.store(StoredResult(out.getvalue(), err.getvalue(), code), _valid_until(ws, report),
+                           complete=_complete(report))
+    return code
 
 
-def _print_human(report: Any, out: Any) -> None:
-    color = use_color(out)
+def _result_cache(ws: Any, args: argparse.Namespace, paths: list[str] | None, tty: bool, color: bool) -> Any:
+    """The whole-check result cache (`cairn.check_cache`) for a plain whole check of the working tree,
+    else None: paths, --rev, --update and --no-cache always check."""
+    if args.no_cache or args.rev or args.update or paths or ws.git_dir is None:
+        return None
+    from cairn.check_cache import CheckResultCache
+    from cairn.gitio import open_repo
+
+    return CheckResultCache(ws, open_repo(ws.root), f"json={bool(args.json)} tty={tty} color={color}")
+
+
+def _valid_until(ws: Any, report: Any) -> int | None:
+    """When the stored answer stops holding by the clock alone: the first expiry of a note not yet expired."""
+    soonest = None
+    for result in report.notes:
+        note = result.note
+        if note is None or result.expired:
+            continue
+        at = note.expires_at(ws.config)
+        if at is not None:
+            ns = int(at.timestamp() * 1_000_000_000)
+            soonest = ns if soonest is None else min(soonest, ns)
+    return soonest
+
+
+def _complete(report: Any) -> bool:
+    """Whether the answer depends only on what the result cache's key covers: not when a stale verdict's
+    commit could not be named (which objects the repository holds can change without moving HEAD)."""
+    return all(v.changed_in is not None for n in report.notes for v in n.anchors if v.stale)
+
+
+def _print_human(report: Any, out: Any, color: bool) -> None:
     for result in report.stale:
         if color:
             print(_paint(f"{result.title}", "1", True) + "  " + _paint(f"[{result.path}]", "2", True), file=out)

@@ -20,7 +20,7 @@ import yaml
 from cairn.config import Config
 from cairn.limits import MAX_LINE
 from cairn.notes.model import STATUSES, Anchor, Note, NoteError
-from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_with_nodes
+from cairn.notes.yamlio import HANDLER, UnsafeYAML, load_plain, load_with_nodes
 from cairn.textlines import split_lines
 from cairn.timeutil import parse_duration, parse_timestamp
 
@@ -104,10 +104,24 @@ def parse_lines(value: object) -> tuple[int, int]:
     return start, end
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def _is_plain(value: str) -> bool:
+    """Relative, already normal and allowed: no surrounding space, backslash, leading `/` or `~`, drive
+    letter, empty, `.` or `..` part, and not under `.git` (so `check_anchor_path` returns it as it is)."""
+    if value != value.strip() or "\\" in value or value[0] in "/~" or _DRIVE.match(value):
+        return False
+    parts = value.split("/")
+    return parts[0] != ".git" and all(part and part != "." and part != ".." for part in parts)
+
+
 def check_anchor_path(value: object) -> str:
     """A repository-relative anchor path, or ValueError (absolute, `..`, not a string)."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("anchor path must be a non-empty string")
+    if _is_plain(value):
+        return value  # the common case (100,000 per monorepo load): what the rules below would return
     text = value.strip().replace("\\", "/")
     pure = PurePosixPath(text)
     if pure.is_absolute() or text.startswith("~") or re.match(r"^[A-Za-z]:", text):
@@ -140,6 +154,8 @@ def find_conflict_markers(text: str) -> tuple[int, str] | None:
     must then show as invalid, at the marker's line, until someone resolves it. A lone `=======` is
     not enough (it is also a markdown heading underline), so both outer markers are required.
     """
+    if "<<<<<<<" not in text:
+        return None  # no opening marker, so no conflict (the common case, without splitting lines)
     start = None
     for number, line in enumerate(split_lines(text), start=1):
         if start is None and _CONFLICT_OPEN.match(line):
@@ -176,8 +192,12 @@ def parse_note(
     if isinstance(doc, NoteError):
         return [NoteError(rel_path, doc.line, doc.message, note_id)]
     try:
-        meta, node = load_with_nodes(doc.fm_text)
-        top, anchor_lines = _key_lines(node)
+        plain = load_plain(doc.fm_text)  # the common layout without a YAML parser; None otherwise
+        if plain is not None:
+            meta, top, anchor_lines = plain
+        else:
+            meta, node = load_with_nodes(doc.fm_text)
+            top, anchor_lines = _key_lines(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2

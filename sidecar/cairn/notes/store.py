@@ -23,7 +23,7 @@ from cairn.errors import CairnError, ConflictError, NotFoundError, UsageError
 from cairn.filelock import exclusive_lock
 from cairn.gitio.files import read_regular, safe_dir
 from cairn.notes.document import content_version, parse_note, render
-from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, note_id_for, scan
+from cairn.notes.files import NOTE_SUFFIX, SKIPPED_FILES, IdClaims, NoteFile, note_id_for, scan
 from cairn.notes.index_json import update_index_json
 from cairn.notes.model import Note, NoteError, kind_folder
 from cairn.timeutil import format_timestamp, now_utc
@@ -129,17 +129,21 @@ class NoteStore:
         return path
 
     # ---- reading -----------------------------------------------------------------------------
-    def parse_text(self, path: Path, data: bytes) -> Note | list[NoteError]:
-        """Parse one note file's bytes (also used for unsaved editor buffers)."""
-        rel = self.rel_path(path)
-        note_id = self.note_id(path)
+    def parse_text(self, path: Path, data: bytes, memo: dict[str, str | None] | None = None,
+                   ids: tuple[str, str] | None = None) -> Note | list[NoteError]:
+        """Parse one note file's bytes (also used for unsaved editor buffers).
+
+        `memo` shares the anchor-path checks of one load; `ids` is (repository-relative path, note id)
+        when the caller already knows them (the scan of the notes root does).
+        """
+        rel, note_id = ids if ids is not None else (self.rel_path(path), self.note_id(path))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             return [NoteError(rel, 1, f"not valid UTF-8 (byte {exc.start})", note_id)]
         result = parse_note(text, rel, note_id, self.ws.config, content_version(data))
         if isinstance(result, Note):
-            problems = self.check_anchor_paths(result)
+            problems = self.check_anchor_paths(result, memo)
             if problems:
                 return problems
         return result
@@ -160,15 +164,23 @@ class NoteStore:
                 errors.append(NoteError(note.rel_path, anchor.line, f"anchor {problem}", note.id))
         return errors
 
-    def read_file(self, path: Path) -> Note | list[NoteError]:
-        data = read_regular(self.ws.root, path)  # never through a symlink, never outside the repository
+    def read_file(self, path: Path, memo: dict[str, str | None] | None = None,
+                  ids: tuple[str, str] | None = None) -> Note | list[NoteError]:
+        # Never through a symlink, never outside the repository (the relative path skips a Path round trip).
+        data = read_regular(self.ws.root, ids[0] if ids is not None else path)
         if data is None:
             why = "a symlink (never followed)" if path.is_symlink() else "not a readable regular file"
-            return [NoteError(self.rel_path(path), 1, f"cannot read: {why}", self.note_id(path))]
-        return self.parse_text(path, data)
+            rel, note_id = ids if ids is not None else (self.rel_path(path), self.note_id(path))
+            return [NoteError(rel, 1, f"cannot read: {why}", note_id)]
+        return self.parse_text(path, data, memo, ids)
 
-    def load(self) -> LoadResult:
-        """Every note under the notes root; invalid ones become errors, never exceptions."""
+    def load(self, files: Sequence[NoteFile] | None = None) -> LoadResult:
+        """Every note under the notes root; invalid ones become errors, never exceptions.
+
+        One scan of the notes root names the files with their stat data (the parse cache's key) and
+        ids (`files`: a scan the caller already made); anchor paths are checked once per path per load,
+        whether the note was parsed or cached.
+        """
         from cairn.notes.parse_cache import ParseCache
 
         notes: list[Note] = []
@@ -177,13 +189,10 @@ class NoteStore:
         checked: dict[str, str | None] = {}  # anchor path -> problem (None: fine), once per load
         cache = ParseCache(self.ws.cache_dir() if self.ws.git_dir is not None else None,
                            f"{self.ws.root}\0{self.ws.config!r}")
-        for path in self.note_files():
-            rel = self.rel_path(path)
-            try:
-                st = path.stat()
-            except OSError:
-                st = None
-            result = cache.get(rel, st) if st is not None else None
+        prefix = self.rel_path(self.root) + "/"
+        for found in scan(self.root) if files is None else files:
+            rel = prefix + found.rel
+            result = cache.get_signed(rel, found.size, found.mtime_ns, found.ino)
             if isinstance(result, Note):
                 # The cache is keyed on the note file; its anchored files may have changed since (an
                 # anchored file swapped for a symlink out of the repository): check their paths again.
@@ -191,10 +200,9 @@ class NoteStore:
                 if problems:
                     result = problems
             if result is None:
-                result = self.read_file(path)
-                if st is not None:
-                    cache.put(rel, st, result)
-            duplicate = claims.claim(self.note_id(path), rel)
+                result = self.read_file(Path(found.path), checked, (rel, found.id))
+                cache.put_signed(rel, found.size, found.mtime_ns, found.ino, result)
+            duplicate = claims.claim(found.id, rel)
             if duplicate is not None:
                 errors.append(duplicate)
                 continue
