@@ -372,6 +372,9 @@ class Checker:
             else:
                 todo.append(i)
         if len(todo) > BULK:
+            worktree = self.snapshot.base if isinstance(self.snapshot, OverlaySnapshot) else self.snapshot
+            if isinstance(worktree, WorktreeSnapshot):
+                worktree.trust_index()  # blob ids git already knows: unchanged files are not read
             self.judge.prefetch(anchors[i] for i in todo)
         placements = self._placements(anchors, todo, naming)
         stale = [(i, anchors[i], placements[i]) for i in todo
