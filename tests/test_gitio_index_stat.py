@@ -110,6 +110,11 @@ def test_filters_make_the_index_untrusted(repo: GitRepo) -> None:
     repo.write("pkg/.gitattributes", "*.py text eol=crlf\n")  # untracked still applies
     assert clean_entries(open_repo(repo.root), [*FILES, "pkg/.gitattributes"]) == {}
     (repo.root / "pkg/.gitattributes").unlink()
+    repo.write(".gitignore", ".gitattributes\n")
+    repo.write("pkg/deep/.gitattributes", "*.txt text eol=crlf\n")  # ignored, still applies
+    assert clean_entries(open_repo(repo.root), [*FILES, ".gitignore"]) == {}
+    (repo.root / "pkg/deep/.gitattributes").unlink()
+    (repo.root / ".gitignore").unlink()
     (repo.root / ".git/info").mkdir(exist_ok=True)
     (repo.root / ".git/info/attributes").write_text("* filter=x\n", encoding="utf-8")
     assert clean_entries(open_repo(repo.root), list(FILES)) == {}

@@ -124,6 +124,7 @@ class WorktreeSnapshot:
         self._data: dict[str, bytes] = {}
         self._all_keyed = False
         self._index: dict[str, IndexStat] | None = None
+        self._bulk = False  # many files will be keyed: worth reading git's index (`trust_index`)
         self._load_stat_cache()
 
     @property
@@ -142,8 +143,14 @@ class WorktreeSnapshot:
         recorded blob is then judged without reading it). Not done for a single key (reading the index
         and the listing costs more than reading one file): `paths()`, `identity()` and a bulk check
         (`Checker`) call it."""
+        self._bulk = True
+
+    def _index_entries(self) -> dict[str, IndexStat]:
+        """The trusted index entries, read on the first file the stat cache does not know (a re-check
+        whose files are all in the stat cache does not read the index)."""
         if self._index is None:
             self._index = clean_entries(self.repo, self._listed) if self.repo is not None else {}
+        return self._index
 
     def _load_stat_cache(self) -> None:
         if self._cache_path is None:
@@ -178,7 +185,7 @@ class WorktreeSnapshot:
         entry = self._stat.get(path)
         if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns and entry[2] == st.st_ino:
             sha = str(entry[3])
-        elif (self._index is not None and (got := self._index.get(path)) is not None
+        elif (self._bulk and (got := self._index_entries().get(path)) is not None
               and got.size == st.st_size & 0xFFFFFFFF and got.mtime_ns == st.st_mtime_ns
               and got.ctime_ns == st.st_ctime_ns and got.ino == st.st_ino & 0xFFFFFFFF):
             sha = got.sha  # the content git recorded, unchanged since (stat data and ctime match)

@@ -45,8 +45,10 @@ def clean_entries(repo: GitRepo, paths: list[str]) -> dict[str, IndexStat]:
     """Path → recorded stat and blob id for every index entry that may be trusted (see the module
     docstring); {} whenever anything could make the index blob differ from the raw file bytes.
 
-    `paths`: the working-tree listing (an untracked `.gitattributes` applies too)."""
-    if any(p == ".gitattributes" or p.endswith("/.gitattributes") for p in paths):
+    `paths`: the working-tree listing; a `.gitattributes` in any of its folders applies, also an
+    untracked or ignored one, so every folder is looked at (one `lstat` each)."""
+    folders = {p.rpartition("/")[0] for p in paths}
+    if any(os.path.lexists(os.path.join(repo.root, folder, ".gitattributes")) for folder in folders):
         return {}
     try:
         out = repo._run(["rev-parse", "--absolute-git-dir"], check=False).strip()
