@@ -24,9 +24,9 @@ wants_bundled() { [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",bundled,"* 
 # Everything the scenarios install, built before any of them runs. `--prepare` stops after this step and
 # E2E_PREPARED=1 skips it: `make test` prepares first and then runs the scenarios beside pytest, so
 # nothing in the source tree (dist/, bundled/, build/) is rewritten while pytest reads it.
+cs_ensure_apt          # both quick when already there; they also set the paths the scenarios use
+cs_ensure_codeserver
 if [ -z "${E2E_PREPARED:-}" ]; then
-  cs_ensure_apt
-  cs_ensure_codeserver
   cs_ensure_node_modules
   cs_build_vsix
   cs_log "package the test-only fake language model"
