@@ -32,8 +32,11 @@ demo: $(STAMP)
 	$(PY) -m cairn.demo $(DEMO_DIR)
 
 ## make test: static checks, the Python suite, the extension's unit tests, and the end-to-end tests in
-## a real VS Code (code-server + headless Chromium).
-test: check pytest ext-test e2e
+## a real VS Code (code-server + headless Chromium). Everything the e2e installs is built first; then
+## pytest and the e2e scenarios run side by side (each mostly waits on its own child processes, so two
+## jobs fill the two cores), each job's output printed whole when it ends.
+test: check ext-test neovim e2e-prepare
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest e2e-prepared
 
 check: py-check ext-check
 

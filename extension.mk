@@ -3,7 +3,7 @@
 # targets. Node tooling: the system Node (20+) and npm; code-server runs on Node 24 from the npm
 # registry, installed under .cache/e2e/ by scripts/codeserver.sh.
 # ---------------------------------------------------------------------------------------------------
-.PHONY: node_modules ext-build ext-check ext-test package e2e run-editor
+.PHONY: node_modules ext-build ext-check ext-test package e2e e2e-prepare e2e-prepared run-editor
 
 EXT_SOURCES := $(shell find extension -name '*.ts' -o -name '*.mjs' 2>/dev/null) package.json tsconfig.json
 
@@ -40,6 +40,13 @@ package: cairn.vsix cairn-linux-x64.vsix dist
 ## end to end in a real VS Code (code-server + headless Chromium); screenshots in tests/e2e/output/
 e2e: $(STAMP) node_modules/.package-lock.json
 	bash tests/e2e/run.sh
+
+## the e2e in two steps, as `make test` runs them: build what the scenarios install, then run them
+e2e-prepare: $(STAMP) node_modules/.package-lock.json
+	bash tests/e2e/run.sh --prepare
+
+e2e-prepared: $(STAMP) node_modules/.package-lock.json
+	E2E_PREPARED=1 bash tests/e2e/run.sh
 
 ## the demo workspace in a real VS Code in the browser, with the extension installed (Ctrl-C to stop)
 run-editor: $(STAMP) node_modules/.package-lock.json

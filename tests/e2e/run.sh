@@ -7,6 +7,7 @@
 #
 #   bash tests/e2e/run.sh                 # or: make e2e
 #   E2E_ONLY=hover,chat bash tests/e2e/run.sh
+#   bash tests/e2e/run.sh --prepare && E2E_PREPARED=1 bash tests/e2e/run.sh   # what `make test` does
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../scripts/codeserver.sh
@@ -17,15 +18,30 @@ T0=$SECONDS
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-cs_ensure_apt
-cs_ensure_codeserver
-cs_ensure_node_modules
-cs_build_vsix
-
-cs_log "package the test-only fake language model"
 FAKE_VSIX=$CAIRN_CACHE/fake-lm.vsix
-(cd "$REPO/tests/e2e/fake-lm" &&
-  "$REPO/node_modules/.bin/vsce" package --no-dependencies --skip-license -o "$FAKE_VSIX" >/dev/null)
+wants_bundled() { [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",bundled,"* ]]; }
+
+# Everything the scenarios install, built before any of them runs. `--prepare` stops after this step and
+# E2E_PREPARED=1 skips it: `make test` prepares first and then runs the scenarios beside pytest, so
+# nothing in the source tree (dist/, bundled/, build/) is rewritten while pytest reads it.
+cs_ensure_apt          # both quick when already there; they also set the paths the scenarios use
+cs_ensure_codeserver
+if [ -z "${E2E_PREPARED:-}" ]; then
+  cs_ensure_node_modules
+  cs_build_vsix
+  cs_log "package the test-only fake language model"
+  (cd "$REPO/tests/e2e/fake-lm" &&
+    "$REPO/node_modules/.bin/vsce" package --no-dependencies --skip-license -o "$FAKE_VSIX" >/dev/null)
+  if wants_bundled; then cs_build_platform_vsix; fi
+  if [ "${1:-}" = "--prepare" ]; then
+    cs_log "e2e prepared in $((SECONDS - T0))s"
+    exit 0
+  fi
+else
+  for f in "$CAIRN_VSIX" "$FAKE_VSIX" $(wants_bundled && echo "$CAIRN_PLATFORM_VSIX"); do
+    [ -f "$f" ] || cs_die "E2E_PREPARED is set but $f is missing: run \`bash tests/e2e/run.sh --prepare\` first"
+  done
+fi
 
 WS=$CAIRN_CACHE/demo-workspace
 cs_prepare_demo "$WS"
@@ -68,9 +84,8 @@ if [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",no-server-notification,"* 
     node "$REPO/tests/e2e/driver.mjs" || RC=$?
   cs_stop
 fi
-if [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",bundled,"* ]]; then
+if wants_bundled; then
   cs_log "scenario: the platform .vsix brings its own server (no cairn anywhere, no package index)"
-  cs_build_platform_vsix
   cs_prepare_profile "$CAIRN_CACHE/profile-bundled" bundled
   cs_install_extension "$CAIRN_PLATFORM_VSIX"
   B_WS=$CAIRN_CACHE/bundled-workspace
