@@ -6,6 +6,11 @@ the verdict needed the rest of the repository (a search for moved code, a stale 
 into "moved" if the code reappears) it also depends on the identity of the whole snapshot, and a
 stale verdict's `changed_in` on HEAD. So an unchanged repository re-checks without reading a file.
 
+The file also keeps the commits history walks named for stale anchors (`walks`: (tip, anchor) → (commit,
+merge or None)): history under a given tip does not change, so an edit elsewhere (one note) that
+invalidates stale verdicts does not walk history again to name the same commits. Only named answers are
+kept (an unnamed one may become nameable when a shallow clone is deepened under the same tip).
+
 Stored with `marshal` (plain dicts, lists and strings): at 100,000 anchors the JSON file took about a
 second each to read and to write. The file is private derived data under the git dir; one that does
 not load is ignored.
@@ -39,6 +44,7 @@ class VerdictCache:
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / FILE if folder is not None else None
         self.entries: dict[str, dict[str, Any]] = {}
+        self.walks: dict[tuple[str, str], tuple[str, str | None]] = {}
         self.used: set[str] = set()
         self.dirty = False
         if self.path is not None:
@@ -46,8 +52,17 @@ class VerdictCache:
                 raw = marshal.loads(self.path.read_bytes())
                 if raw.get("version") == ENGINE_VERSION and isinstance(raw.get("entries"), dict):
                     self.entries = raw["entries"]
+                    walks = raw.get("walks")
+                    self.walks = walks if isinstance(walks, dict) else {}
             except (OSError, ValueError, EOFError, TypeError, AttributeError):
-                self.entries = {}
+                self.entries, self.walks = {}, {}
+
+    def put_walk(self, key: tuple[str, str], named: tuple[str, str | None]) -> None:
+        """Remember a named commit (and merge) for (tip, anchor); bounded to the most recent 50,000."""
+        self.walks[key] = named
+        while len(self.walks) > 50_000:
+            self.walks.pop(next(iter(self.walks)))
+        self.dirty = True
 
     def get(self, key: str) -> dict[str, Any] | None:
         entry = self.entries.get(key)
@@ -71,7 +86,7 @@ class VerdictCache:
             keep.setdefault(k, v)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(marshal.dumps({"version": ENGINE_VERSION, "entries": keep}))
+            tmp.write_bytes(marshal.dumps({"version": ENGINE_VERSION, "entries": keep, "walks": self.walks}))
             os.replace(tmp, self.path)
         except OSError:
             with contextlib.suppress(OSError):

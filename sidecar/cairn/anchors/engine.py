@@ -372,6 +372,9 @@ class Checker:
             else:
                 todo.append(i)
         if len(todo) > BULK:
+            worktree = self.snapshot.base if isinstance(self.snapshot, OverlaySnapshot) else self.snapshot
+            if isinstance(worktree, WorktreeSnapshot):
+                worktree.trust_index()  # blob ids git already knows: unchanged files are not read
             self.judge.prefetch(anchors[i] for i in todo)
         placements = self._placements(anchors, todo, naming)
         stale = [(i, anchors[i], placements[i]) for i in todo
@@ -465,6 +468,10 @@ class Checker:
             # History does not change under a given tip: remember answers across checks (the server
             # re-checks on every edit of a buffer).
             memo_keys = {i: (self.tip, anchor_key(a.data, "walk")) for i, a in walk.items()}
+            for key in memo_keys.values():
+                stored = self.cache.walks.get(key)  # named by an earlier process under the same tip
+                if stored is not None and key not in _WALK_MEMO:
+                    _WALK_MEMO[key] = (stored[0], stored[1])
             todo = {i: a for i, a in walk.items() if memo_keys[i] not in _WALK_MEMO}
             if todo:
                 moves = self.judge.moves
@@ -475,6 +482,8 @@ class Checker:
                     sha = names.get(i)
                     _WALK_MEMO[memo_keys[i]] = ((sha, walker.merged.get(i)) if sha else
                                                 ("", None) if i in walker.never_committed else None)
+                    if sha:
+                        self.cache.put_walk(memo_keys[i], (sha, walker.merged.get(i)))
                 while len(_WALK_MEMO) > 50_000:
                     _WALK_MEMO.pop(next(iter(_WALK_MEMO)))
             for i in walk:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from cairn.gitio import GitRepo, blob_id
 from cairn.gitio.files import DEFAULT_MAX_TEXT_BYTES, hash_regular, read_regular, stat_regular
+from cairn.gitio.index_stat import IndexStat, clean_entries
 
 log = logging.getLogger("cairn.anchors")
 
@@ -122,6 +123,8 @@ class WorktreeSnapshot:
         self._sizes: dict[str, int] = {}  # from the same `lstat` as the key: one stat per file and snapshot
         self._data: dict[str, bytes] = {}
         self._all_keyed = False
+        self._index: dict[str, IndexStat] | None = None
+        self._bulk = False  # many files will be keyed: worth reading git's index (`trust_index`)
         self._load_stat_cache()
 
     @property
@@ -133,6 +136,21 @@ class WorktreeSnapshot:
             else:
                 self._listed_cache = _walk(self.root, self._skip)
         return self._listed_cache
+
+    def trust_index(self) -> None:
+        """Before keying many files: take the blob ids git's index vouches for (`gitio.index_stat`),
+        so a cold check does not read and hash unchanged files (an anchor whose file is still the
+        recorded blob is then judged without reading it). Not done for a single key (reading the index
+        and the listing costs more than reading one file): `paths()`, `identity()` and a bulk check
+        (`Checker`) call it."""
+        self._bulk = True
+
+    def _index_entries(self) -> dict[str, IndexStat]:
+        """The trusted index entries, read on the first file the stat cache does not know (a re-check
+        whose files are all in the stat cache does not read the index)."""
+        if self._index is None:
+            self._index = clean_entries(self.repo, self._listed) if self.repo is not None else {}
+        return self._index
 
     def _load_stat_cache(self) -> None:
         if self._cache_path is None:
@@ -167,6 +185,13 @@ class WorktreeSnapshot:
         entry = self._stat.get(path)
         if entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns and entry[2] == st.st_ino:
             sha = str(entry[3])
+        elif (self._bulk and (got := self._index_entries().get(path)) is not None
+              and got.size == st.st_size & 0xFFFFFFFF and got.mtime_ns == st.st_mtime_ns
+              and got.ctime_ns == st.st_ctime_ns and got.ino == st.st_ino & 0xFFFFFFFF):
+            sha = got.sha  # the content git recorded, unchanged since (stat data and ctime match)
+            if time.time_ns() - st.st_mtime_ns > 2_000_000_000:
+                self._stat[path] = [st.st_size, st.st_mtime_ns, st.st_ino, sha]
+                self._dirty = True
         elif st.st_size > self.max_bytes:
             hashed = hash_regular(self.root, path)  # streamed: a huge file is judged by blob id only
             if hashed is None:
@@ -199,11 +224,13 @@ class WorktreeSnapshot:
         return self._sizes.get(path)
 
     def paths(self) -> Iterable[str]:
+        self.trust_index()
         return [p for p in self._listed if self.key(p) is not None]
 
     def identity(self) -> str:
         import hashlib
 
+        self.trust_index()
         h = hashlib.sha1()
         for path in sorted(self._listed):
             sha = self.key(path)
