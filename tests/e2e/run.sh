@@ -21,11 +21,9 @@ mkdir -p "$OUT"
 FAKE_VSIX=$CAIRN_CACHE/fake-lm.vsix
 wants_bundled() { [ -z "${E2E_ONLY:-}" ] || [[ ",${E2E_ONLY}," == *",bundled,"* ]]; }
 
-# Everything the scenarios install, built before any of them runs. `--prepare` stops after this step and
-# E2E_PREPARED=1 skips it: `make test` prepares first and then runs the scenarios beside pytest, so
+# The packages the scenarios install, built before any of them runs. `--prepare` stops after this step
+# and E2E_PREPARED=1 skips it: `make test` prepares first and then runs the rest beside pytest, so
 # nothing in the source tree (dist/, bundled/, build/) is rewritten while pytest reads it.
-cs_ensure_apt          # both quick when already there; they also set the paths the scenarios use
-cs_ensure_codeserver
 if [ -z "${E2E_PREPARED:-}" ]; then
   cs_ensure_node_modules
   cs_build_vsix
@@ -42,6 +40,10 @@ else
     [ -f "$f" ] || cs_die "E2E_PREPARED is set but $f is missing: run \`bash tests/e2e/run.sh --prepare\` first"
   done
 fi
+# Installed after the packages are built: neither writes into the source tree, so under `make test` the
+# slow part (code-server's native modules) runs beside pytest. Both are quick when already there.
+cs_ensure_apt
+cs_ensure_codeserver
 
 WS=$CAIRN_CACHE/demo-workspace
 cs_prepare_demo "$WS"
