@@ -28,6 +28,7 @@ if [ -z "${E2E_PREPARED:-}" ]; then
   cs_ensure_node_modules
   cs_build_vsix
   cs_log "package the test-only fake language model"
+  mkdir -p "$CAIRN_CACHE"
   (cd "$REPO/tests/e2e/fake-lm" &&
     "$REPO/node_modules/.bin/vsce" package --no-dependencies --skip-license -o "$FAKE_VSIX" >/dev/null)
   if wants_bundled; then cs_build_platform_vsix; fi
