@@ -198,3 +198,23 @@ async def test_file_watcher_registration_names_only_what_cairn_needs(client: Lan
     await wait_registrations(client, replaced, what="a registration with src/other.py")
     second = _patterns(client.registrations[-1])
     assert any(p.endswith("src/other.py") for p in second) and expected <= set(second)
+
+
+# U+2028 is a line break to `str.splitlines` but not to LSP (only \n, \r\n and \r end a line): a file
+# holding one must keep its lines where the editor has them.
+SEPARATOR = 'S = "a\u2028b"\ndef f():\n    return 1234567\n'
+
+
+async def test_a_unicode_line_separator_does_not_shift_the_lines(client: LanguageClient, ws: Workspace) -> None:
+    ws.repo.write("src/sep.py", SEPARATOR)
+    ws.repo.commit("sep")
+    ws.note("The return value", [("src/sep.py", 3, 3)])
+    ws.repo.commit("note")
+    await start(client, ws.root, caps=client_capabilities("neovim"))
+    uri = ws.uri("src/sep.py")
+    edited = SEPARATOR.replace("1234567", "12345678")
+    open_doc(client, uri, edited)
+    diags = await wait_diagnostics(client, uri, lambda d: codes(d) == ["stale"])
+    third = "    return 12345678"
+    assert (diags[0].range.start.line, diags[0].range.start.character) == (2, 0)
+    assert (diags[0].range.end.line, diags[0].range.end.character) == (2, columns(third, "utf-16"))

@@ -36,6 +36,7 @@ from cairn.server.watcher import (
     did_change_watched_files,
     register_client_watcher,
 )
+from cairn.textlines import split_lines
 
 log = logging.getLogger("cairn.server")
 R = TypeVar("R")
@@ -160,7 +161,7 @@ def build_server() -> CairnServer:
             current = state.document(uri)
             if current is not None and current[0] == version:  # not edited meanwhile
                 diagnostics.publish_first(state, uri, diagnostics.code_diagnostics(
-                    session, view, text.splitlines(), state.encoding), version)
+                    session, view, split_lines(text), state.encoding), version)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: CairnServer, params: types.InitializeParams) -> None:

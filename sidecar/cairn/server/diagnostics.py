@@ -20,6 +20,7 @@ from cairn.server.convert import line_range, path_to_uri
 from cairn.server.session import Session
 from cairn.server.state import ServerState
 from cairn.server.views import AnchorView, FileView, NoteFileView, NoteView, PublishedState
+from cairn.textlines import split_lines
 
 SOURCE = "cairn"
 
@@ -111,7 +112,7 @@ async def publish_document(state: ServerState, uri: str) -> None:
     ref = state.resolve(uri, quiet=True)
     if ref is None:
         return
-    lines = doc[1].splitlines() if doc else None
+    lines = split_lines(doc[1]) if doc else None
     version = doc[0] if doc else None
     if ref.is_note:
         got_note = await state.note_file_view(uri)
@@ -131,7 +132,7 @@ async def publish_document(state: ServerState, uri: str) -> None:
 def _read_lines(root: Path, rel: str) -> list[str] | None:
     """A file's lines (up to 2 MB), never through a symlink (cairn.gitio.files)."""
     text = read_regular_text(root, rel, 2 * 1024 * 1024)
-    return None if text is None else text.splitlines()
+    return None if text is None else split_lines(text)
 
 
 def workspace_diagnostics(session: Session, snap: PublishedState, skip: Iterable[str], code_paths: set[str] | None,

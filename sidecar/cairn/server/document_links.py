@@ -15,6 +15,7 @@ from cairn.errors import CairnError
 from cairn.gitio.files import read_regular_text
 from cairn.server.convert import columns, path_to_uri
 from cairn.server.state import ServerState
+from cairn.textlines import split_lines
 
 _PATH = re.compile(r"^(\s*-?\s*path\s*:\s*)(['\"]?)(.*?)\2\s*(#.*)?$")
 _LINES = re.compile(r"^(\s*-?\s*lines\s*:\s*)(['\"]?)(.*?)\2\s*(#.*)?$")
@@ -38,12 +39,12 @@ async def document_links(state: ServerState, params: types.DocumentLinkParams) -
         return []
     doc = state.document(uri)
     if doc is not None:
-        lines = doc[1].splitlines()
+        lines = split_lines(doc[1])
     else:
         text = read_regular_text(ref.session.ws.root, ref.path)  # never through a symlink
         if text is None:
             return []
-        lines = text.splitlines()
+        lines = split_lines(text)
     session = ref.session
     caps = state.server.client_capabilities.text_document
     tooltips = bool(caps and caps.document_link and caps.document_link.tooltip_support)

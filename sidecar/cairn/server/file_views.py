@@ -12,13 +12,14 @@ from pathlib import Path
 from cairn.gitio.files import read_regular, stat_regular
 from cairn.server.session import Session
 from cairn.server.views import AnchorView, FileView, NoteFileView, NoteView, PublishedState
+from cairn.textlines import split_lines
 
 
 def file_view(session: Session, rel: str, text: str | None) -> FileView:
     """Anchors shown in `rel`, judged against `text` (an unsaved buffer) or the working tree."""
     with session.lock:
         published = session.published
-        line_count = len(text.splitlines()) if text is not None else 0
+        line_count = len(split_lines(text)) if text is not None else 0
         notes = session.notes_touching(rel)
         if not notes:
             return FileView(rel, (), {}, published.generation, line_count)

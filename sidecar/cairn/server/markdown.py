@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from cairn.textlines import split_lines
+
 _SPECIAL = re.compile(r"([\\`*_\[\]()#!|{}~])")
 _COMMAND = re.compile(r"(?i)command(\s*):")
 
@@ -28,7 +30,7 @@ def escape_line(text: str) -> str:
 
 def excerpt(body: str, max_lines: int = 6, max_chars: int = 400) -> str:
     """The start of a body: its first lines, cut at a line boundary, marked when cut."""
-    lines = [line.rstrip() for line in body.strip("\n").splitlines()]
+    lines = [line.rstrip() for line in split_lines(body.strip("\n"))]
     out: list[str] = []
     size = 0
     for line in lines:
@@ -48,6 +50,6 @@ def excerpt(body: str, max_lines: int = 6, max_chars: int = 400) -> str:
 def escaped_block(text: str) -> str:
     """Several lines escaped, each kept on its own markdown line (hard breaks for non-blank lines)."""
     result = []
-    for line in text.splitlines():
+    for line in split_lines(text):
         result.append(escape(line) + ("  " if line.strip() else ""))
     return "\n".join(result)
