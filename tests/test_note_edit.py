@@ -13,8 +13,8 @@ from pathlib import Path
 
 from cairn.notes.edit import NoteChange, append_paragraph, clean_tags, replace_body
 from tests.conftest import GitRepo
-from tests.mcp.helpers import APP, cairn
-from tests.mcp.test_mcp_server import call, connect
+from tests.mcp.helpers import APP, cairn, mcp_session
+from tests.mcp.test_mcp_server import call
 
 SOURCE = Path(__file__).resolve().parent.parent / "sidecar" / "cairn"
 
@@ -41,7 +41,7 @@ async def test_cli_and_mcp_write_the_same_note(repo: GitRepo) -> None:
     by_cli = json.loads(cairn(repo, "add", "--kind", "gotcha", "--title", "Same request", "--tag", " pure , fast,pure",
                               "--anchor", "src/app.py:4-5", "--body", "First words.", "--json", check=True,
                               CAIRN_AGENT="mcp").stdout)
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         by_mcp = await call(session, "add_note", kind="gotcha", title="Same request 2", tags=[" pure , fast,pure"],
                             anchors=["src/app.py:4-5"], body="First words.")
         assert by_mcp["tags"] == by_cli["tags"] == ["fast", "pure"]

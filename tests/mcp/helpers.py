@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from mcp import ClientSession
 from tests.conftest import GIT_ENV, GitRepo
 
 CAIRN_BIN = str(Path(sys.executable).parent / "cairn")
@@ -50,3 +56,17 @@ def setup_repo_with_note(repo: GitRepo, anchor: str = "src/app.py:4-5", title: s
     rel = cairn(repo, *args, check=True).stdout.strip()
     repo.commit("note")
     return rel.removeprefix("agent-context/").removesuffix(".md")
+
+
+@asynccontextmanager
+async def mcp_session(repo: GitRepo) -> AsyncIterator[ClientSession]:
+    """The official MCP client talking to `cairn mcp` in the repository."""
+    params = StdioServerParameters(command=CAIRN_BIN, args=["mcp"], cwd=str(repo.root), env=cairn_env(repo))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+def text_of(result: Any) -> str:
+    """The text parts of a tool result, joined."""
+    return "".join(getattr(c, "text", "") for c in result.content)

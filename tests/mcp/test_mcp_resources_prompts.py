@@ -7,8 +7,8 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from tests.conftest import GitRepo
-from tests.mcp.helpers import cairn, git, setup_repo_with_note
-from tests.mcp.test_mcp_server import call, connect
+from tests.mcp.helpers import cairn, git, mcp_session, setup_repo_with_note
+from tests.mcp.test_mcp_server import call
 
 
 def prompt_text(result: object) -> list[str]:
@@ -28,7 +28,7 @@ def two_notes(repo: GitRepo) -> tuple[GitRepo, str, str]:
 async def test_notes_are_listed_as_resources_with_their_freshness(two_notes: tuple[GitRepo, str, str]) -> None:
     repo, stale_id, fresh_id = two_notes
     repo.write("src/app.py", repo.read("src/app.py").replace("return x + 2\n", "return x * 2\n"))
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         listed = {str(r.uri): r for r in (await session.list_resources()).resources}
         assert set(listed) == {f"cairn://notes/{stale_id}", f"cairn://notes/{fresh_id}"}
         stale = listed[f"cairn://notes/{stale_id}"]
@@ -55,7 +55,7 @@ async def test_notes_are_listed_as_resources_with_their_freshness(two_notes: tup
 
 async def test_get_note_body_has_no_stray_newline(two_notes: tuple[GitRepo, str, str]) -> None:
     repo, _, fresh_id = two_notes
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         note = await call(session, "get_note", id=fresh_id)
         assert note["body"] == "Keep f5 pure: callers cache it.\n"
         # Writing back what was read keeps the file's layout (the blank line after the frontmatter).
@@ -66,7 +66,7 @@ async def test_get_note_body_has_no_stray_newline(two_notes: tuple[GitRepo, str,
 
 async def test_prompts_are_listed_with_their_arguments(two_notes: tuple[GitRepo, str, str]) -> None:
     repo, _, _ = two_notes
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         prompts = {p.name: p for p in (await session.list_prompts()).prompts}
         assert set(prompts) == {"start-task", "update-stale-notes"}
         args = {a.name: a.required for a in prompts["start-task"].arguments or []}
@@ -77,7 +77,7 @@ async def test_prompts_are_listed_with_their_arguments(two_notes: tuple[GitRepo,
 
 async def test_start_task_recalls_the_files_for_the_task(two_notes: tuple[GitRepo, str, str]) -> None:
     repo, stale_id, fresh_id = two_notes
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         result = await session.get_prompt("start-task", {"task": "make f5 faster", "files": "src/app.py:13"})
         (text,) = prompt_text(result)
         assert result.messages[0].role == "user"
@@ -100,7 +100,7 @@ async def test_start_task_recalls_the_files_for_the_task(two_notes: tuple[GitRep
 async def test_update_stale_notes_gives_each_note_its_diff_and_instructions(
         two_notes: tuple[GitRepo, str, str]) -> None:
     repo, stale_id, fresh_id = two_notes
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         (none,) = prompt_text(await session.get_prompt("update-stale-notes", {}))
         assert none.startswith("No Cairn note describes code that changed")
 

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.conftest import GitRepo
-from tests.mcp.helpers import CAIRN_BIN, cairn_env, git, setup_repo_with_note
+from tests.mcp.helpers import git, mcp_session, setup_repo_with_note, text_of
 
 TOOLS = {"recall", "search", "check", "get_note", "add_note", "update_note", "mark_reviewed", "affected"}
 
 
-@asynccontextmanager
-async def connect(repo: GitRepo) -> AsyncIterator[ClientSession]:
-    params = StdioServerParameters(command=CAIRN_BIN, args=["mcp"], cwd=str(repo.root), env=cairn_env(repo))
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
-
-
-def text_of(result: Any) -> str:
-    return "".join(getattr(c, "text", "") for c in result.content)
 
 
 async def call(session: ClientSession, name: str, **args: Any) -> Any:
@@ -53,7 +40,7 @@ def note_repo(repo: GitRepo) -> tuple[GitRepo, str]:
 
 async def test_tools_and_schemas(note_repo: tuple[GitRepo, str]) -> None:
     repo, _ = note_repo
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         tools = {t.name: t for t in (await session.list_tools()).tools}
         assert set(tools) == TOOLS
         assert "BEFORE" in (tools["recall"].description or "")
@@ -70,7 +57,7 @@ async def test_tools_and_schemas(note_repo: tuple[GitRepo, str]) -> None:
 
 async def test_read_tools(note_repo: tuple[GitRepo, str]) -> None:
     repo, note_id = note_repo
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         recalled = await call(session, "recall", path="src/app.py", line=4)
         assert "f2 adds two" in recalled
         hits = (await call(session, "search", query="exactly two"))["hits"]
@@ -95,7 +82,7 @@ async def test_check_and_recall_show_the_place_now_first(note_repo: tuple[GitRep
     repo.write("src/app.py", "import os\nimport sys\n" + repo.read("src/app.py").replace("return x + 2\n",
                                                                                           "return x * 2\n"))
     sha = repo.commit("Double f2")
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         (anchor,) = (await call(session, "check"))["notes"][0]["anchors"]
         assert (anchor["status"], anchor["changed_in"], anchor["merged_in"]) == ("changed", sha, None)
         assert anchor["message"] == (f"anchored lines changed in {sha[:7]} (Double f2): "
@@ -111,7 +98,7 @@ async def test_affected_tool(note_repo: tuple[GitRepo, str]) -> None:
     git(repo, "checkout", "-q", "-b", "feature", CAIRN_HOOKS="0")
     repo.write("src/app.py", repo.read("src/app.py").replace("return x + 2\n", "return x * 2\n"))
     repo.commit("double")
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         result = await call(session, "affected")
         assert [n["id"] for n in result["notes"]] == [note_id]
         assert result["not_updated"] == [note_id]
@@ -120,7 +107,7 @@ async def test_affected_tool(note_repo: tuple[GitRepo, str]) -> None:
 
 async def test_write_tools(note_repo: tuple[GitRepo, str]) -> None:
     repo, note_id = note_repo
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         added = await call(session, "add_note", kind="gotcha", title="f3 is off by one", body="Careful.",
                            tags=["math", "bugs"], anchors=["src/app.py:7-8"])
         assert added["id"] == "gotchas/f3-is-off-by-one"
@@ -147,7 +134,7 @@ async def test_write_tools(note_repo: tuple[GitRepo, str]) -> None:
 async def test_bad_input_is_refused_in_one_line(note_repo: tuple[GitRepo, str]) -> None:
     repo, note_id = note_repo
     (repo.root.parent / "secret.txt").write_text("secret\n")
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         cases = [
             ("recall", {"path": "../secret.txt"}, "escapes the repository"),
             ("recall", {"path": str(repo.root.parent / "secret.txt")}, "outside the repository"),
@@ -181,7 +168,7 @@ async def test_bad_input_is_refused_in_one_line(note_repo: tuple[GitRepo, str]) 
 
 async def test_concurrent_update_from_two_clients(note_repo: tuple[GitRepo, str]) -> None:
     repo, note_id = note_repo
-    async with connect(repo) as one, connect(repo) as two:
+    async with mcp_session(repo) as one, mcp_session(repo) as two:
         read_one = await call(one, "get_note", id=note_id)
         read_two = await call(two, "get_note", id=note_id)
         assert read_one["version"] == read_two["version"]
@@ -209,7 +196,7 @@ async def test_notes_are_never_written_through_symlinks(note_repo: tuple[GitRepo
     gotchas.rmdir()
     gotchas.symlink_to(outside, target_is_directory=True)
     (outside / "x.md").write_text("---\ntitle: x\nkind: gotcha\n---\nbody\n")
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         message = await error(session, "add_note", kind="gotcha", title="escape", body="b")
         assert "leads outside the notes folder" in message
         message = await error(session, "update_note", id="gotchas/x", version="abc", body="pwned")
@@ -226,7 +213,7 @@ async def test_mark_reviewed_clears_a_stale_note_and_refuses_deleted_code(note_r
     repo.write("src/app.py", "# header\n" + APP.replace("return x + 2\n", "return x * 2\n"))
     repo.commit("f2 doubles")
     assert cairn(repo, "check").returncode == 1
-    async with connect(repo) as session:
+    async with mcp_session(repo) as session:
         tools = {t.name: t for t in (await session.list_tools()).tools}
         description = tools["mark_reviewed"].description or ""
         assert "re-records every anchor at the code's current lines" in description and "deleted" in description

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
-from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.conftest import GitRepo
-from tests.mcp.helpers import CAIRN_BIN, cairn, cairn_env, setup_repo_with_note
+from tests.mcp.helpers import CAIRN_BIN, cairn, cairn_env, mcp_session, setup_repo_with_note, text_of
 
 GOOD_TITLE = "f2 adds two"
 # `path:line: message`, all on one line.
@@ -50,17 +44,6 @@ def assert_no_crash(proc: subprocess.CompletedProcess[str]) -> None:
     assert "panicked" not in proc.stderr and "RUST_BACKTRACE" not in proc.stderr, proc.stderr
 
 
-@asynccontextmanager
-async def mcp_session(repo: GitRepo) -> AsyncIterator[ClientSession]:
-    """The official MCP client talking to `cairn mcp` in the repository."""
-    params = StdioServerParameters(command=CAIRN_BIN, args=["mcp"], cwd=str(repo.root), env=cairn_env(repo))
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
-
-
-def text_of(result: Any) -> str:
-    return "".join(getattr(c, "text", "") for c in result.content)
 
 
 __all__ = ["CAIRN_BIN", "GOOD_TITLE", "ONE_LINE_ERROR", "assert_no_crash", "cairn", "good_repo", "mcp_session",

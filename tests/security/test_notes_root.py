@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
-
 from tests.conftest import GitRepo
-from tests.mcp.helpers import CAIRN_BIN, cairn, cairn_env, git, setup_repo_with_note
+from tests.mcp.helpers import cairn, git, mcp_session, setup_repo_with_note, text_of
 
 WAIT = {"CAIRN_HOOK_WAIT": "60"}
 OUTSIDE_INDEX = '{"this": "is my own index.json, not Cairn\'s"}\n'
@@ -91,16 +86,6 @@ def test_post_merge_sync_and_cli_never_touch_an_outside_notes_folder(repo: GitRe
     assert _snapshot(outside) == before
 
 
-@asynccontextmanager
-async def _mcp(repo: GitRepo) -> AsyncIterator[ClientSession]:
-    params = StdioServerParameters(command=CAIRN_BIN, args=["mcp"], cwd=str(repo.root), env=cairn_env(repo))
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
-
-
-def _text(result: Any) -> str:
-    return "".join(getattr(c, "text", "") for c in result.content)
 
 
 async def test_mcp_tools_never_read_or_write_an_outside_notes_folder(repo: GitRepo) -> None:
@@ -112,7 +97,7 @@ async def test_mcp_tools_never_read_or_write_an_outside_notes_folder(repo: GitRe
     before = _snapshot(outside)
     git(repo, "rm", "-q", "-r", "agent-context")
     os.symlink(outside, repo.root / "agent-context")
-    async with _mcp(repo) as session:
+    async with mcp_session(repo) as session:
         calls: list[tuple[str, dict[str, Any]]] = [
             ("update_note", {"id": note_id, "version": version, "append": "planted"}),
             ("add_note", {"kind": "decision", "title": "planted", "body": "x"}),
@@ -123,7 +108,7 @@ async def test_mcp_tools_never_read_or_write_an_outside_notes_folder(repo: GitRe
         ]
         for name, args in calls:
             result = await session.call_tool(name, args)
-            text = _text(result)
+            text = text_of(result)
             assert "OUTSIDE-SECRET" not in text and "Outside secret" not in text, (name, text)
             if name != "recall":
                 assert result.is_error, (name, text)
