@@ -45,6 +45,17 @@ def assess(ws: Workspace, notes: list[Note], checker: Checker, now: datetime) ->
     return Assessor(ws, None, checker).assess(notes, now)
 
 
+def assess_quickly(ws: Workspace, notes: list[Note]) -> tuple[dict[str, Freshness], str | None]:
+    """Each note's freshness now, by a `quick_checker` (closed after), and the HEAD it judged against."""
+    from cairn.timeutil import now_utc
+
+    checker = quick_checker(ws)
+    try:
+        return assess(ws, notes, checker, now_utc()), checker.head
+    finally:
+        checker.close()
+
+
 def pack_note(note: Note, info: Freshness, provenance: Provenance) -> PackNote:
     from cairn.recall.pack import PackNote, sanitize_body
     from cairn.recall.provenance import UNREVIEWED_AGENT_FACTOR, unreviewed_agent

@@ -93,7 +93,7 @@ def _stamp_agent_author(ws: Workspace, rel: str) -> str:
 
 
 def handle(inp: HookInput, notes_root: str | None = None) -> str:
-    from cairn.agent_hooks.common import assess, pack_note, quick_checker, render_pack, workspace_for
+    from cairn.agent_hooks.common import assess_quickly, pack_note, render_pack, workspace_for
     from cairn.agent_hooks.state import SessionStore
     from cairn.errors import UsageError
 
@@ -130,17 +130,11 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
         return ""
     from cairn.gitio.files import read_regular_text
     from cairn.recall.provenance import Provenance
-    from cairn.timeutil import now_utc
 
     # Never through a symlink (gitio.files); a file too large to judge by content has no edit ranges.
     text = read_regular_text(ws.root, rel, ws.config.max_file_bytes) or ""
     ranges = edited_ranges(text, inp.new_texts())
-    checker = quick_checker(ws)
-    try:
-        fresh = assess(ws, notes, checker, now_utc())
-        head = checker.head
-    finally:
-        checker.close()
+    fresh, head = assess_quickly(ws, notes)
     warnings: list[tuple[str, str]] = []  # (key, text)
     for note in notes:
         info = fresh.get(note.id)

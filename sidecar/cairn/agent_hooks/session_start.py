@@ -48,7 +48,7 @@ def changed_files(ws: Workspace, refs: tuple[str | None, str | None, str | None]
 
 
 def handle(inp: HookInput, notes_root: str | None = None) -> str:
-    from cairn.agent_hooks.common import assess, pack_note, quick_checker, render_pack, workspace_for
+    from cairn.agent_hooks.common import assess_quickly, pack_note, render_pack, workspace_for
     from cairn.agent_hooks.state import SessionStore
 
     ws = workspace_for(inp, notes_root)
@@ -76,14 +76,8 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
     if not notes:
         return ""
     from cairn.recall.provenance import Provenance
-    from cairn.timeutil import now_utc
 
-    checker = quick_checker(ws)
-    try:
-        fresh = assess(ws, notes, checker, now_utc())
-        head = checker.head
-    finally:
-        checker.close()
+    fresh, head = assess_quickly(ws, notes)
     provenance = Provenance(ws, refs)
     packed = {n.id: pack_note(n, fresh[n.id], provenance) for n in notes if n.id in fresh}
     troubled = [i for i in touching if i in packed and packed[i].state != "fresh"]
