@@ -482,6 +482,10 @@ class NoteIndex:
             report.mode = self.mode
             return report
         self.notice(message)
+        return self._fill_in_memory(report)
+
+    def _fill_in_memory(self, report: RefreshReport) -> RefreshReport:
+        """Index every note into a new in-memory index and search that from now on."""
         index = self._new_index(None)
         self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
         self._fill(index, report)
@@ -669,12 +673,7 @@ class NoteIndex:
             return report
         self.notice("cairn: the search index is busy in another process and not usable yet; "
                     "searching an in-memory index instead")
-        index = self._new_index(None)
-        self._manifest = {"format": FORMAT_VERSION, "notes": {}, "code": {}}
-        self._fill(index, report)
-        self._index = index
-        report.mode = self.mode = "memory"
-        return report
+        return self._fill_in_memory(report)
 
     def ensure(self) -> None:
         """Open (and if needed build or update) the index before the first query."""
