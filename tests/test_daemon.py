@@ -7,16 +7,21 @@ the daemon afterwards.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cairn import __version__
 from cairn.daemon import client
+from tests.agent_hooks.helpers import sample
 from tests.conftest import GitRepo
 from tests.mcp.helpers import APP, CAIRN_BIN, cairn_env
 
@@ -165,3 +170,150 @@ def _wait_gone(pid: int) -> None:
         assert select.select([fd], [], [], 30)[0], f"pid {pid} still alive after 30 s"
     finally:
         os.close(fd)
+
+
+# ---- agent hooks through the daemon -------------------------------------------------------------------
+
+def hook(repo: GitRepo, env: dict[str, str], event: str, data: dict[str, object],
+         **extra: str) -> subprocess.CompletedProcess[str]:
+    """`cairn agent-hook EVENT` with Claude Code's JSON on stdin, as Claude Code runs it."""
+    return subprocess.run([CAIRN_BIN, "agent-hook", event], cwd=repo.root, input=json.dumps(data),
+                          env={**env, **extra}, capture_output=True, text=True, timeout=120)
+
+
+def hook_inputs(repo: GitRepo, session: str) -> list[tuple[str, dict[str, object]]]:
+    """A session as Claude Code drives it: start, an edit of the lines the note describes, stop."""
+    app = repo.root / "src" / "app.py"
+    return [
+        ("session-start", {**sample("session_start", repo), "session_id": session}),
+        ("post-tool-use", {**sample("post_tool_use_edit", repo), "session_id": session,
+                           "tool_input": {"file_path": str(app), "old_string": "    return x + 2\n",
+                                          "new_string": "    return x * 2\n", "replace_all": False}}),
+        ("stop", {**sample("stop", repo), "session_id": session}),
+    ]
+
+
+def test_agent_hooks_answer_through_the_daemon_exactly_as_in_process(
+    daemon_repo: tuple[GitRepo, dict[str, str]]
+) -> None:
+    repo, env = daemon_repo
+    repo.write("src/app.py", repo.read("src/app.py").replace("    return x + 2\n", "    return x * 2\n"))
+    sessions = repo.root / ".git" / "cairn" / "agent-sessions"
+    answers = {}
+    for warm in (False, True):
+        shutil.rmtree(sessions, ignore_errors=True)  # the same session state for both
+        if warm:
+            assert run(repo, env, "daemon", "start").returncode == 0
+        procs = [hook(repo, env, event, data, **({} if warm else {"CAIRN_NO_DAEMON": "1"}))
+                 for event, data in hook_inputs(repo, "same")]
+        answers[warm] = [(p.returncode, p.stdout, p.stderr) for p in procs]
+    assert answers[True] == answers[False]
+    start, edit, stop = (json.loads(out) for _, out, _ in answers[True])
+    assert "f2 must stay pure" in start["hookSpecificOutput"]["additionalContext"]
+    assert "your edit changed lines that note" in edit["hookSpecificOutput"]["additionalContext"]
+    assert stop["decision"] == "block"
+    assert served(repo, env) == 3
+
+
+def test_the_daemon_hook_map_follows_notes_written_just_before(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:
+    """The daemon keeps the hooks' note map in memory, fed by its inotify watch: a note added, edited or
+    removed right before an edit hook shows in that hook's answer."""
+    repo, env = daemon_repo
+    assert run(repo, env, "daemon", "start").returncode == 0
+    _, data = hook_inputs(repo, "s1")[1]
+    assert "f2 must stay pure" in hook(repo, env, "post-tool-use", data).stdout
+    assert run(repo, env, "add", "--kind", "decision", "--title", "f1 stays linear", "--anchor", "src/app.py:1-2",
+               "--body", "No caching in f1.", CAIRN_NO_DAEMON="1").returncode == 0
+    first = hook(repo, env, "post-tool-use", {**data, "session_id": "s2"}).stdout
+    assert "f1 stays linear" in first and "f2 must stay pure" in first
+    note = next((repo.root / "agent-context").rglob("f1-stays-linear*.md"))
+    note.write_text(note.read_text(encoding="utf-8").replace("f1 stays linear", "f1 stays flat"), encoding="utf-8")
+    assert "f1 stays flat" in hook(repo, env, "post-tool-use", {**data, "session_id": "s3"}).stdout
+    note.unlink()
+    assert "f1 stays" not in hook(repo, env, "post-tool-use", {**data, "session_id": "s4"}).stdout
+    assert served(repo, env) == 4
+
+
+def test_session_start_starts_the_daemon_in_a_large_repository(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:
+    """`[agents] daemon_at_notes`: from that many notes the SessionStart hook starts the repository's daemon
+    (in the background: the hook answers at once), so the session's edit hooks are answered warm."""
+    repo, env = daemon_repo
+    git_dir = client.find_git_dir(str(repo.root))
+    assert git_dir is not None
+    sock = client.socket_path(git_dir)
+    start = hook_inputs(repo, "s1")[0][1]
+    assert "f2 must stay pure" in hook(repo, env, "session-start", start).stdout
+    assert not os.path.exists(sock), "one note is below the default threshold (1000): no daemon"
+    repo.write("agent-context/config.toml", "[agents]\ndaemon_at_notes = 1\n")
+    assert hook(repo, env, "session-start", start, CAIRN_NO_DAEMON="1").stdout
+    assert not os.path.exists(sock), "CAIRN_NO_DAEMON=1 starts none"
+    answer = hook(repo, env, "session-start", start)
+    assert answer.returncode == 0 and answer.stderr == "" and "f2 must stay pure" in answer.stdout
+    pid = _wait_listening(repo, env)
+    assert hook(repo, env, "session-start", start).stdout == answer.stdout  # now answered warm
+    assert served(repo, env) == 1
+    # A second start while it runs leaves the running daemon alone (one per repository).
+    assert "already running" in run(repo, env, "daemon", "start").stdout
+    second = subprocess.run([CAIRN_BIN, "daemon", "run"], cwd=repo.root, env={**env, "CAIRN_NO_DAEMON": "1"},
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0 and "a daemon already serves" in second.stderr
+    assert _status_pid(repo, env) == pid
+    repo.write("agent-context/config.toml", "[agents]\ndaemon_at_notes = -1\n")
+    bad = run(repo, env, "check")
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1
+    assert "config.toml" in bad.stderr and "daemon_at_notes must be a whole number" in bad.stderr
+
+
+def test_a_hook_runs_in_process_when_the_daemon_cannot_answer(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, env = daemon_repo
+    _, data = hook_inputs(repo, "s1")[1]
+    reference = hook(repo, env, "post-tool-use", {**data, "session_id": "ref"}, CAIRN_NO_DAEMON="1").stdout
+    assert "f2 must stay pure" in reference
+    run(repo, env, "daemon", "start")
+    git_dir = client.find_git_dir(str(repo.root))
+    assert git_dir is not None
+    os.kill(_status_pid(repo, env), signal.SIGKILL)  # its socket stays behind, refused
+    _wait_gone_socket_owner(repo, env)
+    assert hook(repo, env, "post-tool-use", {**data, "session_id": "after-kill"}).stdout == reference
+    assert not os.path.exists(client.socket_path(git_dir))
+
+
+@given(argv=st.lists(st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",))),
+                     min_size=1, max_size=4),
+       stdin=st.one_of(st.none(), st.binary(max_size=64)), tty=st.booleans(), no_color=st.booleans())
+def test_requests_decode_to_what_was_encoded(argv: list[str], stdin: bytes | None, tty: bool,
+                                            no_color: bool) -> None:
+    data = client.encode_request("1.2.3", "/some/dir", argv, tty, no_color, stdin)
+    decoded = client.decode_request(data)
+    assert decoded is not None
+    version, cwd, flags, got_argv, got_stdin = decoded
+    assert (version, cwd, got_argv, got_stdin) == ("1.2.3", "/some/dir", argv, stdin)
+    assert ("t" in flags.split("i")[0]) == tty and ("n" in flags.split("i")[0]) == no_color
+    if stdin is not None:
+        assert client.decode_request(data[:-1]) is None or client.decode_request(data[:-1]) != decoded
+
+
+def _status_pid(repo: GitRepo, env: dict[str, str]) -> int:
+    return int(run(repo, env, "daemon", "status").stdout.split()[2].rstrip(","))
+
+
+def _wait_listening(repo: GitRepo, env: dict[str, str]) -> int:
+    """The pid of the daemon the hook started once it answers (it was started detached: there is no exit
+    or output of ours to wait on, so this asks its socket, with a deadline)."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = run(repo, env, "daemon", "status")
+        if status.returncode == 0:
+            return int(status.stdout.split()[2].rstrip(","))
+        time.sleep(0.05)
+    raise AssertionError("the daemon the SessionStart hook started never answered")
+
+
+def _wait_gone_socket_owner(repo: GitRepo, env: dict[str, str]) -> None:
+    git_dir = client.find_git_dir(str(repo.root))
+    assert git_dir is not None
+    pid_file = Path(client.socket_path(git_dir)).with_suffix(".pid")
+    pid = int(pid_file.read_text(encoding="utf-8").split()[0])
+    _wait_gone(pid)

@@ -27,6 +27,7 @@ PACKAGE = "cairn"
 # The adapter each top-level module belongs to; every other module is the engine.
 # The daemon is the CLI's warm process (it runs the CLI's own command code), the launcher its entry point.
 ADAPTERS = {"server": "server", "mcp": "mcp", "commands": "cli", "cli": "cli", "__main__": "cli", "launcher": "cli",
+            "hook_entry": "cli",
             "daemon": "cli"}
 THIRD_PARTY_ADAPTER_ONLY = ("pygls", "lsprotocol", "mcp")
 # The CLI is how a user starts the servers: it may import their entry points, nothing else of them.

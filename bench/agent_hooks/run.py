@@ -13,10 +13,16 @@ as a whole process with its documented JSON input on stdin, exactly as Claude Co
                    is anchored in;
   * stop           in a session that edited code and wrote no note (it answers with a block).
 
+Each repository is measured twice in the same run: "in-process" (CAIRN_NO_DAEMON=1: the hook process
+does all the work, as before any daemon runs) and "daemon" (the repository's `cairn daemon` answers, as
+after the SessionStart hook started it in a repository of `[agents] daemon_at_notes` notes or more). The
+daemon's answers are first checked byte for byte against the in-process ones on the same input.
+
 Baseline in the same run: `python -c pass` (interpreter start) and `cairn --version` (the CLI's start).
 Bytecode is compiled first and PYTHONDONTWRITEBYTECODE is cleared for the children, as in an installed
-cairn. Figures: p50/p95 wall and CPU (user+sys of the hook process and its git children) per hook;
-target (issue 14): p95 < 150 ms on the demo repository. Results go to bench/output/agent_hooks/results.json.
+cairn. Figures: p50/p95 wall and CPU (user+sys of the hook process and its git children; the daemon's
+own CPU is not counted there) per hook; targets: p95 < 150 ms on the demo repository (issue 14) and at
+10,000 notes (issue 16). Results go to bench/output/agent_hooks/results.json.
 """
 
 from __future__ import annotations
@@ -51,11 +57,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def run(cmd: list[str], cwd: Path, stdin: str = "") -> tuple[float, float, str]:
-    """(wall s, CPU s of the process and its children, stdout)."""
+def run(cmd: list[str], cwd: Path, stdin: str = "", daemon: bool = False) -> tuple[float, float, str]:
+    """(wall s, CPU s of the process and its children, stdout). Without `daemon`, CAIRN_NO_DAEMON=1 (and the
+    SessionStart hook starts no daemon). With it, the CPU figure leaves out the daemon's own time (it is
+    not the hook process's child): the wall time is the figure that counts then."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=ENV, check=False)
+    env = ENV if daemon else {**ENV, "CAIRN_NO_DAEMON": "1"}
+    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -83,22 +92,78 @@ def payload(event: str, root: Path, session: str, **extra: Any) -> str:
     return json.dumps(data)
 
 
-def bench_repo(name: str, root: Path, anchored: str, plain: str, runs: int) -> dict[str, Any]:
-    """Measure the hooks on `root` (a committed repository on `main`, `anchored` has notes, `plain` none)."""
+def prepare_branch(root: Path, anchored: str) -> None:
+    """A feature branch whose last commit changed an anchored file (the session-start case)."""
     git(root, "checkout", "-q", "-b", "bench-feature")
     text = (root / anchored).read_text(encoding="utf-8")
     (root / anchored).write_text(text.replace("\n", "\n# changed on the branch\n", 3), encoding="utf-8")
     git(root, "commit", "-q", "-am", "branch change")
+
+
+def bench_modes(name: str, root: Path, anchored: str, plain: str, runs: int) -> dict[str, Any]:
+    """Both ways a hook is answered, one after the other in one run: in-process (no daemon: CAIRN_NO_DAEMON=1, as
+    before a daemon was started) and by the repository's warm daemon (`cairn daemon start`, as the
+    SessionStart hook starts it in a large repository). Before measuring, the daemon's answer to each
+    hook is checked byte for byte against the in-process answer to the same input."""
+    prepare_branch(root, anchored)
+    check_same_answers(root, anchored)
     out: dict[str, Any] = {"repository": name}
+    out["in-process"] = bench_repo(root, anchored, plain, runs, daemon=False)
+    start = subprocess.run([CAIRN, "daemon", "start"], cwd=root, env=ENV, capture_output=True, text=True)
+    if start.returncode != 0:
+        raise SystemExit(f"cairn daemon start failed: {start.stderr}")
+    try:
+        out["daemon"] = bench_repo(root, anchored, plain, runs, daemon=True)
+    finally:
+        subprocess.run([CAIRN, "daemon", "stop"], cwd=root, env=ENV, capture_output=True)
+    git(root, "checkout", "-q", "--", ".")
+    return out
+
+
+def check_same_answers(root: Path, anchored: str) -> None:
+    """The daemon's answers equal the in-process ones, for each hook on the same input and session state."""
+    path = root / anchored
+    old = path.read_text(encoding="utf-8")
+    new = old + "# compared edit\n"
+    path.write_text(new, encoding="utf-8")
+    inputs = [("session-start", payload("SessionStart", root, "cmp", source="startup")),
+              ("post-tool-use", payload("PostToolUse", root, "cmp", tool_name="Edit",
+                                        tool_input={"file_path": str(path), "old_string": old[-40:],
+                                                    "new_string": new[-40:]})),
+              ("stop", payload("Stop", root, "cmp", stop_hook_active=False))]
+    sessions = root / ".git" / "cairn" / "agent-sessions"
+    answers: dict[bool, list[str]] = {}
+    for daemon in (False, True):
+        shutil.rmtree(sessions, ignore_errors=True)  # the same session state for both
+        if daemon:
+            subprocess.run([CAIRN, "daemon", "start"], cwd=root, env=ENV, check=True, capture_output=True)
+        try:
+            answers[daemon] = [run([CAIRN, "agent-hook", event], root, inp, daemon=daemon)[2] for event, inp in inputs]
+        finally:
+            if daemon:
+                subprocess.run([CAIRN, "daemon", "stop"], cwd=root, env=ENV, capture_output=True)
+    shutil.rmtree(sessions, ignore_errors=True)
+    path.write_text(old, encoding="utf-8")
+    if answers[False] != answers[True]:
+        raise SystemExit(f"the daemon's hook answers differ from the in-process ones in {root}")
+    if not all(answers[False]):
+        raise SystemExit(f"a hook printed nothing in the comparison run in {root}: {answers[False]}")
+
+
+def bench_repo(root: Path, anchored: str, plain: str, runs: int, daemon: bool) -> dict[str, Any]:
+    """Measure the hooks on `root` (on its feature branch; `anchored` has notes, `plain` none)."""
+    out: dict[str, Any] = {}
+    tag = "d" if daemon else "p"
 
     # Warm-up: the first run builds the caches (note map, verdicts, provenance) like a first session does.
-    run([CAIRN, "agent-hook", "session-start"], root, payload("SessionStart", root, "warm", source="startup"))
+    run([CAIRN, "agent-hook", "session-start"], root, payload("SessionStart", root, f"{tag}warm", source="startup"),
+        daemon=daemon)
 
     samples = []
     answered = 0
     for i in range(runs):
         wall, cpu, stdout = run([CAIRN, "agent-hook", "session-start"], root,
-                                payload("SessionStart", root, f"s{i}", source="startup"))
+                                payload("SessionStart", root, f"{tag}s{i}", source="startup"), daemon=daemon)
         samples.append((wall, cpu))
         answered += bool(stdout.strip())
     out["session-start"] = {**figures(samples), "answered": answered}
@@ -110,11 +175,11 @@ def bench_repo(name: str, root: Path, anchored: str, plain: str, runs: int) -> d
             old = path.read_text(encoding="utf-8")
             new = old + f"# edit {i}\n"
             path.write_text(new, encoding="utf-8")
-            inp = payload("PostToolUse", root, f"e{label[15]}{i}", tool_name="Edit",
+            inp = payload("PostToolUse", root, f"{tag}e{label[15]}{i}", tool_name="Edit",
                           tool_input={"file_path": str(path), "old_string": old[-40:],
                                       "new_string": new[-40 - len(f"# edit {i}\n"):], "replace_all": False},
                           tool_response={"filePath": str(path), "success": True})
-            wall, cpu, stdout = run([CAIRN, "agent-hook", "post-tool-use"], root, inp)
+            wall, cpu, stdout = run([CAIRN, "agent-hook", "post-tool-use"], root, inp, daemon=daemon)
             samples.append((wall, cpu))
             answered += bool(stdout.strip())
         out[label] = {**figures(samples), "answered": answered}
@@ -130,9 +195,9 @@ def bench_repo(name: str, root: Path, anchored: str, plain: str, runs: int) -> d
         old = path.read_text(encoding="utf-8")
         new = old + f"# launched edit {i}\n"
         path.write_text(new, encoding="utf-8")
-        inp = payload("PostToolUse", root, f"l{i}", tool_name="Edit",
+        inp = payload("PostToolUse", root, f"{tag}l{i}", tool_name="Edit",
                       tool_input={"file_path": str(path), "old_string": old[-40:], "new_string": new[-40:]})
-        wall, cpu, stdout = run(["sh", "-c", command], root, inp)
+        wall, cpu, stdout = run(["sh", "-c", command], root, inp, daemon=daemon)
         samples.append((wall, cpu))
         answered += bool(stdout.strip())
     out["post-tool-use (anchored file) via the settings.json command"] = {**figures(samples), "answered": answered}
@@ -140,15 +205,14 @@ def bench_repo(name: str, root: Path, anchored: str, plain: str, runs: int) -> d
     samples, answered = [], 0
     for i in range(runs):
         # Each session edited code (its PostToolUse ran) and wrote no note: the Stop hook asks.
-        edit = payload("PostToolUse", root, f"stop{i}", tool_name="Write",
+        edit = payload("PostToolUse", root, f"{tag}stop{i}", tool_name="Write",
                        tool_input={"file_path": str(root / plain), "content": "x = 1\n"})
-        run([CAIRN, "agent-hook", "post-tool-use"], root, edit)
+        run([CAIRN, "agent-hook", "post-tool-use"], root, edit, daemon=daemon)
         wall, cpu, stdout = run([CAIRN, "agent-hook", "stop"], root,
-                                payload("Stop", root, f"stop{i}", stop_hook_active=False))
+                                payload("Stop", root, f"{tag}stop{i}", stop_hook_active=False), daemon=daemon)
         samples.append((wall, cpu))
         answered += bool(stdout.strip())
     out["stop"] = {**figures(samples), "answered": answered}
-    git(root, "checkout", "-q", "--", ".")
     return out
 
 
@@ -182,7 +246,7 @@ def main() -> int:
     demo = base / "demo"
     subprocess.run([PYTHON, "-m", "cairn.demo", str(demo)], env=ENV, check=True, capture_output=True)
     results["baseline"] = baseline(args.runs, demo)
-    results["demo"] = bench_repo("demo", demo, "src/billing/invoice.py", "README.md", args.runs)
+    results["demo"] = bench_modes("demo", demo, "src/billing/invoice.py", "README.md", args.runs)
 
     if not args.skip_large:
         gen = load_generator()
@@ -203,7 +267,7 @@ def main() -> int:
         anchored = json.loads(subprocess.run(
             [CAIRN, "list", "--json"], cwd=large, env=ENV, capture_output=True, text=True).stdout)
         target = anchored["notes"][0]["anchors"][0]["path"]
-        results["large"] = bench_repo(f"{args.notes} notes / {args.files} files", large, target, "README.md",
+        results["large"] = bench_modes(f"{args.notes} notes / {args.files} files", large, target, "README.md",
                                       args.runs)
     results["load_average_at_end"] = os.getloadavg()
     out_dir = ROOT / "bench" / "output" / "agent_hooks"

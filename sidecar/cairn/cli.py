@@ -57,21 +57,20 @@ def build_parser() -> Parser:
     return parser
 
 
-HOOK_EVENTS = ("session-start", "post-tool-use", "stop")
-
-
 def main(argv: Sequence[str] | None = None, forward: bool = False, parser: Parser | None = None) -> int:
     """Run one command here. With `forward`, read-only commands first go to a warm `cairn daemon` of the
     repository when one runs (cairn/daemon/client.py; the `cairn` executable does this in
     cairn/launcher.py before importing this module). `parser`: one `build_parser()` made earlier (the
     daemon reuses one; parsing never changes it)."""
     words = list(sys.argv[1:] if argv is None else argv)
+    from cairn.daemon.client import HOOK_EVENTS
+
     if len(words) == 2 and words[0] == "agent-hook" and words[1] in HOOK_EVENTS:
         # An agent's hook runs after every file edit: skip building the whole parser (`python -m cairn`;
-        # the executable takes the same shortcut in cairn/launcher.py). It never raises, always returns 0.
-        from cairn.agent_hooks import main as run_hook
+        # the executable takes the same shortcut). It never raises, always returns 0.
+        from cairn.hook_entry import run_hook_event
 
-        return run_hook(words[1])
+        return run_hook_event(words[1], forward=forward)
     if forward:
         from cairn.daemon.client import forward as to_daemon
 

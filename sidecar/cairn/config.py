@@ -49,6 +49,9 @@ class Config:
     session_budget: int = 800  # tokens of the pack an agent gets at session start (agent hooks)
     review_agent: str | None = None  # a committed `[review] agent`: only ever warned about, never run
     max_file_bytes: int = 5 * 1024 * 1024  # anchored files above this are judged by blob id only
+    # The SessionStart hook starts `cairn daemon` in a repository with this many notes (0: never), so an
+    # agent's edit hooks stay fast where a whole process would re-read thousands of notes per edit.
+    daemon_at_notes: int = 1000
     source: str | None = None  # the file(s) the configuration came from, for messages
 
     def kind(self, name: str) -> KindConfig | None:
@@ -82,6 +85,9 @@ session_budget = 800   # tokens of the pack an agent gets when its session start
 
 # [anchors]
 # max_file_size = "5MB"   # larger anchored files are judged by blob id only (never read)
+
+# [agents]
+# daemon_at_notes = 1000   # the agent's SessionStart hook starts `cairn daemon` from this many notes (0: never)
 
 # The review agent (`cairn review --run`) is NOT read from this committed file: set it in your own
 # settings (`git config cairn.reviewAgent "claude -p"`, ~/.config/cairn/config.toml, CAIRN_REVIEW_AGENT).
@@ -141,9 +147,16 @@ def _apply(config: Config, data: dict[str, Any], source: Path) -> Config:
     anchors = data.get("anchors", {})
     if isinstance(anchors, dict) and "max_file_size" in anchors:
         max_bytes = parse_size(anchors["max_file_size"], where)
+    daemon_at = config.daemon_at_notes
+    agents = data.get("agents", {})
+    if isinstance(agents, dict) and "daemon_at_notes" in agents:
+        daemon_at = agents["daemon_at_notes"]
+        if not isinstance(daemon_at, int) or isinstance(daemon_at, bool) or daemon_at < 0:
+            raise CairnError("[agents] daemon_at_notes must be a whole number of notes (0: never)", path=where)
     sources = f"{config.source}, {where}" if config.source else where
     return replace(config, notes_root=root.strip().strip("/"), kinds=kinds, recall_budget=budget,
-                   session_budget=session_budget, review_agent=agent, max_file_bytes=max_bytes, source=sources)
+                   session_budget=session_budget, review_agent=agent, max_file_bytes=max_bytes,
+                   daemon_at_notes=daemon_at, source=sources)
 
 
 def parse_size(value: object, where: str) -> int:

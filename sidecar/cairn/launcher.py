@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import sys
 
-HOOK_EVENTS = ("session-start", "post-tool-use", "stop")
+from cairn.daemon.client import HOOK_EVENTS
+from cairn.hook_entry import run_hook_event
 
 
 def main() -> int:
     argv = sys.argv[1:]
     if len(argv) == 2 and argv[0] == "agent-hook" and argv[1] in HOOK_EVENTS:
-        # Claude Code runs this after every file edit: no argparse, no command modules (cairn.agent_hooks
-        # never raises and always returns 0).
-        from cairn.agent_hooks import main as run_hook
-
-        return run_hook(argv[1])
+        return run_hook_event(argv[1])
     if argv and argv[0] in ("recall", "search", "-C"):
         from cairn import __version__
         from cairn.daemon.client import forward

@@ -22,17 +22,21 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cairn.agent_hooks.common import HookContext
 
 LOG_FILE = "agent-hooks.log"
 LOG_LIMIT = 256 * 1024
 
 
-def run(event: str, raw: str | bytes, notes_root: str | None = None) -> str:
+def run(event: str, raw: str | bytes, notes_root: str | None = None, context: HookContext | None = None) -> str:
     """The hook's answer for `event` (a command name of `protocol.EVENTS`): JSON text, or "" for none.
 
     Raises on errors; `main` turns every error into silence plus a log line.
     """
+    from cairn.agent_hooks.common import HookContext
     from cairn.agent_hooks.protocol import EVENTS, parse_input
 
     inp = parse_input(raw, EVENTS[event])
@@ -42,7 +46,7 @@ def run(event: str, raw: str | bytes, notes_root: str | None = None) -> str:
         from cairn.agent_hooks.post_tool_use import handle
     else:
         from cairn.agent_hooks.stop import handle
-    return handle(inp, notes_root)
+    return handle(inp, context or HookContext(notes_root=notes_root))
 
 
 def _log(event: str, exc: BaseException, raw: str | bytes) -> None:
@@ -74,14 +78,17 @@ def _log(event: str, exc: BaseException, raw: str | bytes) -> None:
         pass
 
 
-def main(event: str, notes_root: str | None = None, stdin: Any = None, stdout: Any = None) -> int:
-    """Read stdin, answer on stdout; always exit 0 (errors: nothing printed, one log line)."""
+def main(event: str, notes_root: str | None = None, stdin: Any = None, stdout: Any = None,
+         context: HookContext | None = None) -> int:
+    """Read stdin, answer on stdout; always exit 0 (errors: nothing printed, one log line).
+
+    `context`: what the calling process offers beyond the input (see common.HookContext)."""
     src = stdin or sys.stdin
     out = stdout or sys.stdout
     raw: str | bytes = ""
     try:
         raw = src.buffer.read() if hasattr(src, "buffer") else src.read()
-        answer = run(event, raw, notes_root)
+        answer = run(event, raw, notes_root, context)
     except Exception as exc:
         if os.environ.get("CAIRN_DEBUG"):
             raise

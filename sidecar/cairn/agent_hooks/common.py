@@ -10,10 +10,13 @@ line as every other pack.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cairn.agent_hooks.note_map import NoteMap
     from cairn.agent_hooks.protocol import HookInput
     from cairn.anchors.engine import Checker
     from cairn.notes.model import Note
@@ -21,6 +24,29 @@ if TYPE_CHECKING:
     from cairn.recall.pack import PackNote
     from cairn.recall.provenance import Provenance
     from cairn.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class HookContext:
+    """What the process running a hook offers it besides the input.
+
+    A whole `cairn agent-hook` process reads the note map from its file; a warm process (`cairn daemon`,
+    which the hook command forwards to when it runs) passes `note_maps`, its maps kept in memory by an
+    inotify watch. `start_warm` is offered by the `cairn` executable when it ran the hook itself: the
+    SessionStart hook calls it in a repository with `[agents] daemon_at_notes` notes or more, so the
+    session's later hooks are answered warm (the engine does not know how a daemon is started)."""
+
+    notes_root: str | None = None
+    note_maps: Callable[[Workspace], NoteMap] | None = None
+    start_warm: Callable[[Workspace], None] | None = None
+
+    def note_map(self, ws: Workspace) -> NoteMap:
+        """The workspace's note map, current with the note files on disk."""
+        if self.note_maps is not None:
+            return self.note_maps(ws)
+        from cairn.agent_hooks.note_map import NoteMap
+
+        return NoteMap(ws)
 
 
 def workspace_for(inp: HookInput, notes_root: str | None = None) -> Workspace:
@@ -75,4 +101,4 @@ def render_pack(ws: Workspace, head: str | None, label: str, notes: list[PackNot
     return render(pack, notes)
 
 
-__all__ = ["assess", "pack_note", "quick_checker", "render_pack", "workspace_for"]
+__all__ = ["HookContext", "assess", "pack_note", "quick_checker", "render_pack", "workspace_for"]

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cairn.notes.files import NoteFile
     from cairn.workspace import Workspace
 
 MAP_FILE = "agent-notes.json"
@@ -43,25 +46,44 @@ def _scan(root: Path) -> dict[str, tuple[int, int]]:
 
 
 class NoteMap:
-    """The notes of one workspace as the hooks need them (see the module docstring)."""
+    """The notes of one workspace as the hooks need them (see the module docstring).
 
-    def __init__(self, ws: Workspace) -> None:
+    `files`: where `refresh()` learns which note files exist and their stat, as for the search index: a
+    warm process (`cairn daemon`) passes its inotify watch's `files` (cairn.notes.watch), so a refresh
+    re-stats only what changed; it answers None when it cannot, and then the folder is scanned. A map
+    kept by such a process refreshes from its own memory, not from the map file."""
+
+    def __init__(self, ws: Workspace, files: Callable[[], list[NoteFile] | None] | None = None) -> None:
         self.ws = ws
         self.path = ws.cache_dir() / MAP_FILE
+        self._files = files
+        self._key = [FORMAT, str(ws.notes_root), repr(ws.config)]
+        self._entries: dict[str, list[Any]] | None = None  # rel → [mtime_ns, size, info or None]
         self._info: dict[str, list[Any]] = {}  # id → [id, rel_path, kind, status, reviewed, files]
         self._by_file: dict[str, list[str]] | None = None
-        self._load()
+        self.refresh()
 
-    def _load(self) -> None:
-        root = self.ws.notes_root
-        key = [FORMAT, str(root), repr(self.ws.config)]
-        cached: dict[str, Any] = {}
+    def _read_map_file(self) -> dict[str, list[Any]]:
         with contextlib.suppress(OSError, ValueError):
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("key") == key:
-                cached = data.get("notes", {})
-        files = _scan(root) if root.is_dir() else {}
-        out: dict[str, Any] = {}
+            if isinstance(data, dict) and data.get("key") == self._key and isinstance(data.get("notes"), dict):
+                notes: dict[str, list[Any]] = data["notes"]
+                return notes
+        return {}
+
+    def _stamps(self) -> dict[str, tuple[int, int]]:
+        root = self.ws.notes_root
+        listed = self._files() if self._files is not None else None
+        if listed is not None:
+            return {f.rel: (f.mtime_ns, f.size) for f in listed}
+        return _scan(root) if root.is_dir() else {}
+
+    def refresh(self) -> None:
+        """Bring the map up to the note files on disk: parse again only those whose stat changed."""
+        root = self.ws.notes_root
+        cached = self._entries if self._entries is not None else self._read_map_file()
+        files = self._stamps()
+        out: dict[str, list[Any]] = {}
         changed = len(files) != len(cached)
         store = None
         for rel, stamp in files.items():
@@ -81,12 +103,16 @@ class NoteMap:
             reviewed = note.last_reviewed.isoformat() if note.last_reviewed else ""
             out[rel] = [stamp[0], stamp[1], [note.id, note.rel_path, note.kind, note.status, reviewed,
                                               sorted({a.path for a in note.anchors})]]
+        self._entries = out
+        if not changed and self._info:
+            return
         if changed:
             with contextlib.suppress(OSError):
                 tmp = self.path.with_name(f".{MAP_FILE}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps({"key": key, "notes": out}, ensure_ascii=False), encoding="utf-8")
+                tmp.write_text(json.dumps({"key": self._key, "notes": out}, ensure_ascii=False), encoding="utf-8")
                 os.replace(tmp, self.path)
         self._info = {value[2][0]: value[2] for value in out.values() if value[2]}
+        self._by_file = None
 
     def entry(self, note_id: str) -> MapEntry | None:
         info = self._info.get(note_id)

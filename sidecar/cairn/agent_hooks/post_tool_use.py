@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.agent_hooks.protocol import HookInput, context_output
 
 if TYPE_CHECKING:
+    from cairn.agent_hooks.common import HookContext
     from cairn.workspace import Workspace
 
 SLACK = 1  # an insertion right above or below anchored lines counts as touching them
@@ -92,7 +93,7 @@ def _stamp_agent_author(ws: Workspace, rel: str) -> str:
                                          "before editing it again.")
 
 
-def handle(inp: HookInput, notes_root: str | None = None) -> str:
+def handle(inp: HookInput, context: HookContext) -> str:
     from cairn.agent_hooks.common import assess_quickly, pack_note, render_pack, workspace_for
     from cairn.agent_hooks.state import SessionStore
     from cairn.errors import UsageError
@@ -100,7 +101,7 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
     raw = inp.edited_path
     if raw is None:
         return ""
-    ws = workspace_for(inp, notes_root)
+    ws = workspace_for(inp, context.notes_root)
     path = raw if os.path.isabs(raw) else os.path.join(inp.cwd or os.getcwd(), raw)
     try:
         rel = ws.check_repo_path(ws.rel(path))
@@ -119,9 +120,7 @@ def handle(inp: HookInput, notes_root: str | None = None) -> str:
         shown = set(state.shown)
         warned = set(state.warned)
 
-    from cairn.agent_hooks.note_map import NoteMap
-
-    index = NoteMap(ws)
+    index = context.note_map(ws)
     ids = index.anchored_in(rel)
     if not ids:
         return ""

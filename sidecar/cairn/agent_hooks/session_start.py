@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from cairn.agent_hooks.protocol import HookInput, context_output
 
 if TYPE_CHECKING:
+    from cairn.agent_hooks.common import HookContext
     from cairn.workspace import Workspace
 
 MAX_FILES = 200
@@ -47,20 +48,20 @@ def changed_files(ws: Workspace, refs: tuple[str | None, str | None, str | None]
     return [p for p in files if not p.startswith(notes)][:MAX_FILES]
 
 
-def handle(inp: HookInput, notes_root: str | None = None) -> str:
+def handle(inp: HookInput, context: HookContext) -> str:
     from cairn.agent_hooks.common import assess_quickly, pack_note, render_pack, workspace_for
     from cairn.agent_hooks.state import SessionStore
 
-    ws = workspace_for(inp, notes_root)
+    ws = workspace_for(inp, context.notes_root)
     if ws.git_dir is None:
         return ""
     store = SessionStore(ws.cache_dir())
     store.prune()
-    from cairn.agent_hooks.note_map import NoteMap
-
-    index = NoteMap(ws)
+    index = context.note_map(ws)
     if len(index) == 0:
         return ""
+    if context.start_warm is not None and 0 < ws.config.daemon_at_notes <= len(index):
+        context.start_warm(ws)  # this session's later hooks are answered warm (see HookContext)
     from cairn.gitio.authorship import head_and_default_branch
 
     refs = head_and_default_branch(ws.root)

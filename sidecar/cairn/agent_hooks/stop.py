@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cairn.agent_hooks.protocol import HookInput, block_output
+
+if TYPE_CHECKING:
+    from cairn.agent_hooks.common import HookContext
 
 SHOW_FILES = 5
 
@@ -52,13 +56,13 @@ def request(edited: list[str]) -> str:
     )
 
 
-def handle(inp: HookInput, notes_root: str | None = None) -> str:
+def handle(inp: HookInput, context: HookContext) -> str:
     from cairn.agent_hooks.common import workspace_for
     from cairn.agent_hooks.state import SessionStore
 
     if inp.stop_hook_active:
         return ""  # Claude is already continuing because a Stop hook blocked: never block again
-    ws = workspace_for(inp, notes_root)
+    ws = workspace_for(inp, context.notes_root)
     store = SessionStore(ws.cache_dir())
     with store.update(inp.session_id) as state:
         if state.asked or not state.edited or state.notes_written:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ def _git_dir() -> str:
 
 def cmd_daemon(args: argparse.Namespace) -> int:
     from cairn.daemon import server
+    from cairn.daemon.spawn import spawn
 
     idle = args.idle if args.idle is not None else server.DEFAULT_IDLE_S
     if idle <= 0:
@@ -69,14 +68,14 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         print(f"already running: pid {status.get('pid')}")
         return 0
     log = Path(git_dir) / "cairn" / "daemon.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cairn", "daemon", "run", "--idle", str(idle)],
-                                cwd=os.getcwd(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True, env={**os.environ, "CAIRN_NO_DAEMON": "1"})
+    proc = spawn(Path.cwd(), git_dir, idle)
     _wait(lambda: server.send(git_dir, {"status": True}, timeout=1.0) is not None or proc.poll() is not None,
           "the daemon to listen")
     if proc.poll() is not None:
+        status = server.send(git_dir, {"status": True}, timeout=2.0) if proc.returncode == 0 else None
+        if status is not None:  # another start (an agent's SessionStart hook) was first
+            print(f"already running: pid {status.get('pid')}")
+            return 0
         raise CairnError(f"the daemon exited at start (code {proc.returncode}); see {log}")
     print(f"started daemon pid {proc.pid} (stops after {idle:.0f} s idle; log: {log})")
     return 0

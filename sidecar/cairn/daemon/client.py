@@ -1,4 +1,4 @@
-"""Forward a read-only command (`recall`, `search`) to a warm `cairn daemon` of this repository.
+"""Forward a read-only command (`recall`, `search`) or an agent hook to a warm `cairn daemon` of this repository.
 
 Why: agents call `cairn recall` from hooks on every edit and people call it like `rg`; most of a cold
 run is importing the engine (tantivy, yaml) and re-reading the index. A daemon that keeps them
@@ -10,9 +10,15 @@ enum, selectors and functools cost about 8 ms of CPU, most of a forwarded call's
 not understand, a refused socket. The in-process path stays the reference; the daemon runs the very
 same command code.
 
+Agent hooks (`cairn agent-hook EVENT`, run by Claude Code on every edit) go the same way with their
+stdin: the daemon keeps the hooks' note map in memory, fed by its inotify watch. A hook answer is
+taken only when it exits 0 within HOOK_ANSWER_TIMEOUT_S; anything else runs the hook in-process with the
+stdin already read, so a hook never fails because of the daemon.
+
 Wire format (both directions end at EOF):
-  request  b"CAIRN1\\0" version \\0 cwd \\0 flags \\0 argv[0] \\0 argv[1] …
-           (flags: "t" stdout is a tty, "n" NO_COLOR)
+  request  b"CAIRN1\\0" version \\0 cwd \\0 flags \\0 argv[0] \\0 argv[1] … [\\0 stdin]
+           (flags: "t" stdout is a tty, "n" NO_COLOR, last "i<n>": the request ends with \\0 and
+           n bytes of the caller's stdin)
   answer   b"<code> <len stdout> <len stderr>\\n" stdout stderr   (code "-": declined, run it yourself)
 """
 
@@ -32,6 +38,8 @@ FORWARDED = frozenset({"recall", "search"})
 MAGIC = b"CAIRN1\0"
 CONNECT_TIMEOUT_S = 0.5
 ANSWER_TIMEOUT_S = 60.0
+HOOK_ANSWER_TIMEOUT_S = 10.0  # then the hook runs in-process: an agent never waits on a stuck daemon
+HOOK_EVENTS = ("session-start", "post-tool-use", "stop")  # as cairn.agent_hooks.protocol.EVENTS names them
 
 
 def find_git_dir(start: str) -> str | None:
@@ -91,9 +99,32 @@ def forwardable(argv: Sequence[str]) -> str | None:
     return directory
 
 
-def encode_request(version: str, cwd: str, argv: Sequence[str], tty: bool, no_color: bool) -> bytes:
-    flags = ("t" if tty else "") + ("n" if no_color else "")
-    return MAGIC + b"\0".join(s.encode("utf-8", "surrogateescape") for s in (version, cwd, flags, *argv))
+def encode_request(version: str, cwd: str, argv: Sequence[str], tty: bool, no_color: bool,
+                   stdin: bytes | None = None) -> bytes:
+    flags = ("t" if tty else "") + ("n" if no_color else "") + ("" if stdin is None else f"i{len(stdin)}")
+    head = MAGIC + b"\0".join(s.encode("utf-8", "surrogateescape") for s in (version, cwd, flags, *argv))
+    return head if stdin is None else head + b"\0" + stdin
+
+
+def decode_request(data: bytes) -> tuple[str, str, str, list[str], bytes | None] | None:
+    """(version, cwd, flags, argv, stdin or None) of an `encode_request` request; None when malformed."""
+    if not data.startswith(MAGIC):
+        return None
+    parts = data[len(MAGIC):].split(b"\0", 3)
+    if len(parts) < 4:
+        return None
+    version, cwd, flags = (p.decode("utf-8", "surrogateescape") for p in parts[:3])
+    rest = parts[3]
+    stdin = None
+    mark = flags.find("i")
+    if mark >= 0:
+        digits = flags[mark + 1:]
+        if not digits.isdigit() or len(rest) < int(digits) + 1 or rest[len(rest) - int(digits) - 1] != 0:
+            return None
+        size = int(digits)
+        stdin, rest = rest[len(rest) - size:], rest[:len(rest) - size - 1]
+    argv = [a.decode("utf-8", "surrogateescape") for a in rest.split(b"\0")]
+    return version, cwd, flags, argv, stdin
 
 
 def decode_answer(data: bytes) -> tuple[int, bytes, bytes] | None:
@@ -110,12 +141,9 @@ def decode_answer(data: bytes) -> tuple[int, bytes, bytes] | None:
     return code, rest[:n_out], rest[n_out:]
 
 
-def forward(argv: Sequence[str], version: str) -> int | None:
-    """Run argv in the daemon and write its output; None when the caller must run it itself."""
+def _daemon_socket(directory: str) -> tuple[str, str] | None:
+    """(the caller's cwd, the socket of the daemon serving `directory`'s repository) when one may listen."""
     if os.environ.get("CAIRN_NO_DAEMON"):
-        return None
-    directory = forwardable(argv)
-    if directory is None:
         return None
     try:
         cwd = os.getcwd()
@@ -127,7 +155,11 @@ def forward(argv: Sequence[str], version: str) -> int | None:
     path = socket_path(git_dir)
     if not private_dir_ok(os.path.dirname(path)) or not os.path.exists(path):
         return None
-    request = encode_request(version, cwd, argv, sys.stdout.isatty(), bool(os.environ.get("NO_COLOR")))
+    return cwd, path
+
+
+def _exchange(path: str, request: bytes, timeout: float) -> tuple[int, bytes, bytes] | None:
+    """Send one request and read the whole answer; None on any doubt (the caller runs it itself)."""
     try:
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     except OSError:
@@ -135,7 +167,7 @@ def forward(argv: Sequence[str], version: str) -> int | None:
     try:
         sock.settimeout(CONNECT_TIMEOUT_S)
         sock.connect(path)
-        sock.settimeout(ANSWER_TIMEOUT_S)
+        sock.settimeout(timeout)
         sock.sendall(request)
         sock.shutdown(_socket.SHUT_WR)
         chunks = []
@@ -148,16 +180,55 @@ def forward(argv: Sequence[str], version: str) -> int | None:
         return None
     finally:
         sock.close()
-    answer = decode_answer(b"".join(chunks))
-    if answer is None:
-        return None  # declined (another version, a directory it does not serve) or garbled
-    code, out, err = answer
+    return decode_answer(b"".join(chunks))  # None: declined (another version...) or garbled
+
+
+def _write(out: bytes, err: bytes) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(out)
     sys.stdout.buffer.flush()
     sys.stderr.buffer.write(err)
     sys.stderr.buffer.flush()
+
+
+def forward(argv: Sequence[str], version: str) -> int | None:
+    """Run argv in the daemon and write its output; None when the caller must run it itself."""
+    directory = forwardable(argv)
+    if directory is None:
+        return None
+    found = _daemon_socket(directory)
+    if found is None:
+        return None
+    cwd, path = found
+    request = encode_request(version, cwd, argv, sys.stdout.isatty(), bool(os.environ.get("NO_COLOR")))
+    answer = _exchange(path, request, ANSWER_TIMEOUT_S)
+    if answer is None:
+        return None
+    code, out, err = answer
+    _write(out, err)
     return code
+
+
+def forward_hook(event: str, version: str) -> tuple[int | None, bytes | None]:
+    """Run the agent hook `event` in the daemon: (0, None) when it answered (its output written);
+    (None, stdin) when the caller must run the hook itself — with `stdin` when it was already read
+    (None: stdin is untouched). CAIRN_DEBUG keeps hooks in-process, where their errors are raised."""
+    if event not in HOOK_EVENTS or os.environ.get("CAIRN_DEBUG"):
+        return None, None
+    found = _daemon_socket(".")
+    if found is None:
+        return None, None
+    cwd, path = found
+    try:
+        stdin = sys.stdin.buffer.read()
+    except (OSError, ValueError, AttributeError):
+        return None, None
+    request = encode_request(version, cwd, ["agent-hook", event], False, False, stdin)
+    answer = _exchange(path, request, HOOK_ANSWER_TIMEOUT_S)
+    if answer is None or answer[0] != 0:
+        return None, stdin
+    _write(answer[1], answer[2])
+    return 0, None
 
 
 def _remove_stale(path: str) -> None:

@@ -1,15 +1,17 @@
-"""The warm process behind `cairn daemon start`: one per repository, answering `recall` and `search`.
+"""The warm process behind `cairn daemon start`: one per repository, answering `recall`, `search` and the
+agent hooks (`cairn agent-hook EVENT`; the SessionStart hook starts it in a large repository).
 
 It keeps the engine imported and each workspace's search index open, and runs the same command code as
 the CLI (`cairn.cli.main`) with stdout/stderr captured, so an answer is byte-for-byte what the in-process
 command prints. Correctness does not depend on it being warm: every request re-reads the workspace
-(config), refreshes the index incrementally (notes changed on disk are picked up: which ones, an inotify
-watch of the notes folder says instead of a walk per request, see cairn.notes.watch) and judges anchors
-with a fresh checker, exactly as a cold run does.
+(config), refreshes the index and the hooks' note map incrementally (notes changed on disk are picked up:
+which ones, an inotify watch of the notes folder says instead of a walk per request, see
+cairn.notes.watch) and judges anchors with a fresh checker, exactly as a cold run does.
 
 Requests are served one at a time (the commands chdir). It listens on a Unix socket in a private
 runtime folder (see client.socket_path), exits after `idle` seconds without a request, on SIGTERM, or
-when asked by `cairn daemon stop`, and removes its socket and pid file.
+when asked by `cairn daemon stop`, and removes its socket and pid file. One daemon per repository: it
+holds an flock on its pid file's lock while it runs, and a second one started meanwhile exits at once.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cairn.daemon.client import MAGIC, find_git_dir, socket_path
+from cairn.daemon.client import HOOK_EVENTS, MAGIC, decode_request, find_git_dir, socket_path
+from cairn.daemon.spawn import DEFAULT_IDLE_S
 
-DEFAULT_IDLE_S = 30 * 60
 MAX_REQUEST_BYTES = 1 << 20
 
 
@@ -36,29 +38,52 @@ def pid_file(git_dir: str) -> Path:
 
 
 class WarmIndexes:
-    """One open NoteIndex per workspace root, refreshed before each use.
+    """One open NoteIndex and one agent-hook NoteMap per workspace root, refreshed before each use.
 
-    Each index learns which note files changed from a `cairn.notes.watch.NotesWatch` (inotify) instead
-    of walking the notes folder per request; the watch sees every change finished before the request
-    (see its docstring for why, and for the file systems where it cannot: CAIRN_NO_WATCH=1)."""
+    Both learn which note files changed from the workspace's `cairn.notes.watch.NotesWatch` (inotify)
+    instead of walking the notes folder per request; the watch sees every change finished before the
+    request (see its docstring for why, and for the file systems where it cannot: CAIRN_NO_WATCH=1)."""
 
     def __init__(self) -> None:
         self._by_root: dict[Path, Any] = {}
-        self._watches: dict[Path, Any] = {}
+        self._maps: dict[Path, Any] = {}
+        self._watches: dict[Path, tuple[Any, Any]] = {}  # root → (the workspace it was made for, watch)
+
+    def _watch(self, ws: Any) -> Any:
+        from cairn.notes.watch import NotesWatch
+
+        known = self._watches.get(ws.root)
+        if known is not None and known[0] == ws:
+            return known[1]
+        if known is not None:  # the config (notes root, kinds...) changed: start over for this root
+            known[1].close()
+            self._by_root.pop(ws.root, None)
+            self._maps.pop(ws.root, None)
+        watch = NotesWatch(ws.notes_root)
+        self._watches[ws.root] = (ws, watch)
+        return watch
 
     def get(self, ws: Any) -> Any:
         from cairn.index import NoteIndex
-        from cairn.notes.watch import NotesWatch
 
+        watch = self._watch(ws)
         index = self._by_root.get(ws.root)
-        if index is None or index.ws != ws:  # first use, or the config (notes root, kinds...) changed
-            old = self._watches.pop(ws.root, None)
-            if old is not None:
-                old.close()
-            watch = self._watches[ws.root] = NotesWatch(ws.notes_root)
+        if index is None:
             index = self._by_root[ws.root] = NoteIndex(ws, notice=lambda _m: None, files=watch.files)
         index.refresh()
         return index
+
+    def note_map(self, ws: Any) -> Any:
+        """The agent hooks' note map of this workspace (cairn.agent_hooks.note_map), current."""
+        from cairn.agent_hooks.note_map import NoteMap
+
+        watch = self._watch(ws)
+        note_map = self._maps.get(ws.root)
+        if note_map is None:
+            self._maps[ws.root] = NoteMap(ws, files=watch.files)  # made current by its first load
+            return self._maps[ws.root]
+        note_map.refresh()
+        return note_map
 
 
 WARM = WarmIndexes()
@@ -80,10 +105,13 @@ def _run(data: bytes, version: str) -> bytes:
     global ACTIVE, _PARSER
     from cairn import cli
 
-    fields = [f.decode("utf-8", "surrogateescape") for f in data[len(MAGIC):].split(b"\0")]
-    if len(fields) < 4 or fields[0] != version:
-        return DECLINE  # another version of Cairn: the client runs it itself
-    cwd, flags, argv = fields[1], fields[2], fields[3:]
+    request = decode_request(data)
+    if request is None or request[0] != version:
+        return DECLINE  # another version of Cairn (or garbled): the client runs it itself
+    _version, cwd, flags, argv, stdin = request
+    hook = argv[1] if len(argv) == 2 and argv[0] == "agent-hook" and argv[1] in HOOK_EVENTS else None
+    if (hook is None) != (stdin is None):
+        return DECLINE
     out, err = io.StringIO(), io.StringIO()
     here = os.getcwd()
     env_color = os.environ.get("NO_COLOR")
@@ -97,8 +125,11 @@ def _run(data: bytes, version: str) -> bytes:
         ACTIVE = WARM
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                _PARSER = _PARSER or cli.build_parser()
-                code = cli.main(argv, forward=False, parser=_PARSER)
+                if hook is not None:
+                    code = _run_hook(hook, stdin or b"", out)
+                else:
+                    _PARSER = _PARSER or cli.build_parser()
+                    code = cli.main(argv, forward=False, parser=_PARSER)
             except SystemExit as exc:  # argparse errors
                 code = exc.code if isinstance(exc.code, int) else 2
     finally:
@@ -107,6 +138,14 @@ def _run(data: bytes, version: str) -> bytes:
         if env_color is None:
             os.environ.pop("NO_COLOR", None)
     return _answer(code, out.getvalue(), err.getvalue())
+
+
+def _run_hook(event: str, stdin: bytes, out: io.StringIO) -> int:
+    """The agent hook as `cairn agent-hook EVENT` runs it, with this process's warm note maps."""
+    from cairn.agent_hooks import main as run_hook
+    from cairn.agent_hooks.common import HookContext
+
+    return run_hook(event, stdin=io.BytesIO(stdin), stdout=out, context=HookContext(note_maps=WARM.note_map))
 
 
 def serve(start: Path, idle: float = DEFAULT_IDLE_S) -> int:
@@ -123,6 +162,18 @@ def serve(start: Path, idle: float = DEFAULT_IDLE_S) -> int:
     if not path.parent.is_dir() or path.parent.is_symlink() or st.st_uid != os.getuid():
         raise CairnError(f"{path.parent}: the daemon's runtime folder must be a folder owned by you")
     os.chmod(path.parent, 0o700)
+    lock = _hold_lock(path.with_suffix(".lock"))
+    if lock is None:
+        print(f"a daemon already serves {git_dir}", file=sys.stderr)
+        return 0
+    # Warm up before listening: the imports, the agent hooks' note map and the search index (a first
+    # build can take seconds). Until the socket exists, clients run in-process instead of waiting.
+    with contextlib.suppress(Exception):
+        from cairn.workspace import Workspace
+
+        ws = Workspace.discover(start)
+        WARM.note_map(ws)
+        WARM.get(ws)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -141,11 +192,6 @@ def serve(start: Path, idle: float = DEFAULT_IDLE_S) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    # Warm up: the imports and this repository's index, before the first request pays for them.
-    with contextlib.suppress(Exception):
-        from cairn.workspace import Workspace
-
-        WARM.get(Workspace.discover(start))
     last = time.monotonic()
     served = 0
     sock.settimeout(1.0)
@@ -184,7 +230,22 @@ def serve(start: Path, idle: float = DEFAULT_IDLE_S) -> int:
             path.unlink()
         with contextlib.suppress(FileNotFoundError):
             pid_file(git_dir).unlink()
+        os.close(lock)  # last: a daemon started now binds a fresh socket
     return 0
+
+
+def _hold_lock(path: Path) -> int | None:
+    """An exclusive flock on `path`, held by the returned descriptor until it is closed; None when another
+    process holds it (a daemon of this repository already runs, or is starting)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _read_request(conn: socket.socket) -> bytes:
