@@ -317,3 +317,17 @@ def _wait_gone_socket_owner(repo: GitRepo, env: dict[str, str]) -> None:
     pid_file = Path(client.socket_path(git_dir)).with_suffix(".pid")
     pid = int(pid_file.read_text(encoding="utf-8").split()[0])
     _wait_gone(pid)
+
+
+def test_callers_that_point_git_elsewhere_are_not_forwarded(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:
+    """GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE... take effect in the caller's process only: such a call runs
+    in-process (the daemon runs without them)."""
+    repo, env = daemon_repo
+    run(repo, env, "daemon", "start")
+    git_dir = str(repo.root / ".git")
+    assert "f2 must stay pure" in run(repo, env, "recall", "src/app.py:4", GIT_DIR=git_dir).stdout
+    _, data = hook_inputs(repo, "s1")[1]
+    assert "f2 must stay pure" in hook(repo, env, "post-tool-use", data, GIT_INDEX_FILE=git_dir + "/index").stdout
+    assert served(repo, env) == 0
+    assert "f2 must stay pure" in run(repo, env, "recall", "src/app.py:4").stdout
+    assert served(repo, env) == 1

@@ -141,9 +141,16 @@ def decode_answer(data: bytes) -> tuple[int, bytes, bytes] | None:
     return code, rest[:n_out], rest[n_out:]
 
 
+# Variables that make git (and so Cairn) see another repository, index or object store than the folder
+# says: a caller with one set runs in-process, where they take effect; the daemon runs without them.
+GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+                     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES")
+
+
 def _daemon_socket(directory: str) -> tuple[str, str] | None:
     """(the caller's cwd, the socket of the daemon serving `directory`'s repository) when one may listen."""
-    if os.environ.get("CAIRN_NO_DAEMON"):
+    environ = os.environ
+    if environ.get("CAIRN_NO_DAEMON") or any(name in environ for name in GIT_LOCATION_VARS):
         return None
     try:
         cwd = os.getcwd()

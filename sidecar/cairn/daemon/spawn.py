@@ -15,10 +15,15 @@ DEFAULT_IDLE_S = 30 * 60
 def spawn(cwd: Path, git_dir: str, idle: float = DEFAULT_IDLE_S) -> subprocess.Popen[bytes]:
     """Start `cairn daemon run` for the repository at `cwd` in the background (its own session, output to
     `<git dir>/cairn/daemon.log`) and return its Popen without waiting for it to listen. The child never
-    forwards to a daemon itself (CAIRN_NO_DAEMON)."""
+    forwards to a daemon itself (CAIRN_NO_DAEMON), and runs without the variables that point git elsewhere
+    (callers with one set are never forwarded: cairn.daemon.client.GIT_LOCATION_VARS)."""
+    from cairn.daemon.client import GIT_LOCATION_VARS
+
+    env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
+    env["CAIRN_NO_DAEMON"] = "1"
     log = Path(git_dir) / "cairn" / "daemon.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "cairn", "daemon", "run", "--idle", str(idle)],
                                 cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True, env={**os.environ, "CAIRN_NO_DAEMON": "1"})
+                                start_new_session=True, env=env)
