@@ -231,7 +231,11 @@ def test_the_daemon_hook_map_follows_notes_written_just_before(daemon_repo: tupl
     assert "f1 stays flat" in hook(repo, env, "post-tool-use", {**data, "session_id": "s3"}).stdout
     note.unlink()
     assert "f1 stays" not in hook(repo, env, "post-tool-use", {**data, "session_id": "s4"}).stdout
-    assert served(repo, env) == 4
+    stop = hook_inputs(repo, "s4")[2][1]
+    assert json.loads(hook(repo, env, "stop", {**stop, "session_id": "s3"}).stdout)["decision"] == "block"
+    repo.write("agent-context/sessions/what-s4-did.md", "---\ntitle: what s4 did\nkind: session\n---\n\nf2.\n")
+    assert hook(repo, env, "stop", stop).stdout == ""  # a note written during the session: not asked
+    assert served(repo, env) == 6
 
 
 def test_session_start_starts_the_daemon_in_a_large_repository(daemon_repo: tuple[GitRepo, dict[str, str]]) -> None:

@@ -114,6 +114,12 @@ class NoteMap:
         self._info = {value[2][0]: value[2] for value in out.values() if value[2]}
         self._by_file = None
 
+    def modified_since(self, since: float) -> bool:
+        """Whether any note file was modified at or after `since` (a time.time() value), by the stat data
+        of the last refresh."""
+        since_ns = int(since * 1_000_000_000)
+        return any(value[0] >= since_ns for value in (self._entries or {}).values())
+
     def entry(self, note_id: str) -> MapEntry | None:
         info = self._info.get(note_id)
         return MapEntry(info[0], info[1], info[2], info[3], info[4], list(info[5])) if info else None

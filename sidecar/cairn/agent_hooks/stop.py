@@ -10,7 +10,6 @@ blocks twice and never blocks a session that changed nothing.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,25 +22,12 @@ SHOW_FILES = 5
 
 
 def notes_changed_since(root: Path, since: float) -> bool:
-    """Whether any note file under `root` was modified at or after `since` (a time.time() value)."""
-    stack = [str(root)]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.name.endswith(".md") and entry.stat(follow_symlinks=False).st_mtime >= since:
-                    return True
-            except OSError:
-                continue
-    return False
+    """Whether any note file under `root` (as cairn.notes.files.scan lists them) was modified at or after
+    `since` (a time.time() value)."""
+    from cairn.notes.files import scan
+
+    since_ns = int(since * 1_000_000_000)
+    return any(f.mtime_ns >= since_ns for f in scan(root))
 
 
 def request(edited: list[str]) -> str:
@@ -67,7 +53,9 @@ def handle(inp: HookInput, context: HookContext) -> str:
     with store.update(inp.session_id) as state:
         if state.asked or not state.edited or state.notes_written:
             return ""
-        if notes_changed_since(ws.notes_root, state.started):
+        # A warm process knows every note file's stat from its note map (kept by inotify); else one scan.
+        if (context.note_maps(ws).modified_since(state.started) if context.note_maps is not None
+                else notes_changed_since(ws.notes_root, state.started)):
             return ""
         state.asked = True
         edited = list(state.edited)
