@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from cairn.index import NoteIndex
-from cairn.notes.files import note_id_for, scan
+from cairn.notes.files import modified_since, note_id_for, scan
 from cairn.notes.store import NoteStore
 from cairn.server.session import Session
 from cairn.server.watcher import classify
@@ -79,6 +79,22 @@ def test_store_index_session_and_watcher_agree_on_the_notes(repo: GitRepo, tmp_p
     notes, code, _, _ = classify(session, changed)
     assert sorted(store.note_id(p) for p in notes) == sorted(rel[:-3] for rel, is_note in LAYOUT if is_note)
     assert not code  # a non-note file inside the notes folder is not code either
+
+
+def test_modified_since_asks_about_the_same_files(repo: GitRepo, tmp_path: Path) -> None:
+    """The agent's Stop hook asks whether a note changed during the session: only what scan() lists counts."""
+    ws = build(repo, tmp_path)
+    latest = max(f.mtime_ns for f in scan(ws.notes_root))
+    assert modified_since(ws.notes_root, latest) and not modified_since(ws.notes_root, latest + 1)
+    later = latest + 10_000_000_000
+    for rel, is_note in LAYOUT:
+        if not is_note:  # a readme, a hidden file, a text file: touched, still no note changed
+            os.utime(ws.notes_root / rel, ns=(later, later))
+    os.utime(tmp_path / "outside.md", ns=(later, later))  # behind a symlink
+    assert not modified_since(ws.notes_root, later)
+    os.utime(ws.notes_root / "decisions/deep/nested.md", ns=(later, later))
+    assert modified_since(ws.notes_root, later)
+    assert not modified_since(tmp_path / "missing", 0)
 
 
 def test_store_and_session_report_the_same_duplicate_id(repo: GitRepo) -> None:

@@ -22,12 +22,11 @@ SHOW_FILES = 5
 
 
 def notes_changed_since(root: Path, since: float) -> bool:
-    """Whether any note file under `root` (as cairn.notes.files.scan lists them) was modified at or after
+    """Whether any note file under `root` (as cairn.notes.files lists them) was modified at or after
     `since` (a time.time() value)."""
-    from cairn.notes.files import scan
+    from cairn.notes.files import modified_since
 
-    since_ns = int(since * 1_000_000_000)
-    return any(f.mtime_ns >= since_ns for f in scan(root))
+    return modified_since(root, int(since * 1_000_000_000))
 
 
 def request(edited: list[str]) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +58,24 @@ def scan(root: Path | str, on_folder: Callable[[str, str], None] | None = None) 
     below `root` with a trailing `/`, "" for `root`): `cairn.notes.watch` adds its watch there, so a file
     created after the listing still shows as an event. It may raise to abort the scan.
     """
+    found = [NoteFile(entry.path, rel, note_id, st.st_size, st.st_mtime_ns, st.st_ino)
+             for entry, rel, note_id, st in _walk(root, on_folder)]
+    found.sort(key=lambda f: f.rel.split("/"))
+    return found
+
+
+def modified_since(root: Path | str, since_ns: int) -> bool:
+    """Whether any note file under `root` (as `scan()` lists them) was modified at or after `since_ns`;
+    stops at the first one (no list, no order: the agent's Stop hook asks this once per turn)."""
+    return any(st.st_mtime_ns >= since_ns for _entry, _rel, _id, st in _walk(root, None))
+
+
+def _walk(root: Path | str,
+          on_folder: Callable[[str, str], None] | None) -> Iterator[tuple[os.DirEntry[str], str, str, os.stat_result]]:
+    """(entry, rel path, id, lstat) of each note file under `root`, folder by folder, unsorted."""
     top = os.fspath(root)
     if not os.path.isdir(top):
-        return []
-    found: list[NoteFile] = []
+        return
     stack = [(top, "")]
     while stack:
         folder, prefix = stack.pop()
@@ -90,9 +104,7 @@ def scan(root: Path | str, on_folder: Callable[[str, str], None] | None = None) 
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            found.append(NoteFile(entry.path, prefix + name, note_id, st.st_size, st.st_mtime_ns, st.st_ino))
-    found.sort(key=lambda f: f.rel.split("/"))
-    return found
+            yield entry, prefix + name, note_id, st
 
 
 def stat_note(root: Path | str, rel: str) -> NoteFile | None:
