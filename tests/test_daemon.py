@@ -132,7 +132,12 @@ def test_daemon_declines_another_version_and_an_open_runtime_folder(
     run(repo, env, "daemon", "start")
     monkeypatch.chdir(repo.root)
     monkeypatch.delenv("CAIRN_NO_DAEMON", raising=False)
+    pid = _status_pid(repo, env)
     assert client.forward(["recall", "src/app.py:4"], "0.0.0-other") is None
+    # Another version called (Cairn was upgraded): the daemon steps aside for one of the caller's version.
+    _wait_gone(pid)
+    assert "no daemon" in run(repo, env, "daemon", "status").stdout
+    run(repo, env, "daemon", "start")
     assert served(repo, env) == 0
     folder = Path(env["XDG_RUNTIME_DIR"]) / "cairn"
     folder.chmod(0o777)  # another user could have replaced the socket: never talk to it

@@ -10,8 +10,10 @@ cairn.notes.watch) and judges anchors with a fresh checker, exactly as a cold ru
 
 Requests are served one at a time (the commands chdir). It listens on a Unix socket in a private
 runtime folder (see client.socket_path), exits after `idle` seconds without a request, on SIGTERM, or
-when asked by `cairn daemon stop`, and removes its socket and pid file. One daemon per repository: it
-holds an flock on its pid file's lock while it runs, and a second one started meanwhile exits at once.
+when asked by `cairn daemon stop` or called by another version of Cairn (an upgrade: the caller runs
+the command itself and the next start is of the new version), and removes its socket and pid file.
+One daemon per repository: it holds an flock on its pid file's lock while it runs, and a second one
+started meanwhile exits at once.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ ACTIVE: WarmIndexes | None = None
 
 
 DECLINE = b"- 0 0\n"
+_OTHER_VERSION_SEEN = False  # a client of another version called: stop after answering it
 _PARSER: Any = None  # cairn.cli.build_parser(), made once: building it costs more than a warm recall's search
 
 
@@ -102,12 +105,17 @@ def _answer(code: int, out: str, err: str) -> bytes:
 
 def _run(data: bytes, version: str) -> bytes:
     """Run one forwarded command (client.encode_request's format) and encode its answer."""
-    global ACTIVE, _PARSER
+    global ACTIVE, _PARSER, _OTHER_VERSION_SEEN
     from cairn import cli
 
     request = decode_request(data)
-    if request is None or request[0] != version:
-        return DECLINE  # another version of Cairn (or garbled): the client runs it itself
+    if request is None:
+        return DECLINE  # garbled: the client runs it itself
+    if request[0] != version:
+        # Cairn was installed anew (or another install calls): the client runs it itself, and this daemon
+        # steps aside so the next SessionStart hook or `cairn daemon start` starts the current version.
+        _OTHER_VERSION_SEEN = True
+        return DECLINE
     _version, cwd, flags, argv, stdin = request
     hook = argv[1] if len(argv) == 2 and argv[0] == "agent-hook" and argv[1] in HOOK_EVENTS else None
     if (hook is None) != (stdin is None):
@@ -212,6 +220,7 @@ def serve(start: Path, idle: float = DEFAULT_IDLE_S) -> int:
                         answer_bytes = _run(data, __version__)
                         conn.sendall(answer_bytes)
                         served += answer_bytes != DECLINE
+                        stopping = stopping or _OTHER_VERSION_SEEN
                         continue
                     request = json.loads(data) if data.strip() else {}
                     answer: dict[str, Any] = {"reason": "request"}
