@@ -69,14 +69,22 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         return 0
     log = Path(git_dir) / "cairn" / "daemon.log"
     proc = spawn(Path.cwd(), git_dir, idle)
-    _wait(lambda: server.send(git_dir, {"status": True}, timeout=1.0) is not None or proc.poll() is not None,
-          "the daemon to listen")
-    if proc.poll() is not None:
-        status = server.send(git_dir, {"status": True}, timeout=2.0) if proc.returncode == 0 else None
-        if status is not None:  # another start (an agent's SessionStart hook) was first
-            print(f"already running: pid {status.get('pid')}")
-            return 0
+    answer: dict[str, Any] = {}
+
+    def listening_or_failed() -> bool:
+        # Exit 0 means another daemon holds the lock (one an agent's SessionStart hook started may still be
+        # warming up): wait for that one to listen instead.
+        found = server.send(git_dir, {"status": True}, timeout=1.0)
+        if found is not None:
+            answer.update(found)
+        return found is not None or proc.poll() not in (None, 0)
+
+    _wait(listening_or_failed, "the daemon to listen")
+    if not answer:
         raise CairnError(f"the daemon exited at start (code {proc.returncode}); see {log}")
+    if answer.get("pid") != proc.pid:
+        print(f"already running: pid {answer.get('pid')}")
+        return 0
     print(f"started daemon pid {proc.pid} (stops after {idle:.0f} s idle; log: {log})")
     return 0
 
