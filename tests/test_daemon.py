@@ -291,6 +291,13 @@ def test_a_hook_runs_in_process_when_the_daemon_cannot_answer(daemon_repo: tuple
     assert not os.path.exists(client.socket_path(git_dir))
 
 
+def test_the_client_names_the_hooks_the_protocol_names() -> None:
+    """The client keeps its own list (importing the hooks' protocol costs start-up): it must not drift."""
+    from cairn.agent_hooks.protocol import EVENTS
+
+    assert tuple(EVENTS) == client.HOOK_EVENTS
+
+
 @given(argv=st.lists(st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",))),
                      min_size=1, max_size=4),
        stdin=st.one_of(st.none(), st.binary(max_size=64)), tty=st.booleans(), no_color=st.booleans())

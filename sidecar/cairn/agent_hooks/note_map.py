@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,14 +34,6 @@ class MapEntry:
     status: str
     reviewed: str  # ISO timestamp of the last review (or creation); "" when unknown
     files: list[str]  # repository-relative paths of its anchors
-
-
-def _scan(root: Path) -> dict[str, tuple[int, int]]:
-    """Note files under `root` as the one shared scan finds them (cairn.notes.files): rel path →
-    (mtime_ns, size), the stat key this map is refreshed on."""
-    from cairn.notes.files import scan
-
-    return {f.rel: (f.mtime_ns, f.size) for f in scan(root)}
 
 
 class NoteMap:
@@ -72,11 +63,14 @@ class NoteMap:
         return {}
 
     def _stamps(self) -> dict[str, tuple[int, int]]:
-        root = self.ws.notes_root
+        """rel path → (mtime_ns, size) of every note file, the stat key the map is refreshed on: from the
+        `files` source, else from the one shared scan (cairn.notes.files)."""
         listed = self._files() if self._files is not None else None
-        if listed is not None:
-            return {f.rel: (f.mtime_ns, f.size) for f in listed}
-        return _scan(root) if root.is_dir() else {}
+        if listed is None:
+            from cairn.notes.files import scan
+
+            listed = scan(self.ws.notes_root)
+        return {f.rel: (f.mtime_ns, f.size) for f in listed}
 
     def refresh(self) -> None:
         """Bring the map up to the note files on disk: parse again only those whose stat changed."""
@@ -114,10 +108,9 @@ class NoteMap:
         self._info = {value[2][0]: value[2] for value in out.values() if value[2]}
         self._by_file = None
 
-    def modified_since(self, since: float) -> bool:
-        """Whether any note file was modified at or after `since` (a time.time() value), by the stat data
-        of the last refresh."""
-        since_ns = int(since * 1_000_000_000)
+    def modified_since(self, since_ns: int) -> bool:
+        """Whether any note file was modified at or after `since_ns`, by the stat data of the last refresh
+        (as cairn.notes.files.modified_since answers from the disk)."""
         return any(value[0] >= since_ns for value in (self._entries or {}).values())
 
     def entry(self, note_id: str) -> MapEntry | None:

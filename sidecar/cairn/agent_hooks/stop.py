@@ -10,7 +10,6 @@ blocks twice and never blocks a session that changed nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cairn.agent_hooks.protocol import HookInput, block_output
@@ -19,14 +18,6 @@ if TYPE_CHECKING:
     from cairn.agent_hooks.common import HookContext
 
 SHOW_FILES = 5
-
-
-def notes_changed_since(root: Path, since: float) -> bool:
-    """Whether any note file under `root` (as cairn.notes.files lists them) was modified at or after
-    `since` (a time.time() value)."""
-    from cairn.notes.files import modified_since
-
-    return modified_since(root, int(since * 1_000_000_000))
 
 
 def request(edited: list[str]) -> str:
@@ -52,13 +43,20 @@ def handle(inp: HookInput, context: HookContext) -> str:
     with store.update(inp.session_id) as state:
         if state.asked or not state.edited or state.notes_written:
             return ""
-        # A warm process knows every note file's stat from its note map (kept by inotify); else one scan.
-        if (context.note_maps(ws).modified_since(state.started) if context.note_maps is not None
-                else notes_changed_since(ws.notes_root, state.started)):
+        # A warm process knows every note file's stat from its note map (kept by inotify); else one walk
+        # that stops at the first changed note.
+        since_ns = int(state.started * 1_000_000_000)
+        if context.note_maps is not None:
+            wrote = context.note_maps(ws).modified_since(since_ns)
+        else:
+            from cairn.notes.files import modified_since
+
+            wrote = modified_since(ws.notes_root, since_ns)
+        if wrote:
             return ""
         state.asked = True
         edited = list(state.edited)
     return block_output(request(edited))
 
 
-__all__ = ["handle", "notes_changed_since", "request"]
+__all__ = ["handle", "request"]

@@ -82,9 +82,9 @@ class WarmIndexes:
         watch = self._watch(ws)
         note_map = self._maps.get(ws.root)
         if note_map is None:
-            self._maps[ws.root] = NoteMap(ws, files=watch.files)  # made current by its first load
-            return self._maps[ws.root]
-        note_map.refresh()
+            note_map = self._maps[ws.root] = NoteMap(ws, files=watch.files)  # current from its first load
+        else:
+            note_map.refresh()
         return note_map
 
 
@@ -94,7 +94,6 @@ ACTIVE: WarmIndexes | None = None
 
 
 DECLINE = b"- 0 0\n"
-_OTHER_VERSION_SEEN = False  # a client of another version called: stop after answering it
 _PARSER: Any = None  # cairn.cli.build_parser(), made once: building it costs more than a warm recall's search
 
 
@@ -103,20 +102,25 @@ def _answer(code: int, out: str, err: str) -> bytes:
     return f"{code} {len(o)} {len(e)}\n".encode() + o + e
 
 
-def _run(data: bytes, version: str) -> bytes:
-    """Run one forwarded command (client.encode_request's format) and encode its answer."""
-    global ACTIVE, _PARSER, _OTHER_VERSION_SEEN
-    from cairn import cli
-
+def _run(data: bytes, version: str) -> tuple[bytes, bool]:
+    """Run one forwarded command (client.encode_request's format): its encoded answer, and whether this
+    daemon should step aside after sending it."""
     request = decode_request(data)
     if request is None:
-        return DECLINE  # garbled: the client runs it itself
+        return DECLINE, False  # garbled: the client runs it itself
     if request[0] != version:
         # Cairn was installed anew (or another install calls): the client runs it itself, and this daemon
         # steps aside so the next SessionStart hook or `cairn daemon start` starts the current version.
-        _OTHER_VERSION_SEEN = True
-        return DECLINE
-    _version, cwd, flags, argv, stdin = request
+        return DECLINE, True
+    return _run_request(*request[1:]), False
+
+
+def _run_request(cwd: str, flags: str, argv: list[str], stdin: bytes | None) -> bytes:
+    """A command (or, with stdin, an agent hook) run here as the client would have run it: in its
+    directory, with its NO_COLOR, output captured and encoded."""
+    global ACTIVE, _PARSER
+    from cairn import cli
+
     hook = argv[1] if len(argv) == 2 and argv[0] == "agent-hook" and argv[1] in HOOK_EVENTS else None
     if (hook is None) != (stdin is None):
         return DECLINE
@@ -217,10 +221,10 @@ def serve(start: Path, idle: float = DEFAULT_IDLE_S) -> int:
                 try:
                     data = _read_request(conn)
                     if data.startswith(MAGIC):
-                        answer_bytes = _run(data, __version__)
+                        answer_bytes, step_aside = _run(data, __version__)
                         conn.sendall(answer_bytes)
                         served += answer_bytes != DECLINE
-                        stopping = stopping or _OTHER_VERSION_SEEN
+                        stopping = stopping or step_aside
                         continue
                     request = json.loads(data) if data.strip() else {}
                     answer: dict[str, Any] = {"reason": "request"}

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cairn.daemon.client import GIT_LOCATION_VARS
+
 DEFAULT_IDLE_S = 30 * 60
 
 
@@ -17,8 +19,6 @@ def spawn(cwd: Path, git_dir: str, idle: float = DEFAULT_IDLE_S) -> subprocess.P
     `<git dir>/cairn/daemon.log`) and return its Popen without waiting for it to listen. The child never
     forwards to a daemon itself (CAIRN_NO_DAEMON), and runs without the variables that point git elsewhere
     (callers with one set are never forwarded: cairn.daemon.client.GIT_LOCATION_VARS)."""
-    from cairn.daemon.client import GIT_LOCATION_VARS
-
     env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
     env["CAIRN_NO_DAEMON"] = "1"
     log = Path(git_dir) / "cairn" / "daemon.log"
